@@ -1,0 +1,44 @@
+# Lead Workshop. `make run` starts the app with demo data; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.12 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: install run test test-unit test-browser lint messages makemessages clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-install whenever the pinned requirements change.
+$(VENV)/.installed: $(BIN)/activate pyproject.toml requirements.lock
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+locale/.compiled: $(VENV)/.installed $(wildcard locale/*/LC_MESSAGES/django.po)
+	$(BIN)/python manage.py compilemessages --ignore '.venv' -v 0
+	touch $@
+
+install: $(VENV)/.installed locale/.compiled
+
+messages: locale/.compiled
+
+# Extract new strings into the .po files (then translate them and commit).
+makemessages: $(VENV)/.installed
+	$(BIN)/python manage.py makemessages --all --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --add-location file
+
+run: install
+	PORT=$(PORT) scripts/run.sh
+
+test: install
+	scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+clean:
+	rm -rf $(VENV) var locale/.compiled

@@ -1,0 +1,67 @@
+"""The audit log: every state change records who did what, with a dotted action name."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from definitions.models import AuditLogEntry, Workshop
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+def log_action(
+    action: str,
+    *,
+    actor: AbstractBaseUser | None,
+    workshop: Workshop | None = None,
+    **data: Any,
+) -> AuditLogEntry:
+    """Append one entry. Call it inside the service's transaction so the entry and
+    the change it describes commit (or roll back) together."""
+    return AuditLogEntry.objects.create(
+        action=action,
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else "",
+        workshop=workshop,
+        data=data,
+    )
+
+
+# How each action reads on the history page. Parameters come from the entry's data
+# plus `actor`; unknown actions fall back to their dotted name.
+MESSAGES: dict[str, Promise] = {
+    "definitions.workshop.created": _("%(actor)s created the workshop “%(name)s”."),
+    "definitions.workshop.updated": _("%(actor)s updated the workshop settings."),
+    "definitions.member.added": _("%(actor)s added %(member)s as %(role)s (%(department)s)."),
+    "definitions.member.account_created": _(
+        "%(actor)s created an account for %(member)s and added them as %(role)s (%(department)s)."
+    ),
+    "definitions.member.changed": _(
+        "%(actor)s changed %(member)s to %(role)s (%(department)s)."
+    ),
+    "definitions.member.removed": _("%(actor)s removed %(member)s from the workshop."),
+}
+
+
+def describe(entry: AuditLogEntry) -> str:
+    from definitions.roles import Department, Role
+
+    template = MESSAGES.get(entry.action)
+    if template is None:
+        return entry.action
+    params: dict[str, Any] = {"actor": entry.actor_name or _("Someone")}
+    params.update({k: v for k, v in entry.data.items() if isinstance(v, str | int)})
+    # Stored as codes so the log reads in each reader's language.
+    if "role" in params:
+        params["role"] = Role(params["role"]).label if params["role"] in Role else params["role"]
+    if "department" in params:
+        dep = params["department"]
+        params["department"] = Department(dep).label if dep in Department else dep
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        return entry.action

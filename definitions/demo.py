@@ -1,0 +1,74 @@
+"""The demo workshop: Acme Instruments, the source articles' maker of temperature and
+humidity instruments. Built only through services, so it exercises the real paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from definitions import services
+from definitions.models import Workshop
+from definitions.roles import Department, Role
+
+DEMO_SLUG = "acme"
+DEMO_PASSWORD = "acme-workshop-demo"  # noqa: S105  (printed on purpose: demo logins)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    role: str
+    department: str
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("admin", "Ada", "Admin", Role.ADMIN, Department.MARKETING),
+    DemoUser("marketer", "Marco", "Rossi", Role.STAKEHOLDER, Department.MARKETING),
+    DemoUser("seller", "Sofia", "Almeida", Role.STAKEHOLDER, Department.SALES),
+    DemoUser("leader", "Léa", "Martin", Role.STAKEHOLDER, Department.LEADERSHIP),
+    DemoUser("rep", "Ren", "Tanaka", Role.SALES_REP, Department.SALES),
+    DemoUser("viewer", "Vic", "Viewer", Role.VIEWER, Department.OTHER),
+)
+
+
+@transaction.atomic
+def seed_demo() -> Workshop | None:
+    """Create the demo workshop and its users; None if it already exists."""
+    if Workshop.objects.filter(slug=DEMO_SLUG).exists():
+        return None
+    user_model = get_user_model()
+    users = {}
+    for demo in DEMO_USERS:
+        existing = user_model.objects.filter(username=demo.username).first()
+        users[demo.username] = existing or services.user_create(
+            username=demo.username,
+            email=f"{demo.username}@acme-instruments.example",
+            password=DEMO_PASSWORD,
+            first_name=demo.first_name,
+            last_name=demo.last_name,
+        )
+    admin_demo = DEMO_USERS[0]
+    admin = users[admin_demo.username]
+    workshop = services.workshop_create(
+        actor=admin,
+        name="Acme Instruments",
+        slug=DEMO_SLUG,
+        description=(
+            "Temperature and humidity measurement instruments. Marketing, sales and "
+            "leadership agree here on what a sales lead is."
+        ),
+        department=admin_demo.department,
+    )
+    for demo in DEMO_USERS[1:]:
+        services.member_add(
+            actor=admin,
+            workshop=workshop,
+            user=users[demo.username],
+            role=demo.role,
+            department=demo.department,
+        )
+    return workshop

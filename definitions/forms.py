@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from definitions.roles import Department, Role
+
+
+class WorkshopForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    slug = forms.SlugField(
+        label=_("Short name (for the address)"),
+        max_length=60,
+        required=False,
+        help_text=_("Letters, digits and hyphens. Left empty, it is made from the name."),
+    )
+    description = forms.CharField(
+        label=_("What is this workshop for?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+    )
+    department = forms.ChoiceField(
+        label=_("Your department"), choices=Department.choices, initial=Department.MARKETING
+    )
+
+
+class MemberAddForm(forms.Form):
+    user = forms.CharField(
+        label=_("Username or e-mail"),
+        max_length=254,
+        help_text=_("Someone who already has an account."),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.STAKEHOLDER)
+    department = forms.ChoiceField(label=_("Department"), choices=Department.choices)
+
+    def clean_user(self) -> Any:
+        term = self.cleaned_data["user"].strip()
+        matches = list(
+            get_user_model().objects.filter(
+                Q(username__iexact=term) | Q(email__iexact=term), is_active=True
+            )[:2]
+        )
+        if not matches:
+            raise forms.ValidationError(_("No account with this username or e-mail."))
+        if len(matches) > 1:
+            raise forms.ValidationError(
+                _("Several accounts share this e-mail; enter the username instead.")
+            )
+        return matches[0]
+
+
+class MemberCreateForm(forms.Form):
+    username = forms.RegexField(
+        label=_("Username"),
+        max_length=150,
+        regex=r"^[\w.@+-]+\Z",
+        error_messages={"invalid": _("Use letters, digits and @/./+/-/_ only.")},
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail"))
+    password = forms.CharField(
+        label=_("Initial password"),
+        widget=forms.PasswordInput(render_value=False),
+        strip=False,
+        help_text=_("Share it with them privately; they can change it after logging in."),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.SALES_REP)
+    department = forms.ChoiceField(label=_("Department"), choices=Department.choices)
+
+
+class MemberUpdateForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    department = forms.ChoiceField(label=_("Department"), choices=Department.choices)

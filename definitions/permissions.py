@@ -1,0 +1,82 @@
+"""The one place that decides who may see and do what in a workshop.
+
+Every view asks here. Rules:
+- someone who may not see a workshop gets 404 for all of its URLs, so its existence
+  does not leak;
+- a member who may see it but lacks the right for an action gets 403;
+- the rights themselves are django-guardian object permissions on the workshop,
+  granted and revoked only by services (definitions.services).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from guardian.core import ObjectPermissionChecker
+from guardian.shortcuts import get_objects_for_user
+
+from definitions import roles
+from definitions.models import Membership, Workshop
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def workshop_perms(user: AnyUser, workshop: Workshop) -> frozenset[str]:
+    """All permission codenames `user` holds on `workshop`, in one query."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    return frozenset(ObjectPermissionChecker(user).get_perms(workshop))
+
+
+def get_workshop_for_user(user: AnyUser, slug: str, perm: str | None = None) -> Workshop:
+    """The workshop `slug` if `user` may see it (else 404) and holds `perm` (else 403).
+
+    The returned instance carries `user_perms` so templates and later checks in the
+    same request need no further queries.
+    """
+    workshop = Workshop.objects.filter(slug=slug).first()
+    if workshop is None:
+        raise Http404
+    perms = workshop_perms(user, workshop)
+    if roles.VIEW not in perms:
+        raise Http404
+    if perm is not None and perm not in perms:
+        raise PermissionDenied
+    workshop.user_perms = perms  # type: ignore[attr-defined]
+    return workshop
+
+
+def require(workshop: Workshop, perm: str) -> None:
+    """403 unless the perms loaded by get_workshop_for_user include `perm`."""
+    if perm not in getattr(workshop, "user_perms", frozenset()):
+        raise PermissionDenied
+
+
+def get_membership_for_user(
+    user: AnyUser, slug: str, membership_id: int, perm: str | None = None
+) -> Membership:
+    """A membership of workshop `slug`; ids of other workshops' members are 404."""
+    workshop = get_workshop_for_user(user, slug, perm)
+    membership = (
+        Membership.objects.select_related("user", "workshop")
+        .filter(pk=membership_id, workshop=workshop)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    membership.workshop = workshop
+    return membership
+
+
+def visible_workshops(user: AnyUser) -> QuerySet[Workshop]:
+    if not user.is_authenticated:
+        return Workshop.objects.none()
+    return get_objects_for_user(
+        user, f"definitions.{roles.VIEW}", klass=Workshop, accept_global_perms=False
+    )

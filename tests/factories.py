@@ -1,0 +1,45 @@
+"""factory_boy factories. Domain objects are made through services, as in production."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+
+from definitions import services
+from definitions.models import Workshop
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password(PASSWORD)
+
+
+class WorkshopFactory(factory.Factory):
+    class Meta:
+        model = Workshop
+
+    name = factory.Sequence(lambda n: f"Workshop {n}")
+    slug = ""
+    actor = factory.SubFactory(UserFactory)
+
+    @classmethod
+    def _create(cls, model_class: type[Workshop], *args: Any, **kwargs: Any) -> Workshop:
+        return services.workshop_create(**kwargs)
+
+
+def add_member(workshop: Workshop, user: Any, role: str, department: str) -> Any:
+    admin = workshop.memberships.filter(role="admin").first()
+    assert admin is not None
+    services.member_add(
+        actor=admin.user, workshop=workshop, user=user, role=role, department=department
+    )
+    return user

@@ -1,0 +1,140 @@
+"""The permission table: every URL × every role. A new URL without a row here fails
+`test_every_url_is_in_the_permission_table`, so no view ships without a check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from definitions import roles
+from definitions.models import Membership, Workshop
+
+# Views outside any workshop: who may see them without logging in.
+PUBLIC = {"home", "healthz", "login", "set_language"}
+LOGIN_ONLY = {"logout", "password_change", "password_change_done", "definitions:workshop_create"}
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    method: str
+    perm: str  # the workshop permission codename the request needs
+    needs_membership_id: bool = False
+
+
+TABLE: tuple[Row, ...] = (
+    Row("definitions:workshop_home", "get", roles.VIEW),
+    Row("definitions:member_list", "get", roles.VIEW),
+    Row("definitions:member_add", "post", roles.MANAGE_MEMBERS),
+    Row("definitions:member_create", "post", roles.MANAGE_MEMBERS),
+    Row("definitions:member_update", "post", roles.MANAGE_MEMBERS, needs_membership_id=True),
+    Row("definitions:member_remove", "get", roles.MANAGE_MEMBERS, needs_membership_id=True),
+    Row("definitions:member_remove", "post", roles.MANAGE_MEMBERS, needs_membership_id=True),
+    Row("definitions:workshop_history", "get", roles.VIEW),
+)
+
+ROLES = ("admin", "marketer", "rep", "viewer", "outsider", "anonymous")
+ROLE_OF = {
+    "admin": roles.Role.ADMIN,
+    "marketer": roles.Role.STAKEHOLDER,
+    "rep": roles.Role.SALES_REP,
+    "viewer": roles.Role.VIEWER,
+}
+
+
+def _url_names(resolver: URLResolver, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin":
+                continue  # Django's admin: staff only, guarded by Django itself
+            ns = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            names |= _url_names(entry, ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(prefix + entry.name)
+    return names
+
+
+def test_every_url_is_in_the_permission_table() -> None:
+    covered = {row.name for row in TABLE} | PUBLIC | LOGIN_ONLY
+    missing = _url_names(get_resolver()) - covered
+    assert not missing, f"URLs without a row in the permission table: {sorted(missing)}"
+
+
+def expected_status(role: str, perm: str) -> str:
+    if role == "anonymous":
+        return "login"
+    if role == "outsider":
+        return "404"
+    if perm in roles.ROLE_PERMISSIONS[ROLE_OF[role]]:
+        return "allowed"
+    return "403"
+
+
+@pytest.fixture
+def everyone(admin: Any, marketer: Any, rep: Any, viewer: Any, outsider: Any) -> dict[str, Any]:
+    return {"admin": admin, "marketer": marketer, "rep": rep, "viewer": viewer, "outsider": outsider}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("row", TABLE, ids=lambda r: f"{r.method}-{r.name}")
+def test_each_role_gets_exactly_what_its_permissions_allow(
+    row: Row, role: str, everyone: dict[str, Any], workshop: Workshop
+) -> None:
+    kwargs: dict[str, Any] = {"slug": workshop.slug}
+    if row.needs_membership_id:
+        # Act on the viewer's membership: a target every role can try to touch.
+        kwargs["membership_id"] = Membership.objects.get(
+            workshop=workshop, user=everyone["viewer"]
+        ).pk
+    client = Client()
+    if role != "anonymous":
+        client.force_login(everyone[role])
+    url = reverse(row.name, kwargs=kwargs)
+    response = getattr(client, row.method)(url)
+
+    expected = expected_status(role, row.perm)
+    if expected == "login":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    elif expected == "404":
+        assert response.status_code == 404
+    elif expected == "403":
+        assert response.status_code == 403
+    else:
+        assert response.status_code in (200, 302, 400), response.status_code
+
+
+@pytest.mark.django_db
+def test_a_membership_id_of_another_workshop_is_not_found_even_for_an_admin(
+    admin: Any, outsider: Any, workshop: Workshop
+) -> None:
+    foreign = Membership.objects.get(workshop__slug="other", user=outsider)
+    client = Client()
+    client.force_login(admin)
+    for name in ("definitions:member_update", "definitions:member_remove"):
+        url = reverse(name, kwargs={"slug": workshop.slug, "membership_id": foreign.pk})
+        assert client.post(url, {"m%d-role" % foreign.pk: "viewer"}).status_code == 404
+    assert Membership.objects.filter(pk=foreign.pk, role="admin").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(PUBLIC - {"set_language"}))
+def test_public_pages_answer_without_a_login(name: str) -> None:
+    assert Client().get(reverse(name)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_missing_workshop_and_a_hidden_one_look_the_same(outsider: Any, workshop: Workshop) -> None:
+    client = Client()
+    client.force_login(outsider)
+    hidden = client.get(reverse("definitions:workshop_home", kwargs={"slug": workshop.slug}))
+    missing = client.get(reverse("definitions:workshop_home", kwargs={"slug": "no-such-thing"}))
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.templates[0].name == missing.templates[0].name == "404.html"
+    assert workshop.name.encode() not in hidden.content
