@@ -10,13 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from definitions.models import AuditLogEntry, Workshop
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 def log_action(
     action: str,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     workshop: Workshop | None = None,
     **data: Any,
 ) -> AuditLogEntry:
@@ -40,9 +40,7 @@ MESSAGES: dict[str, Promise] = {
     "definitions.member.account_created": _(
         "%(actor)s created an account for %(member)s and added them as %(role)s (%(department)s)."
     ),
-    "definitions.member.changed": _(
-        "%(actor)s changed %(member)s to %(role)s (%(department)s)."
-    ),
+    "definitions.member.changed": _("%(actor)s changed %(member)s to %(role)s (%(department)s)."),
     "definitions.member.removed": _("%(actor)s removed %(member)s from the workshop."),
 }
 

@@ -22,9 +22,9 @@ from definitions import roles
 from definitions.models import Membership, Workshop
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
-    AnyUser = AbstractBaseUser | AnonymousUser
+    AnyUser = User | AnonymousUser
 
 
 def workshop_perms(user: AnyUser, workshop: Workshop) -> frozenset[str]:

@@ -19,9 +19,7 @@ from definitions.models import Membership, Workshop
 from definitions.roles import Department, Role
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractUser
-
-    User = AbstractUser
+    from django.contrib.auth.models import User
 
 
 def _unique_slug(base: str) -> str:
@@ -135,7 +133,7 @@ def user_create(
         raise ValidationError({"password": exc.messages}) from None
     user.set_password(password)
     user.save()
-    return user  # type: ignore[return-value]
+    return user
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -15,17 +16,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from definitions import roles, selectors, services
 from definitions.audit import describe
 from definitions.forms import MemberAddForm, MemberCreateForm, MemberUpdateForm, WorkshopForm
+from definitions.http import AuthedRequest
+from definitions.models import Workshop
 from definitions.permissions import get_membership_for_user, get_workshop_for_user
 from feedback.selectors import worker_status
 
 
-def _apply_errors(form: object, exc: ValidationError) -> None:
+def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
     """Show a service's ValidationError at the field it names, else above the form."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)  # type: ignore[attr-defined]
+            form.add_error(field if field in form.fields else None, errors)
     else:
-        form.add_error(None, exc.messages)  # type: ignore[attr-defined]
+        form.add_error(None, exc.messages)
 
 
 @login_not_required
@@ -46,11 +49,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def workshop_create(request: HttpRequest) -> HttpResponse:
+def workshop_create(request: AuthedRequest) -> HttpResponse:
     form = WorkshopForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            workshop = services.workshop_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            workshop = services.workshop_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -60,7 +63,7 @@ def workshop_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def workshop_home(request: HttpRequest, slug: str) -> HttpResponse:
+def workshop_home(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug)
     members = selectors.members_of(workshop)
     context = {
@@ -74,17 +77,25 @@ def workshop_home(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _members_page(
-    request: HttpRequest,
-    workshop: object,
+    request: AuthedRequest,
+    workshop: Workshop,
     *,
     add_form: MemberAddForm | None = None,
     create_form: MemberCreateForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    members = selectors.members_of(workshop)  # type: ignore[arg-type]
+    members = selectors.members_of(workshop)
     context = {
         "workshop": workshop,
-        "members": [(m, MemberUpdateForm(initial={"role": m.role, "department": m.department}, prefix=f"m{m.pk}")) for m in members],
+        "members": [
+            (
+                m,
+                MemberUpdateForm(
+                    initial={"role": m.role, "department": m.department}, prefix=f"m{m.pk}"
+                ),
+            )
+            for m in members
+        ],
         "add_form": add_form or MemberAddForm(),
         "create_form": create_form or MemberCreateForm(),
     }
@@ -92,19 +103,19 @@ def _members_page(
 
 
 @require_GET
-def member_list(request: HttpRequest, slug: str) -> HttpResponse:
+def member_list(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug)
     return _members_page(request, workshop)
 
 
 @require_POST
-def member_add(request: HttpRequest, slug: str) -> HttpResponse:
+def member_add(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, perm=roles.MANAGE_MEMBERS)
     form = MemberAddForm(request.POST)
     if form.is_valid():
         try:
             services.member_add(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 workshop=workshop,
                 user=form.cleaned_data["user"],
                 role=form.cleaned_data["role"],
@@ -114,19 +125,22 @@ def member_add(request: HttpRequest, slug: str) -> HttpResponse:
             _apply_errors(form, exc)
         else:
             messages.success(
-                request, _("%(user)s was added.") % {"user": form.cleaned_data["user"].get_username()}
+                request,
+                _("%(user)s was added.") % {"user": form.cleaned_data["user"].get_username()},
             )
             return redirect("definitions:member_list", slug=slug)
     return _members_page(request, workshop, add_form=form, status=400)
 
 
 @require_POST
-def member_create(request: HttpRequest, slug: str) -> HttpResponse:
+def member_create(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, perm=roles.MANAGE_MEMBERS)
     form = MemberCreateForm(request.POST)
     if form.is_valid():
         try:
-            services.member_create_account(actor=request.user, workshop=workshop, **form.cleaned_data)  # type: ignore[arg-type]
+            services.member_create_account(
+                actor=request.user, workshop=workshop, **form.cleaned_data
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -139,7 +153,7 @@ def member_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-def member_update(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+def member_update(request: AuthedRequest, slug: str, membership_id: int) -> HttpResponse:
     membership = get_membership_for_user(
         request.user, slug, membership_id, perm=roles.MANAGE_MEMBERS
     )
@@ -147,14 +161,27 @@ def member_update(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
     error: str | None = None
     if form.is_valid():
         try:
-            services.member_update(actor=request.user, membership=membership, **form.cleaned_data)  # type: ignore[arg-type]
+            services.member_update(actor=request.user, membership=membership, **form.cleaned_data)
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
         error = _("Choose a valid role and department.")
     if request.htmx:
-        context = {"workshop": membership.workshop, "m": membership, "form": form if error else MemberUpdateForm(initial={"role": membership.role, "department": membership.department}, prefix=f"m{membership.pk}"), "row_error": error, "saved": error is None}
-        return render(request, "definitions/members.html#member-row", context, status=400 if error else 200)
+        context = {
+            "workshop": membership.workshop,
+            "m": membership,
+            "form": form
+            if error
+            else MemberUpdateForm(
+                initial={"role": membership.role, "department": membership.department},
+                prefix=f"m{membership.pk}",
+            ),
+            "row_error": error,
+            "saved": error is None,
+        }
+        return render(
+            request, "definitions/members.html#member-row", context, status=400 if error else 200
+        )
     if error:
         messages.error(request, error)
     else:
@@ -163,13 +190,13 @@ def member_update(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
 
 
 @require_http_methods(["GET", "POST"])
-def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+def member_remove(request: AuthedRequest, slug: str, membership_id: int) -> HttpResponse:
     membership = get_membership_for_user(
         request.user, slug, membership_id, perm=roles.MANAGE_MEMBERS
     )
     if request.method == "POST":
         try:
-            services.member_remove(actor=request.user, membership=membership)  # type: ignore[arg-type]
+            services.member_remove(actor=request.user, membership=membership)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -187,7 +214,7 @@ def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
 
 
 @require_GET
-def workshop_history(request: HttpRequest, slug: str) -> HttpResponse:
+def workshop_history(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug)
     page = Paginator(selectors.audit_entries(workshop), 50).get_page(request.GET.get("page"))
     entries = [(e, describe(e)) for e in page.object_list]

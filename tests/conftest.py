@@ -62,12 +62,15 @@ def admin(db: None) -> Any:
 
 @pytest.fixture
 def workshop(admin: Any) -> Workshop:
-    return WorkshopFactory(actor=admin, name="Acme Instruments", slug="acme")
+    workshop: Any = WorkshopFactory(actor=admin, name="Acme Instruments", slug="acme")
+    return workshop
 
 
 @pytest.fixture
 def marketer(workshop: Workshop) -> Any:
-    return add_member(workshop, UserFactory(username="marketer"), Role.STAKEHOLDER, Department.MARKETING)
+    return add_member(
+        workshop, UserFactory(username="marketer"), Role.STAKEHOLDER, Department.MARKETING
+    )
 
 
 @pytest.fixture
@@ -77,7 +80,9 @@ def seller(workshop: Workshop) -> Any:
 
 @pytest.fixture
 def leader(workshop: Workshop) -> Any:
-    return add_member(workshop, UserFactory(username="leader"), Role.STAKEHOLDER, Department.LEADERSHIP)
+    return add_member(
+        workshop, UserFactory(username="leader"), Role.STAKEHOLDER, Department.LEADERSHIP
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The permission table: every URL × every role. A new URL without a row here fails
+"""The permission table: every URL by every role. A new URL without a row here fails
 `test_every_url_is_in_the_permission_table`, so no view ships without a check."""
 
 from __future__ import annotations
@@ -77,7 +77,13 @@ def expected_status(role: str, perm: str) -> str:
 
 @pytest.fixture
 def everyone(admin: Any, marketer: Any, rep: Any, viewer: Any, outsider: Any) -> dict[str, Any]:
-    return {"admin": admin, "marketer": marketer, "rep": rep, "viewer": viewer, "outsider": outsider}
+    return {
+        "admin": admin,
+        "marketer": marketer,
+        "rep": rep,
+        "viewer": viewer,
+        "outsider": outsider,
+    }
 
 
 @pytest.mark.django_db
@@ -119,7 +125,7 @@ def test_a_membership_id_of_another_workshop_is_not_found_even_for_an_admin(
     client.force_login(admin)
     for name in ("definitions:member_update", "definitions:member_remove"):
         url = reverse(name, kwargs={"slug": workshop.slug, "membership_id": foreign.pk})
-        assert client.post(url, {"m%d-role" % foreign.pk: "viewer"}).status_code == 404
+        assert client.post(url, {f"m{foreign.pk}-role": "viewer"}).status_code == 404
     assert Membership.objects.filter(pk=foreign.pk, role="admin").exists()
 
 
@@ -130,7 +136,9 @@ def test_public_pages_answer_without_a_login(name: str) -> None:
 
 
 @pytest.mark.django_db
-def test_a_missing_workshop_and_a_hidden_one_look_the_same(outsider: Any, workshop: Workshop) -> None:
+def test_a_missing_workshop_and_a_hidden_one_look_the_same(
+    outsider: Any, workshop: Workshop
+) -> None:
     client = Client()
     client.force_login(outsider)
     hidden = client.get(reverse("definitions:workshop_home", kwargs={"slug": workshop.slug}))

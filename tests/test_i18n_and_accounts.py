@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+
+LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
+TRANSLATED = [code for code, _name in settings.LANGUAGES if code != "en"]
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_every_message_is_translated_in_each_shipped_language(code: str) -> None:
+    po = LOCALE_DIR / code / "LC_MESSAGES" / "django.po"
+    assert po.exists(), f"missing {po}"
+    result = subprocess.run(
+        ["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(po)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "untranslated" not in result.stderr and "fuzzy" not in result.stderr, result.stderr
+
+
+@pytest.mark.django_db
+def test_the_language_switcher_works_without_javascript(client: Client) -> None:
+    response = client.post(reverse("set_language"), {"language": "it", "next": "/"})
+    assert response.status_code == 302
+    page = client.get("/")
+    assert page.headers["Content-Language"] == "it"
+    assert '<html lang="it">' in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["it", "pt", "fr", "ja"])
+def test_the_login_page_reads_in_each_language(client: Client, code: str) -> None:
+    client.post(reverse("set_language"), {"language": code, "next": "/"})
+    body = client.get(reverse("login")).content.decode()
+    assert f'<html lang="{code}">' in body
+    assert "Log in</h1>" not in body
+
+
+@pytest.mark.django_db
+def test_a_user_logs_in_changes_the_password_and_logs_out(admin: Any) -> None:
+    client = Client()
+    response = client.post(reverse("login"), {"username": "admin", "password": PASSWORD})
+    assert response.status_code == 302
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-long-passphrase",
+            "new_password2": "another-long-passphrase",
+        },
+    )
+    assert response.status_code == 302
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get(reverse("definitions:workshop_create")).status_code == 302
+    assert Client().login(username="admin", password="another-long-passphrase")
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_says_so_without_revealing_which_part_was_wrong(
+    admin: Any, client: Client
+) -> None:
+    response = client.post(reverse("login"), {"username": "admin", "password": "nope"})
+    assert response.status_code == 200
+    assert "enter a correct username and password" in response.content.decode()
