@@ -96,8 +96,8 @@ def _members_page(
             )
             for m in members
         ],
-        "add_form": add_form or MemberAddForm(),
-        "create_form": create_form or MemberCreateForm(),
+        "add_form": add_form or MemberAddForm(prefix="add"),
+        "create_form": create_form or MemberCreateForm(prefix="new"),
     }
     return render(request, "definitions/members.html", context, status=status)
 
@@ -111,7 +111,7 @@ def member_list(request: AuthedRequest, slug: str) -> HttpResponse:
 @require_POST
 def member_add(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, perm=roles.MANAGE_MEMBERS)
-    form = MemberAddForm(request.POST)
+    form = MemberAddForm(request.POST, prefix="add")
     if form.is_valid():
         try:
             services.member_add(
@@ -135,7 +135,7 @@ def member_add(request: AuthedRequest, slug: str) -> HttpResponse:
 @require_POST
 def member_create(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, perm=roles.MANAGE_MEMBERS)
-    form = MemberCreateForm(request.POST)
+    form = MemberCreateForm(request.POST, prefix="new")
     if form.is_valid():
         try:
             services.member_create_account(

@@ -20,15 +20,15 @@ def test_an_admin_creates_a_workshop_adds_a_member_and_reads_it_in_italian(
 
     log_in(page, "founder", PASSWORD)
     page.get_by_role("link", name="Create your first workshop").click()
-    page.get_by_label("Name").fill("Acme Instruments")
+    page.get_by_label("Name", exact=True).fill("Acme Instruments")
     page.get_by_label("Your department").select_option("marketing")
     page.get_by_role("button", name="Create workshop").click()
     page.get_by_role("heading", name="Acme Instruments", level=1).wait_for()
 
     page.get_by_role("link", name="Invite marketing, sales and leadership").click()
     page.get_by_label("Username or e-mail").fill("sofia@example.com")
-    page.locator("#id_role").select_option("sales_rep")
-    page.locator("#id_department").select_option("sales")
+    page.locator("#id_add-role").select_option("sales_rep")
+    page.locator("#id_add-department").select_option("sales")
     page.get_by_role("button", name="Add member").click()
     page.get_by_text("sofia was added.").wait_for()
     assert Membership.objects.get(user__username="sofia").role == "sales_rep"

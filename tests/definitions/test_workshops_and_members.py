@@ -83,7 +83,7 @@ def test_an_admin_adds_an_existing_user_by_email_with_a_role_and_department(
     newcomer: Any = UserFactory(username="nina", email="Nina@Example.com")
     response = logged_in(admin).post(
         reverse("definitions:member_add", args=[workshop.slug]),
-        {"user": "nina@example.com", "role": "sales_rep", "department": "sales"},
+        {"add-user": "nina@example.com", "add-role": "sales_rep", "add-department": "sales"},
     )
     assert response.status_code == 302
     membership = Membership.objects.get(workshop=workshop, user=newcomer)
@@ -103,7 +103,7 @@ def test_adding_an_unknown_user_or_an_existing_member_is_refused_at_the_field(
 ) -> None:
     response = logged_in(admin).post(
         reverse("definitions:member_add", args=[workshop.slug]),
-        {"user": who, "role": "viewer", "department": "other"},
+        {"add-user": who, "add-role": "viewer", "add-department": "other"},
     )
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -115,11 +115,11 @@ def test_an_admin_creates_an_account_and_the_new_person_can_log_in(
     response = logged_in(admin).post(
         reverse("definitions:member_create", args=[workshop.slug]),
         {
-            "username": "giulia",
-            "email": "giulia@example.com",
-            "password": "a-long-unusual-passphrase",
-            "role": "stakeholder",
-            "department": "leadership",
+            "new-username": "giulia",
+            "new-email": "giulia@example.com",
+            "new-password": "a-long-unusual-passphrase",
+            "new-role": "stakeholder",
+            "new-department": "leadership",
         },
     )
     assert response.status_code == 302
@@ -133,11 +133,11 @@ def test_a_weak_password_is_refused_and_no_account_is_half_created(
     response = logged_in(admin).post(
         reverse("definitions:member_create", args=[workshop.slug]),
         {
-            "username": "weak",
-            "email": "weak@example.com",
-            "password": "12345678",
-            "role": "viewer",
-            "department": "other",
+            "new-username": "weak",
+            "new-email": "weak@example.com",
+            "new-password": "12345678",
+            "new-role": "viewer",
+            "new-department": "other",
         },
     )
     assert response.status_code == 400
