@@ -204,7 +204,7 @@ class _Parser:
                 id_path,
                 _("Duplicate id '{value}' (already used at {other})."),
                 value=value,
-                other=self.ids[value] or "qualify",
+                other=self.ids[value],
             )
             return None
         self.ids[value] = path

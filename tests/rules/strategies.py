@@ -89,16 +89,23 @@ def catalogs() -> st.SearchStrategy[Catalog]:
     return build()
 
 
+# Built once: creating strategies inside every draw is what makes hypothesis slow.
+_TEXTS = st.sampled_from(TEXT_POOL)
+_NUMBERS = st.one_of(st.sampled_from(NUMBER_POOL), st.integers(-1000, 1000))
+_BOOLEANS = st.booleans()
+_ISO_DATES = st.sampled_from(tuple(d.isoformat() for d in DATE_POOL))
+
+
 def _scalar(spec: FieldSpec) -> st.SearchStrategy[Scalar]:
     if spec.type == FieldType.TEXT:
-        return st.sampled_from(TEXT_POOL)
+        return _TEXTS
     if spec.type == FieldType.CHOICE:
         return st.sampled_from(spec.choices)
     if spec.type == FieldType.NUMBER:
-        return st.one_of(st.sampled_from(NUMBER_POOL), st.integers(-1000, 1000))
+        return _NUMBERS
     if spec.type == FieldType.BOOLEAN:
-        return st.booleans()
-    return st.sampled_from(DATE_POOL).map(date.isoformat)
+        return _BOOLEANS
+    return _ISO_DATES
 
 
 @st.composite
@@ -126,9 +133,9 @@ def _criterion(draw: st.DrawFn, catalog: Catalog, ids: list[str], points: str) -
         score = draw(st.integers(-50, 50))
     else:
         score = draw(st.one_of(st.none(), st.integers(-50, 50)))
-    fields = [spec for spec in catalog.fields.values() if spec.category != Category.OUTCOME]
+    fields = tuple(spec for spec in catalog.fields.values() if spec.category != Category.OUTCOME)
     if draw(st.integers(0, 3)) == 0:
-        kind = draw(st.sampled_from(sorted(catalog.activity_kinds)))
+        kind = draw(st.sampled_from(tuple(sorted(catalog.activity_kinds))))
         window = draw(st.sampled_from(tuple(Window)))
         return ActivityCriterion(
             id=criterion_id,
@@ -184,8 +191,9 @@ def definitions(catalog: Catalog) -> st.SearchStrategy[Definition]:
         disqualify = flat("none", 2)
         scoring = flat("required", 3)
         sales_ready = flat("any", 2)
-        mql = draw(st.integers(0, 60))
-        sql = draw(st.integers(mql, mql + 60))
+        # Low thresholds are common so that generated leads reach MQL and SQL too.
+        mql = draw(st.sampled_from((0, 0, 5, 10, 20, 40)))
+        sql = mql + draw(st.sampled_from((0, 0, 5, 20, 60)))
         return Definition(
             schema_version=SCHEMA_VERSION,
             qualify=qualify,
@@ -218,7 +226,7 @@ def _lead(
     draw: st.DrawFn, catalog: Catalog, definition: Definition | None, as_of: datetime
 ) -> LeadData:
     pools: dict[str, list[object]] = {}
-    kinds = sorted(catalog.activity_kinds)
+    kinds = list(catalog.activity_kinds)
     window_days: list[int] = [1, 7, 30]
     if definition is not None:
         for criterion in criteria(definition):
@@ -249,7 +257,7 @@ def _lead(
             continue
         pool = pools.get(spec.key, [])
         if pool and draw(st.booleans()):
-            value = draw(st.sampled_from(pool))
+            value = draw(st.sampled_from(tuple(pool)))
         else:
             value = draw(_scalar(spec))
             if spec.type == FieldType.DATE:
@@ -267,8 +275,8 @@ def _lead(
         offsets += [timedelta(days=-days), timedelta(days=-days, seconds=1)]
     activities = [
         Activity(
-            kind=draw(st.sampled_from(kinds)),
-            at=(as_of + draw(st.sampled_from(offsets))).astimezone(
+            kind=draw(st.sampled_from(tuple(kinds))),
+            at=(as_of + draw(st.sampled_from(tuple(offsets)))).astimezone(
                 draw(st.sampled_from(TIMEZONES))
             ),
         )
