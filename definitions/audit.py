@@ -42,6 +42,15 @@ MESSAGES: dict[str, Promise] = {
     ),
     "definitions.member.changed": _("%(actor)s changed %(member)s to %(role)s (%(department)s)."),
     "definitions.member.removed": _("%(actor)s removed %(member)s from the workshop."),
+    "definitions.field.added": _("%(actor)s added the custom field “%(label)s”."),
+    "definitions.field.deleted": _("%(actor)s deleted the custom field “%(key)s”."),
+    "definitions.activity_kind.added": _("%(actor)s added the activity kind “%(key)s”."),
+    "definitions.activity_kind.deleted": _("%(actor)s deleted the activity kind “%(key)s”."),
+    "definitions.proposal.created": _("%(actor)s started the draft “%(title)s”."),
+    "definitions.proposal.saved": _(
+        "%(actor)s saved the draft “%(title)s” (revision %(revision)s)."
+    ),
+    "definitions.version.published": _("%(actor)s published version v%(version)s."),
 }
 
 

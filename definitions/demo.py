@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from definitions import services
+from definitions import rules, services
 from definitions.models import Workshop
 from definitions.roles import Department, Role
 
@@ -71,4 +71,19 @@ def seed_demo() -> Workshop | None:
             role=demo.role,
             department=demo.department,
         )
+    # v1 is the articles' worked example; sales proposes a stricter, BANT-based draft.
+    v1 = services.version_publish_document(
+        actor=admin,
+        workshop=workshop,
+        document=rules.WORKED_EXAMPLE,
+        parent=None,
+        note="The worked example of the source articles.",
+    )
+    services.proposal_create(
+        actor=users["seller"],
+        workshop=workshop,
+        title="Sales-leaning: BANT before handover",
+        document=rules.SALES_LEANING_EXAMPLE,
+        parent=v1,
+    )
     return workshop

@@ -74,3 +74,140 @@ class AuditLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    CHOICE = "choice", _("Choice")
+    NUMBER = "number", _("Number")
+    BOOLEAN = "boolean", _("Yes/no")
+    DATE = "date", _("Date")
+
+
+class FieldCategory(models.TextChoices):
+    FORMAT = "format", _("Format")
+    DEMOGRAPHIC = "demographic", _("Demographic")
+    FIRMOGRAPHIC = "firmographic", _("Firmographic")
+    BEHAVIOURAL = "behavioural", _("Behavioural")
+    BANT = "bant", _("BANT")
+    OUTCOME = "outcome", _("Outcome")
+
+
+class CustomField(models.Model):
+    """A lead field a workshop adds to the built-in catalog (definitions.rules.catalog)."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="custom_fields")
+    key = models.SlugField(_("key"), max_length=64)
+    label = models.CharField(_("label"), max_length=120)
+    type = models.CharField(_("type"), max_length=10, choices=FieldType.choices)
+    category = models.CharField(_("category"), max_length=20, choices=FieldCategory.choices)
+    choices = models.JSONField(_("allowed values"), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["label"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "key"], name="custom_field_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ActivityKind(models.Model):
+    """An activity kind a workshop adds to the default catalog."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="activity_kinds")
+    key = models.SlugField(_("key"), max_length=64)
+    label = models.CharField(_("label"), max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["label"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "key"], name="activity_kind_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Version(models.Model):
+    """An immutable, numbered snapshot of a definition. The highest published number
+    is the workshop's current definition; a rollback publishes old content anew."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    document = models.JSONField()
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "number"], name="version_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Guard in the model too: a published version's content never changes, whatever
+        # code path tries. Services create versions; nothing updates them.
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PublishedVersionIsImmutable(self)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class PublishedVersionIsImmutable(Exception):
+    def __init__(self, version: Version) -> None:
+        super().__init__(f"Version v{version.number} is published and cannot change.")
+
+
+class ProposalState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open for votes")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    PUBLISHED = "published", _("Published")
+
+
+class Proposal(models.Model):
+    """A draft definition derived from a parent version. While it is a draft its
+    document is edited in the builder; `revision` grows with every save so two people
+    editing at once never silently overwrite each other."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="proposals")
+    title = models.CharField(_("title"), max_length=200)
+    document = models.JSONField()
+    parent = models.ForeignKey(
+        Version, on_delete=models.PROTECT, null=True, blank=True, related_name="proposals"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    state = models.CharField(
+        max_length=20, choices=ProposalState.choices, default=ProposalState.DRAFT
+    )
+    revision = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -19,7 +19,7 @@ from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import get_objects_for_user
 
 from definitions import roles
-from definitions.models import Membership, Workshop
+from definitions.models import ActivityKind, CustomField, Membership, Proposal, Version, Workshop
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -80,3 +80,35 @@ def visible_workshops(user: AnyUser) -> QuerySet[Workshop]:
     return get_objects_for_user(
         user, f"definitions.{roles.VIEW}", klass=Workshop, accept_global_perms=False
     )
+
+
+def get_proposal_for_user(
+    user: AnyUser, slug: str, proposal_id: int, perm: str | None = None
+) -> Proposal:
+    """A proposal of workshop `slug`; ids of other workshops' proposals are 404."""
+    workshop = get_workshop_for_user(user, slug, perm)
+    proposal = Proposal.objects.filter(pk=proposal_id, workshop=workshop).first()
+    if proposal is None:
+        raise Http404
+    proposal.workshop = workshop
+    return proposal
+
+
+def get_version_for_user(user: AnyUser, slug: str, number: int) -> Version:
+    workshop = get_workshop_for_user(user, slug)
+    version = Version.objects.filter(workshop=workshop, number=number).first()
+    if version is None:
+        raise Http404
+    version.workshop = workshop
+    return version
+
+
+def get_catalog_entry_for_user(
+    user: AnyUser, slug: str, model: type[CustomField] | type[ActivityKind], entry_id: int
+) -> CustomField | ActivityKind:
+    workshop = get_workshop_for_user(user, slug, roles.CHANGE)
+    entry = model.objects.filter(pk=entry_id, workshop=workshop).first()
+    if entry is None:
+        raise Http404
+    entry.workshop = workshop
+    return entry

@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, QuerySet
 
-from definitions.models import AuditLogEntry, Membership, Workshop
+from definitions.models import (
+    ActivityKind,
+    AuditLogEntry,
+    CustomField,
+    Membership,
+    Proposal,
+    ProposalState,
+    Version,
+    Workshop,
+)
 from definitions.permissions import visible_workshops
 
 if TYPE_CHECKING:
@@ -33,3 +42,29 @@ def membership_of(user: AnyUser, workshop: Workshop) -> Membership | None:
 
 def audit_entries(workshop: Workshop) -> QuerySet[AuditLogEntry]:
     return AuditLogEntry.objects.filter(workshop=workshop).order_by("-created_at", "-id")
+
+
+def current_version(workshop: Workshop) -> Version | None:
+    return Version.objects.filter(workshop=workshop).order_by("-number").first()
+
+
+def versions_of(workshop: Workshop) -> QuerySet[Version]:
+    return (
+        Version.objects.filter(workshop=workshop).select_related("published_by").order_by("-number")
+    )
+
+
+def drafts_of(workshop: Workshop) -> QuerySet[Proposal]:
+    return (
+        Proposal.objects.filter(workshop=workshop, state=ProposalState.DRAFT)
+        .select_related("author", "parent")
+        .order_by("-updated_at")
+    )
+
+
+def custom_fields_of(workshop: Workshop) -> QuerySet[CustomField]:
+    return CustomField.objects.filter(workshop=workshop).order_by("label")
+
+
+def activity_kinds_of(workshop: Workshop) -> QuerySet[ActivityKind]:
+    return ActivityKind.objects.filter(workshop=workshop).order_by("label")

@@ -3,19 +3,31 @@ never save domain objects themselves. Every service is atomic and audited."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from definitions import roles
+from definitions import roles, rules
 from definitions.audit import log_action
-from definitions.models import Membership, Workshop
+from definitions.catalog import catalog_for
+from definitions.models import (
+    ActivityKind,
+    CustomField,
+    Membership,
+    Proposal,
+    ProposalState,
+    Version,
+    Workshop,
+)
 from definitions.roles import Department, Role
 
 if TYPE_CHECKING:
@@ -202,3 +214,306 @@ def member_remove(*, actor: User, membership: Membership) -> None:
     workshop = membership.workshop
     membership.delete()
     log_action("definitions.member.removed", actor=actor, workshop=workshop, member=username)
+
+
+# ------------------------------------------------------------------ definitions
+
+
+class DefinitionInvalid(Exception):
+    """A document failed validation; `errors` are the rules' errors with their paths."""
+
+    def __init__(self, errors: tuple[rules.ValidationError, ...]) -> None:
+        super().__init__(f"{len(errors)} validation error(s)")
+        self.errors = errors
+
+
+class StaleRevision(Exception):
+    """Someone saved the draft since this editor loaded it."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"the draft is at revision {current}")
+        self.current = current
+
+
+# The largest JSON document accepted from an upload or the command line. A 200-criterion
+# definition with long texts is well under 300 kB; anything bigger is not a definition.
+MAX_DOCUMENT_BYTES = 1_000_000
+
+# What a brand-new draft starts from when there is no published version to derive from:
+# the smallest valid definition, one placeholder criterion to edit.
+BLANK_DOCUMENT: dict[str, object] = {
+    "schema_version": rules.SCHEMA_VERSION,
+    "rationale": "",
+    "qualify": {
+        "id": "g-root",
+        "any": [
+            {
+                "id": "c-source",
+                "category": "format",
+                "field": "source",
+                "op": "is_set",
+                "value": None,
+                "points": None,
+            }
+        ],
+    },
+    "disqualify": [],
+    "scoring": [],
+    "stages": {"mql": 0, "sql": 0, "sales_ready": []},
+}
+
+
+def validated_document(workshop: Workshop, document: object) -> dict[str, object]:
+    """The canonical JSON of a valid definition, or DefinitionInvalid."""
+    result = rules.parse(document, catalog_for(workshop, translated=False))
+    if result.definition is None:
+        raise DefinitionInvalid(result.errors)
+    return rules.to_json(result.definition)  # type: ignore[return-value]
+
+
+def load_json_document(raw: bytes | str) -> object:
+    """Decode uploaded JSON, turning every way it can be broken into a clear error."""
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > MAX_DOCUMENT_BYTES:
+        raise ValidationError(
+            _("The file is %(size)s bytes; a definition may be at most %(max)s bytes.")
+            % {"size": size, "max": MAX_DOCUMENT_BYTES},
+            code="too_large",
+        )
+    try:
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise ValidationError(_("The file is not UTF-8 text."), code="encoding") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            _("The file is not valid JSON: %(error)s (line %(line)s, column %(column)s).")
+            % {"error": exc.msg, "line": exc.lineno, "column": exc.colno},
+            code="json",
+        ) from None
+    except RecursionError:
+        raise ValidationError(_("The JSON is nested too deeply."), code="depth") from None
+
+
+def _uses(document: object, key: str, value: str) -> bool:
+    """Whether any object in the JSON document has `key` == `value` (iteratively, so a
+    hostile document cannot exhaust the stack)."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get(key) == value:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _documents_of(workshop: Workshop) -> list[object]:
+    return [
+        *Version.objects.filter(workshop=workshop).values_list("document", flat=True),
+        *Proposal.objects.filter(workshop=workshop).values_list("document", flat=True),
+    ]
+
+
+@transaction.atomic
+def custom_field_add(
+    *,
+    actor: User,
+    workshop: Workshop,
+    key: str,
+    label: str,
+    type: str,
+    category: str,
+    choices: list[str] | None = None,
+) -> CustomField:
+    key = key.strip()
+    errors: dict[str, str] = {}
+    if key in rules.DEFAULT_CATALOG.fields:
+        errors["key"] = _("“%(key)s” is a built-in field.") % {"key": key}
+    elif CustomField.objects.filter(workshop=workshop, key=key).exists():
+        errors["key"] = _("This workshop already has a field “%(key)s”.") % {"key": key}
+    clean_choices = list(dict.fromkeys(c.strip() for c in (choices or []) if c.strip()))
+    if type == rules.FieldType.CHOICE and not clean_choices:
+        errors["choices"] = _("A choice field needs at least one allowed value.")
+    if len(clean_choices) > 200:
+        errors["choices"] = _("At most 200 allowed values.")
+    if any(len(c) > 200 for c in clean_choices):
+        errors["choices"] = _("Each allowed value may be at most 200 characters.")
+    if errors:
+        raise ValidationError(errors)
+    field = CustomField.objects.create(
+        workshop=workshop,
+        key=key,
+        label=label.strip(),
+        type=type,
+        category=category,
+        choices=clean_choices if type == rules.FieldType.CHOICE else [],
+    )
+    log_action(
+        "definitions.field.added", actor=actor, workshop=workshop, key=key, label=field.label
+    )
+    return field
+
+
+@transaction.atomic
+def custom_field_delete(*, actor: User, field: CustomField) -> None:
+    if any(_uses(doc, "field", field.key) for doc in _documents_of(field.workshop)):
+        raise ValidationError(
+            _("“%(label)s” is used by a version or a draft and cannot be deleted.")
+            % {"label": field.label},
+            code="in_use",
+        )
+    log_action("definitions.field.deleted", actor=actor, workshop=field.workshop, key=field.key)
+    field.delete()
+
+
+@transaction.atomic
+def activity_kind_add(*, actor: User, workshop: Workshop, key: str, label: str) -> ActivityKind:
+    key = key.strip()
+    if key in rules.DEFAULT_CATALOG.activity_kinds:
+        raise ValidationError({"key": _("“%(key)s” is a built-in activity kind.") % {"key": key}})
+    if ActivityKind.objects.filter(workshop=workshop, key=key).exists():
+        raise ValidationError(
+            {"key": _("This workshop already has an activity kind “%(key)s”.") % {"key": key}}
+        )
+    kind = ActivityKind.objects.create(workshop=workshop, key=key, label=label.strip())
+    log_action("definitions.activity_kind.added", actor=actor, workshop=workshop, key=key)
+    return kind
+
+
+@transaction.atomic
+def activity_kind_delete(*, actor: User, kind: ActivityKind) -> None:
+    if any(_uses(doc, "activity", kind.key) for doc in _documents_of(kind.workshop)):
+        raise ValidationError(
+            _("“%(label)s” is used by a version or a draft and cannot be deleted.")
+            % {"label": kind.label},
+            code="in_use",
+        )
+    log_action(
+        "definitions.activity_kind.deleted", actor=actor, workshop=kind.workshop, key=kind.key
+    )
+    kind.delete()
+
+
+@transaction.atomic
+def proposal_create(
+    *,
+    actor: User,
+    workshop: Workshop,
+    title: str,
+    document: object | None = None,
+    parent: Version | None = None,
+) -> Proposal:
+    """A new draft. Without a document it starts from `parent` (the current version by
+    default) or, in a workshop with no version yet, from a one-criterion skeleton."""
+    if parent is None:
+        parent = Version.objects.filter(workshop=workshop).order_by("-number").first()
+    if document is None:
+        document = parent.document if parent is not None else BLANK_DOCUMENT
+    canonical = validated_document(workshop, document)
+    title = title.strip() or _("Untitled draft")
+    proposal = Proposal.objects.create(
+        workshop=workshop,
+        title=title[:200],
+        document=canonical,
+        parent=parent,
+        author=actor,
+        updated_by=actor,
+    )
+    log_action(
+        "definitions.proposal.created",
+        actor=actor,
+        workshop=workshop,
+        proposal=proposal.pk,
+        title=proposal.title,
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_save_document(
+    *,
+    actor: User,
+    proposal: Proposal,
+    document: object,
+    expected_revision: int,
+    title: str | None = None,
+) -> Proposal:
+    """Save the builder's document. Refused (StaleRevision) when someone else saved
+    since `expected_revision`; the conditional UPDATE makes the check and the write
+    one atomic step, so two simultaneous saves cannot both pass."""
+    if proposal.state != ProposalState.DRAFT:
+        raise ValidationError(
+            _("Only a draft can be edited; this proposal is %(state)s.")
+            % {"state": proposal.get_state_display()},
+            code="not_draft",
+        )
+    canonical = validated_document(proposal.workshop, document)
+    new_title = (title or proposal.title).strip()[:200] or proposal.title
+    updated = Proposal.objects.filter(
+        pk=proposal.pk, revision=expected_revision, state=ProposalState.DRAFT
+    ).update(
+        document=canonical,
+        title=new_title,
+        revision=F("revision") + 1,
+        updated_by=actor,
+        updated_at=timezone.now(),
+    )
+    if updated == 0:
+        current = Proposal.objects.values_list("revision", flat=True).get(pk=proposal.pk)
+        raise StaleRevision(current)
+    proposal.refresh_from_db()
+    log_action(
+        "definitions.proposal.saved",
+        actor=actor,
+        workshop=proposal.workshop,
+        proposal=proposal.pk,
+        title=proposal.title,
+        revision=proposal.revision,
+    )
+    return proposal
+
+
+def proposal_import(*, actor: User, workshop: Workshop, raw: bytes | str, title: str) -> Proposal:
+    """Create a draft from a JSON file: ValidationError for unreadable JSON,
+    DefinitionInvalid with every error for an invalid definition; nothing is saved
+    in either case."""
+    document = load_json_document(raw)
+    return proposal_create(actor=actor, workshop=workshop, title=title, document=document)
+
+
+@transaction.atomic
+def version_publish_document(
+    *,
+    actor: User,
+    workshop: Workshop,
+    document: object,
+    parent: Version | None,
+    note: str = "",
+) -> Version:
+    """Make `document` the workshop's next version and its current definition.
+
+    The workshop row is locked so two publishers get consecutive numbers, never the same
+    one (the unique constraint is the second line of defence)."""
+    Workshop.objects.select_for_update().filter(pk=workshop.pk).first()
+    canonical = validated_document(workshop, document)
+    last = Version.objects.filter(workshop=workshop).aggregate(n=Max("number"))["n"] or 0
+    version = Version.objects.create(
+        workshop=workshop,
+        number=last + 1,
+        document=canonical,
+        parent=parent,
+        author=actor,
+        published_by=actor,
+        note=note[:300],
+    )
+    log_action(
+        "definitions.version.published",
+        actor=actor,
+        workshop=workshop,
+        version=version.number,
+    )
+    return version

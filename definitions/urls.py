@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from definitions import definition_views as dv
 from definitions import views
 
 app_name = "definitions"
@@ -19,4 +20,37 @@ urlpatterns = [
         name="member_remove",
     ),
     path("w/<slug:slug>/history/", views.workshop_history, name="workshop_history"),
+]
+
+urlpatterns += [
+    path("w/<slug:slug>/definition/", dv.definition_home, name="definition_home"),
+    path("w/<slug:slug>/drafts/new/", dv.draft_create, name="draft_create"),
+    path("w/<slug:slug>/drafts/import/", dv.draft_import, name="draft_import"),
+    path("w/<slug:slug>/drafts/<int:proposal_id>/", dv.draft_builder, name="draft_builder"),
+    path(
+        "w/<slug:slug>/drafts/<int:proposal_id>/export.<str:fmt>",
+        dv.draft_export,
+        name="draft_export",
+    ),
+    path("w/<slug:slug>/drafts/<int:proposal_id>/print/", dv.draft_print, name="draft_print"),
+    path("w/<slug:slug>/versions/<int:number>/", dv.version_detail, name="version_detail"),
+    path(
+        "w/<slug:slug>/versions/<int:number>/export.<str:fmt>",
+        dv.version_export,
+        name="version_export",
+    ),
+    path("w/<slug:slug>/versions/<int:number>/print/", dv.version_print, name="version_print"),
+    path("w/<slug:slug>/catalog/", dv.catalog, name="catalog"),
+    path("w/<slug:slug>/catalog/fields/add/", dv.catalog_field_add, name="catalog_field_add"),
+    path(
+        "w/<slug:slug>/catalog/fields/<int:entry_id>/delete/",
+        dv.catalog_field_delete,
+        name="catalog_field_delete",
+    ),
+    path("w/<slug:slug>/catalog/kinds/add/", dv.catalog_kind_add, name="catalog_kind_add"),
+    path(
+        "w/<slug:slug>/catalog/kinds/<int:entry_id>/delete/",
+        dv.catalog_kind_delete,
+        name="catalog_kind_delete",
+    ),
 ]

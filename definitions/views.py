@@ -22,7 +22,7 @@ from definitions.permissions import get_membership_for_user, get_workshop_for_us
 from feedback.selectors import worker_status
 
 
-def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
     """Show a service's ValidationError at the field it names, else above the form."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
@@ -55,7 +55,7 @@ def workshop_create(request: AuthedRequest) -> HttpResponse:
         try:
             workshop = services.workshop_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Workshop created. You are its admin."))
             return redirect("definitions:workshop_home", slug=workshop.slug)
@@ -122,7 +122,7 @@ def member_add(request: AuthedRequest, slug: str) -> HttpResponse:
                 department=form.cleaned_data["department"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -142,7 +142,7 @@ def member_create(request: AuthedRequest, slug: str) -> HttpResponse:
                 actor=request.user, workshop=workshop, **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request,

@@ -1,0 +1,51 @@
+"""A workshop's lead field catalog and activity kinds, as the pure rules see them."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext, ngettext
+
+from definitions import rules
+from definitions.models import ActivityKind, CustomField, Workshop
+
+
+def catalog_for(workshop: Workshop, *, translated: bool = True) -> rules.Catalog:
+    """Built-in fields and kinds (labels in the active language) plus the workshop's own."""
+    base = rules.DEFAULT_CATALOG.translated(gettext) if translated else rules.DEFAULT_CATALOG
+    custom_fields = [
+        rules.FieldSpec(
+            key=f.key,
+            label=f.label,
+            type=rules.FieldType(f.type),
+            category=rules.Category(f.category),
+            choices=tuple(f.choices or ()),
+            builtin=False,
+        )
+        for f in CustomField.objects.filter(workshop=workshop).order_by("label")
+    ]
+    custom_kinds = [
+        rules.ActivityKindSpec(key=k.key, label=k.label)
+        for k in ActivityKind.objects.filter(workshop=workshop).order_by("label")
+    ]
+    return rules.Catalog.build(
+        [*base.fields.values(), *custom_fields],
+        [*base.activity_kinds.values(), *custom_kinds],
+    )
+
+
+def render_text(definition: rules.Definition, catalog: rules.Catalog) -> str:
+    return rules.render_text(definition, catalog, gettext, ngettext)
+
+
+def render_lines(definition: rules.Definition, catalog: rules.Catalog) -> list[rules.Line]:
+    return list(rules.render_lines(definition, catalog, gettext, ngettext))
+
+
+def describe_changes(
+    old: rules.Definition, new: rules.Definition, catalog: rules.Catalog
+) -> list[str]:
+    return [rules.describe(c, catalog, gettext, ngettext) for c in rules.diff(old, new)]
+
+
+def error_messages(errors: tuple[rules.ValidationError, ...]) -> list[tuple[str, str]]:
+    """(path, message in the reader's language) for each validation error."""
+    return [(e.path, e.render(gettext)) for e in errors]

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from definitions.models import FieldCategory, FieldType
+
+KEY_HELP = _("Lower-case letters, digits and underscores, starting with a letter.")
+
+
+class CustomFieldForm(forms.Form):
+    label = forms.CharField(label=_("Label"), max_length=120)
+    key = forms.RegexField(
+        label=_("Key"),
+        regex=r"^[a-z][a-z0-9_]{0,63}\Z",
+        max_length=64,
+        help_text=KEY_HELP,
+        error_messages={"invalid": KEY_HELP},
+    )
+    type = forms.ChoiceField(label=_("Type"), choices=FieldType.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=FieldCategory.choices)
+    choices = forms.CharField(
+        label=_("Allowed values (choice fields)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=20_000,
+        help_text=_("One per line."),
+    )
+
+    def clean_choices(self) -> list[str]:
+        raw: str = self.cleaned_data.get("choices", "")
+        return [line.strip() for line in raw.splitlines() if line.strip()]
+
+
+class ActivityKindForm(forms.Form):
+    label = forms.CharField(label=_("Label"), max_length=120)
+    key = forms.RegexField(
+        label=_("Key"),
+        regex=r"^[a-z][a-z0-9_]{0,63}\Z",
+        max_length=64,
+        help_text=KEY_HELP,
+        error_messages={"invalid": KEY_HELP},
+    )
+
+
+class DraftCreateForm(forms.Form):
+    title = forms.CharField(label=_("Title of the draft"), max_length=200, required=False)
+
+
+class DefinitionImportForm(forms.Form):
+    title = forms.CharField(label=_("Title of the draft"), max_length=200, required=False)
+    file = forms.FileField(label=_("JSON file"), required=False)
+    text = forms.CharField(
+        label=_("…or paste the JSON"),
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        required=False,
+        max_length=1_000_000,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("file") and not (data.get("text") or "").strip():
+            raise forms.ValidationError(_("Choose a JSON file or paste the JSON."))
+        return data

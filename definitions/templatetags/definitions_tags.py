@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def dict_get(mapping: Any, key: str) -> Any:
+    """`mapping[key]` in a template, or an empty list when absent."""
+    if hasattr(mapping, "get"):
+        return mapping.get(key, [])
+    return []
