@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
 from definitions import rules
@@ -105,7 +106,7 @@ def _scalar(raw: str, ftype: FieldType | None) -> object:
 
 
 def _field_value(
-    data: Mapping[str, Any], key: str, spec: rules.FieldSpec | None, op: str
+    data: MultiValueDict[str, Any], key: str, spec: rules.FieldSpec | None, op: str
 ) -> object:
     ftype = spec.type if spec else None
     get = data.get
@@ -129,9 +130,9 @@ def _field_value(
     return _scalar(get(f"{key}-value", ""), ftype)
 
 
-def form_to_document(data: Mapping[str, Any], catalog: rules.Catalog) -> dict[str, Any]:
+def form_to_document(data: MultiValueDict[str, Any], catalog: rules.Catalog) -> dict[str, Any]:
     """Rebuild the JSON document from the builder's POST data."""
-    order = [nid for nid in data.getlist("order") if nid][:MAX_FORM_NODES]  # type: ignore[attr-defined]
+    order = [nid for nid in data.getlist("order") if nid][:MAX_FORM_NODES]
     nodes: dict[str, dict[str, Any]] = {}
     children: dict[str, list[str]] = {s: [] for s in SECTIONS}
     for nid in order:
@@ -227,17 +228,17 @@ def _all_ids(document: dict[str, Any]) -> set[str]:
 def _child_list(document: dict[str, Any], container: str) -> list[Any] | None:
     """The list that holds the children of `container` (a group id or a section)."""
     if container == "@disqualify":
-        return document["disqualify"]  # type: ignore[no-any-return]
+        return document["disqualify"]
     if container == "@scoring":
-        return document["scoring"]  # type: ignore[no-any-return]
+        return document["scoring"]
     if container == "@sales_ready":
-        return document["stages"]["sales_ready"]  # type: ignore[no-any-return]
+        return document["stages"]["sales_ready"]
     stack = [document["qualify"]]
     while stack:
         group = stack.pop()
         kids = group.get("of", group.get("any", group.get("all")))
         if group.get("id") == container:
-            return kids  # type: ignore[no-any-return]
+            return kids
         stack.extend(
             k
             for k in kids or []

@@ -18,6 +18,10 @@ class Workshop(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
 
+    # Not a column: the permission codenames of the requesting user, set by
+    # definitions.permissions.get_workshop_for_user for the rest of the request.
+    user_perms: frozenset[str] = frozenset()
+
     class Meta:
         ordering = ["name"]
         permissions = [

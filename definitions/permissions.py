@@ -48,13 +48,13 @@ def get_workshop_for_user(user: AnyUser, slug: str, perm: str | None = None) -> 
         raise Http404
     if perm is not None and perm not in perms:
         raise PermissionDenied
-    workshop.user_perms = perms  # type: ignore[attr-defined]
+    workshop.user_perms = perms
     return workshop
 
 
 def require(workshop: Workshop, perm: str) -> None:
     """403 unless the perms loaded by get_workshop_for_user include `perm`."""
-    if perm not in getattr(workshop, "user_perms", frozenset()):
+    if perm not in workshop.user_perms:
         raise PermissionDenied
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from definitions import roles
+from definitions import roles, rules, services
 from definitions.models import Membership, Workshop
 
 # Views outside any workshop: who may see them without logging in.
@@ -24,6 +24,8 @@ class Row:
     method: str
     perm: str  # the workshop permission codename the request needs
     needs_membership_id: bool = False
+    # Further URL arguments, filled from the `objects` fixture (one of each kind).
+    extra: tuple[str, ...] = ()
 
 
 TABLE: tuple[Row, ...] = (
@@ -35,6 +37,22 @@ TABLE: tuple[Row, ...] = (
     Row("definitions:member_remove", "get", roles.MANAGE_MEMBERS, needs_membership_id=True),
     Row("definitions:member_remove", "post", roles.MANAGE_MEMBERS, needs_membership_id=True),
     Row("definitions:workshop_history", "get", roles.VIEW),
+    Row("definitions:definition_home", "get", roles.VIEW),
+    Row("definitions:draft_create", "post", roles.PROPOSE),
+    Row("definitions:draft_import", "get", roles.PROPOSE),
+    Row("definitions:draft_import", "post", roles.PROPOSE),
+    Row("definitions:draft_builder", "get", roles.VIEW, extra=("proposal_id",)),
+    Row("definitions:draft_builder", "post", roles.PROPOSE, extra=("proposal_id",)),
+    Row("definitions:draft_export", "get", roles.VIEW, extra=("proposal_id", "fmt")),
+    Row("definitions:draft_print", "get", roles.VIEW, extra=("proposal_id",)),
+    Row("definitions:version_detail", "get", roles.VIEW, extra=("number",)),
+    Row("definitions:version_export", "get", roles.VIEW, extra=("number", "fmt")),
+    Row("definitions:version_print", "get", roles.VIEW, extra=("number",)),
+    Row("definitions:catalog", "get", roles.VIEW),
+    Row("definitions:catalog_field_add", "post", roles.CHANGE),
+    Row("definitions:catalog_field_delete", "post", roles.CHANGE, extra=("field_id",)),
+    Row("definitions:catalog_kind_add", "post", roles.CHANGE),
+    Row("definitions:catalog_kind_delete", "post", roles.CHANGE, extra=("kind_id",)),
 )
 
 ROLES = ("admin", "marketer", "rep", "viewer", "outsider", "anonymous")
@@ -86,13 +104,40 @@ def everyone(admin: Any, marketer: Any, rep: Any, viewer: Any, outsider: Any) ->
     }
 
 
+@pytest.fixture
+def objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
+    """One object of each kind a URL can name, in the acme workshop."""
+    version = services.version_publish_document(
+        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+    )
+    proposal = services.proposal_create(actor=admin, workshop=workshop, title="Draft")
+    field = services.custom_field_add(
+        actor=admin,
+        workshop=workshop,
+        key="shoe",
+        label="Shoe",
+        type="number",
+        category="demographic",
+    )
+    kind = services.activity_kind_add(actor=admin, workshop=workshop, key="visit", label="Visit")
+    return {
+        "proposal_id": proposal.pk,
+        "number": version.number,
+        "fmt": "json",
+        "field_id": field.pk,
+        "kind_id": kind.pk,
+    }
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("row", TABLE, ids=lambda r: f"{r.method}-{r.name}")
 def test_each_role_gets_exactly_what_its_permissions_allow(
-    row: Row, role: str, everyone: dict[str, Any], workshop: Workshop
+    row: Row, role: str, everyone: dict[str, Any], workshop: Workshop, objects: dict[str, Any]
 ) -> None:
     kwargs: dict[str, Any] = {"slug": workshop.slug}
+    for name in row.extra:
+        kwargs["entry_id" if name in ("field_id", "kind_id") else name] = objects[name]
     if row.needs_membership_id:
         # Act on the viewer's membership: a target every role can try to touch.
         kwargs["membership_id"] = Membership.objects.get(
@@ -127,6 +172,33 @@ def test_a_membership_id_of_another_workshop_is_not_found_even_for_an_admin(
         url = reverse(name, kwargs={"slug": workshop.slug, "membership_id": foreign.pk})
         assert client.post(url, {f"m{foreign.pk}-role": "viewer"}).status_code == 404
     assert Membership.objects.filter(pk=foreign.pk, role="admin").exists()
+
+
+@pytest.mark.django_db
+def test_ids_of_another_workshops_drafts_versions_and_fields_are_not_found(
+    admin: Any, outsider: Any, workshop: Workshop
+) -> None:
+    other = Workshop.objects.get(slug="other")
+    services.version_publish_document(
+        actor=outsider, workshop=other, document=rules.WORKED_EXAMPLE, parent=None
+    )
+    foreign_draft = services.proposal_create(actor=outsider, workshop=other, title="Theirs")
+    foreign_field = services.custom_field_add(
+        actor=outsider, workshop=other, key="x", label="X", type="text", category="demographic"
+    )
+    client = Client()
+    client.force_login(admin)
+    slug = workshop.slug
+    urls = [
+        ("get", reverse("definitions:draft_builder", args=[slug, foreign_draft.pk])),
+        ("post", reverse("definitions:draft_builder", args=[slug, foreign_draft.pk])),
+        ("get", reverse("definitions:draft_export", args=[slug, foreign_draft.pk, "json"])),
+        ("get", reverse("definitions:version_detail", args=[slug, 1])),
+        ("post", reverse("definitions:catalog_field_delete", args=[slug, foreign_field.pk])),
+    ]
+    for method, url in urls:
+        assert getattr(client, method)(url).status_code == 404, url
+    assert Workshop.objects.get(slug="other").custom_fields.count() == 1
 
 
 @pytest.mark.django_db

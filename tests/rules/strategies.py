@@ -235,8 +235,8 @@ def _lead(
                     criterion.value if isinstance(criterion.value, tuple) else (criterion.value,)
                 )
                 pool = pools.setdefault(criterion.field, [])
-                for value in values:
-                    pool.extend(_variants(value))
+                for item in values:
+                    pool.extend(_variants(item))
                 if criterion.op == Op.WITHIN_LAST_DAYS and isinstance(criterion.value, int):
                     edge = as_of.date() - timedelta(days=criterion.value)
                     pool.extend([edge, edge - timedelta(days=1), as_of.date()])
@@ -256,7 +256,9 @@ def _lead(
             fields[spec.key] = ""
             continue
         pool = pools.get(spec.key, [])
-        if pool and draw(st.booleans()):
+        value: Any
+        use_pool: bool = draw(st.booleans())
+        if pool and use_pool:
             value = draw(st.sampled_from(tuple(pool)))
         else:
             value = draw(_scalar(spec))

@@ -284,7 +284,9 @@ def test_descriptions_are_translated_as_whole_templates() -> None:
         "New junk rule: {criterion}": "Nuova regola spazzatura: {criterion}",
         "{field} is {value}": "{field} è {value}",
     }
-    translate = lambda t: italian.get(t, t)  # noqa: E731
+
+    def translate(template: str) -> str:
+        return italian.get(template, template)
 
     def edit(doc: Doc) -> None:
         set_mql(doc)

@@ -168,7 +168,9 @@ def test_a_dictionary_translation_can_reorder_the_placeholders() -> None:
     def ntranslate(singular: str, plural: str, n: int) -> str:
         return {"{count} product page view": "製品ページ閲覧{count}回"}.get(singular, singular)
 
-    translate = lambda t: japanese.get(t, t)  # noqa: E731
+    def translate(template: str) -> str:
+        return japanese.get(template, template)
+
     catalog = DEFAULT_CATALOG.translated(lambda t: {"Annual revenue": "年間売上"}.get(t, t))
 
     assert render_criterion(fc("annual_revenue", "gte", 300000000), catalog, translate) == (
