@@ -270,7 +270,8 @@ def _find_parent_list(document: dict[str, Any], nid: str) -> list[Any] | None:
 def apply_action(
     document: dict[str, Any], action: str, catalog: rules.Catalog
 ) -> tuple[dict[str, Any], str | None]:
-    """Apply one builder action; returns the document and the id of a new node (to focus)."""
+    """Apply one builder action; returns the document and the id of the node to focus
+    next (a new node, or the neighbour of a removed one)."""
     verb, _sep, target = action.partition(":")
     taken = _all_ids(document)
     if verb in ("add_field", "add_activity", "add_group"):
@@ -316,6 +317,10 @@ def apply_action(
         )
         if verb == "remove":
             siblings.pop(index)
+            # Keyboard users keep their place: focus the neighbour that took its spot.
+            if siblings:
+                neighbour = siblings[min(index, len(siblings) - 1)]
+                return document, str(neighbour.get("id")) if isinstance(neighbour, dict) else None
         elif verb == "up" and index > 0:
             siblings[index - 1], siblings[index] = siblings[index], siblings[index - 1]
         elif verb == "down" and index < len(siblings) - 1:
