@@ -71,6 +71,8 @@ def workshop_home(request: AuthedRequest, slug: str) -> HttpResponse:
         "membership": selectors.membership_of(request.user, workshop),
         "member_count": members.count(),
         "recent": [(e, describe(e)) for e in selectors.audit_entries(workshop)[:5]],
+        "current": selectors.current_version(workshop),
+        "draft_count": selectors.drafts_of(workshop).count(),
         "worker": worker_status(),
     }
     return render(request, "definitions/workshop_home.html", context)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from io import StringIO
 from pathlib import Path
@@ -428,3 +429,76 @@ def test_the_demo_has_the_worked_example_as_v1_and_a_sales_draft(db: None) -> No
     v1 = Version.objects.get(workshop=workshop)
     assert v1.number == 1
     assert Proposal.objects.get(workshop=workshop).parent == v1
+
+
+@pytest.mark.parametrize("language", ["it", "pt", "fr", "ja"])
+def test_the_worked_example_renders_in_every_shipped_language(
+    admin: Any, v1: Version, language: str
+) -> None:
+    from django.utils import translation
+
+    from definitions.catalog import catalog_for, render_text
+
+    parsed = rules.parse(v1.document, rules.DEFAULT_CATALOG).definition
+    assert parsed is not None
+    # The rationale is prose the workshop wrote in its own language; leave it out.
+    definition = dataclasses.replace(parsed, rationale="")
+    english = rules.render_text(definition, rules.DEFAULT_CATALOG)
+    with translation.override(language):
+        text = render_text(definition, catalog_for(v1.workshop))
+    assert text != english
+    for sentence in ("A lead is anyone who", "at least", "Annual revenue", "junk"):
+        assert sentence not in text, f"{sentence!r} left in English in {language}"
+    assert "300" in text  # values survive translation
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"order": [f"x{i}" for i in range(900)], "revision": "abc", "action": "save"},
+        {
+            "order": ["g-root"],
+            "n-g-root-kind": "group",
+            "n-g-root-parent": "@qualify",
+            "n-g-root-mode": "sideways",
+            "n-g-root-n": "-5",
+            "action": "save",
+        },
+        {
+            "order": ["c", "c"],
+            "n-c-kind": "field",
+            "n-c-parent": "nowhere",
+            "n-c-field": "<script>",
+            "n-c-op": "explode",
+            "action": "remove:zzz",
+        },
+        {"action": "up:"},
+        {"action": "add_group:@scoring", "mql": "1e999", "sql": "NaN"},
+        {},
+    ],
+    ids=[
+        "many-bogus-nodes",
+        "bad-group",
+        "unknown-field",
+        "empty-target",
+        "section-group",
+        "nothing",
+    ],
+)
+def test_ugly_builder_posts_never_fail_and_save_nothing(
+    admin: Any, draft: Proposal, data: dict[str, Any]
+) -> None:
+    response = logged_in(admin).post(builder_url(draft), data)
+    assert response.status_code == 200
+    assert "<script>" not in response.content.decode()  # our own tags all carry src=
+    draft.refresh_from_db()
+    assert draft.revision == 1
+
+
+def test_the_workshop_home_points_to_the_current_version(admin: Any, v1: Version) -> None:
+    html = (
+        logged_in(admin)
+        .get(reverse("definitions:workshop_home", args=[v1.workshop.slug]))
+        .content.decode()
+    )
+    assert "Current version: v1" in html
