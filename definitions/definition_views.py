@@ -404,57 +404,60 @@ def _suggest_key(data: Any, prefix: str) -> Any:
     return data
 
 
-@require_POST
-def catalog_field_add(request: AuthedRequest, slug: str) -> HttpResponse:
+def _catalog_add(
+    request: AuthedRequest,
+    slug: str,
+    form_class: type[CustomFieldForm] | type[ActivityKindForm],
+    prefix: str,
+    done: str,
+) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, roles.CHANGE)
-    form = CustomFieldForm(_suggest_key(request.POST, "field"), prefix="field")
+    form = form_class(_suggest_key(request.POST, prefix), prefix=prefix)
     if form.is_valid():
+        add = services.custom_field_add if prefix == "field" else services.activity_kind_add
         try:
-            services.custom_field_add(actor=request.user, workshop=workshop, **form.cleaned_data)
+            add(actor=request.user, workshop=workshop, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Field added."))
+            messages.success(request, done)
             return redirect("definitions:catalog", slug=slug)
-    return _catalog_page(request, workshop, field_form=form, status=400)
+    forms: dict[str, Any] = {f"{prefix}_form": form}
+    return _catalog_page(request, workshop, status=400, **forms)
+
+
+def _catalog_delete(
+    request: AuthedRequest,
+    slug: str,
+    model: type[CustomField] | type[ActivityKind],
+    entry_id: int,
+    done: str,
+) -> HttpResponse:
+    entry = get_catalog_entry_for_user(request.user, slug, model, entry_id)
+    try:
+        services.catalog_entry_delete(actor=request.user, entry=entry)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect("definitions:catalog", slug=slug)
+
+
+@require_POST
+def catalog_field_add(request: AuthedRequest, slug: str) -> HttpResponse:
+    return _catalog_add(request, slug, CustomFieldForm, "field", _("Field added."))
 
 
 @require_POST
 def catalog_kind_add(request: AuthedRequest, slug: str) -> HttpResponse:
-    workshop = get_workshop_for_user(request.user, slug, roles.CHANGE)
-    form = ActivityKindForm(_suggest_key(request.POST, "kind"), prefix="kind")
-    if form.is_valid():
-        try:
-            services.activity_kind_add(actor=request.user, workshop=workshop, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Activity kind added."))
-            return redirect("definitions:catalog", slug=slug)
-    return _catalog_page(request, workshop, kind_form=form, status=400)
+    return _catalog_add(request, slug, ActivityKindForm, "kind", _("Activity kind added."))
 
 
 @require_POST
 def catalog_field_delete(request: AuthedRequest, slug: str, entry_id: int) -> HttpResponse:
-    entry = get_catalog_entry_for_user(request.user, slug, CustomField, entry_id)
-    assert isinstance(entry, CustomField)
-    try:
-        services.custom_field_delete(actor=request.user, field=entry)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Field deleted."))
-    return redirect("definitions:catalog", slug=slug)
+    return _catalog_delete(request, slug, CustomField, entry_id, _("Field deleted."))
 
 
 @require_POST
 def catalog_kind_delete(request: AuthedRequest, slug: str, entry_id: int) -> HttpResponse:
-    entry = get_catalog_entry_for_user(request.user, slug, ActivityKind, entry_id)
-    assert isinstance(entry, ActivityKind)
-    try:
-        services.activity_kind_delete(actor=request.user, kind=entry)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Activity kind deleted."))
-    return redirect("definitions:catalog", slug=slug)
+    return _catalog_delete(request, slug, ActivityKind, entry_id, _("Activity kind deleted."))

@@ -359,18 +359,6 @@ def custom_field_add(
 
 
 @transaction.atomic
-def custom_field_delete(*, actor: User, field: CustomField) -> None:
-    if any(_uses(doc, "field", field.key) for doc in _documents_of(field.workshop)):
-        raise ValidationError(
-            _("“%(label)s” is used by a version or a draft and cannot be deleted.")
-            % {"label": field.label},
-            code="in_use",
-        )
-    log_action("definitions.field.deleted", actor=actor, workshop=field.workshop, key=field.key)
-    field.delete()
-
-
-@transaction.atomic
 def activity_kind_add(*, actor: User, workshop: Workshop, key: str, label: str) -> ActivityKind:
     key = key.strip()
     if key in rules.DEFAULT_CATALOG.activity_kinds:
@@ -385,17 +373,22 @@ def activity_kind_add(*, actor: User, workshop: Workshop, key: str, label: str) 
 
 
 @transaction.atomic
-def activity_kind_delete(*, actor: User, kind: ActivityKind) -> None:
-    if any(_uses(doc, "activity", kind.key) for doc in _documents_of(kind.workshop)):
+def catalog_entry_delete(*, actor: User, entry: CustomField | ActivityKind) -> None:
+    """Delete a custom field or activity kind that no version or draft uses: a
+    definition must never name something the catalog no longer has."""
+    is_field = isinstance(entry, CustomField)
+    if any(
+        _uses(doc, "field" if is_field else "activity", entry.key)
+        for doc in _documents_of(entry.workshop)
+    ):
         raise ValidationError(
             _("“%(label)s” is used by a version or a draft and cannot be deleted.")
-            % {"label": kind.label},
+            % {"label": entry.label},
             code="in_use",
         )
-    log_action(
-        "definitions.activity_kind.deleted", actor=actor, workshop=kind.workshop, key=kind.key
-    )
-    kind.delete()
+    action = "definitions.field.deleted" if is_field else "definitions.activity_kind.deleted"
+    log_action(action, actor=actor, workshop=entry.workshop, key=entry.key)
+    entry.delete()
 
 
 @transaction.atomic
