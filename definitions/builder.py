@@ -130,6 +130,46 @@ def _field_value(
     return _scalar(get(f"{key}-value", ""), ftype)
 
 
+def parse_criterion(
+    data: MultiValueDict[str, Any], nid: str, kind: str, catalog: rules.Catalog
+) -> dict[str, Any]:
+    """One criterion's JSON from its `n-<id>-*` inputs (the builder's and an
+    amendment's form share them)."""
+    key = f"n-{nid}"
+    node: dict[str, Any] = {"id": nid}
+    points = _int_or_raw(data.get(f"{key}-points", ""))
+    category = data.get(f"{key}-category", "")
+    if kind == "field":
+        fkey = data.get(f"{key}-field", "")
+        spec = catalog.fields.get(fkey)
+        op = data.get(f"{key}-op", "")
+        allowed = rules.OPERATORS.get(spec.type, ()) if spec else ()
+        changed_field = data.get(f"{key}-prev_field", fkey) != fkey
+        if spec and op not in allowed:
+            op = allowed[0]  # the operator list follows the field's type
+        node.update(field=fkey, op=op)
+        node["value"] = (
+            None
+            if changed_field and op not in (Op.IS_SET, Op.IS_NOT_SET)
+            else _field_value(data, key, spec, op)
+        )
+        if changed_field and spec is not None:
+            category = str(spec.category) if spec.category != "outcome" else category
+    else:
+        window = data.get(f"{key}-window", Window.EVER)
+        node.update(
+            activity=data.get(f"{key}-activity", ""),
+            min_count=_int_or_raw(data.get(f"{key}-min_count", "")),
+            window=window,
+        )
+        if window == Window.LAST_DAYS:
+            node["days"] = _int_or_raw(data.get(f"{key}-days", ""))
+    if category:
+        node["category"] = category
+    node["points"] = points
+    return node
+
+
 def form_to_document(data: MultiValueDict[str, Any], catalog: rules.Catalog) -> dict[str, Any]:
     """Rebuild the JSON document from the builder's POST data."""
     order = [nid for nid in data.getlist("order") if nid][:MAX_FORM_NODES]
@@ -146,36 +186,7 @@ def form_to_document(data: MultiValueDict[str, Any], catalog: rules.Catalog) -> 
             node["_mode"] = data.get(f"{key}-mode", "any")
             node["_n"] = _int_or_raw(data.get(f"{key}-n", ""))
         else:
-            points = _int_or_raw(data.get(f"{key}-points", ""))
-            category = data.get(f"{key}-category", "")
-            if kind == "field":
-                fkey = data.get(f"{key}-field", "")
-                spec = catalog.fields.get(fkey)
-                op = data.get(f"{key}-op", "")
-                allowed = rules.OPERATORS.get(spec.type, ()) if spec else ()
-                changed_field = data.get(f"{key}-prev_field", fkey) != fkey
-                if spec and op not in allowed:
-                    op = allowed[0]  # the operator list follows the field's type
-                node.update(field=fkey, op=op)
-                node["value"] = (
-                    None
-                    if changed_field and op not in (Op.IS_SET, Op.IS_NOT_SET)
-                    else _field_value(data, key, spec, op)
-                )
-                if changed_field and spec is not None:
-                    category = str(spec.category) if spec.category != "outcome" else category
-            else:
-                window = data.get(f"{key}-window", Window.EVER)
-                node.update(
-                    activity=data.get(f"{key}-activity", ""),
-                    min_count=_int_or_raw(data.get(f"{key}-min_count", "")),
-                    window=window,
-                )
-                if window == Window.LAST_DAYS:
-                    node["days"] = _int_or_raw(data.get(f"{key}-days", ""))
-            if category:
-                node["category"] = category
-            node["points"] = points
+            node.update(parse_criterion(data, nid, kind, catalog))
         node["_kind"] = kind
         nodes[nid] = node
         children.setdefault(parent, []).append(nid)
@@ -477,3 +488,25 @@ def decorate(nodes: list[Node], catalog: rules.Catalog) -> None:
         node.choice_options = (
             [(c, spec.choice_label(c)) for c in spec.choices] if spec is not None else []
         )
+
+
+def single_node(raw: dict[str, Any], catalog: rules.Catalog) -> Node:
+    """One criterion as a builder node, for the amendment form."""
+    kind = "activity" if "activity" in raw else "field"
+    node = Node(id=str(raw.get("id", "")), kind=kind, parent="@amend", depth=0, raw=raw)
+    node.first = node.last = True
+    decorate([node], catalog)
+    return node
+
+
+def fields_by_category(catalog: rules.Catalog) -> list[tuple[str, list[rules.FieldSpec]]]:
+    """The field picker's option groups: criterion categories in order, outcome
+    fields left out (a definition may not test them)."""
+    from django.utils.translation import gettext
+
+    groups: list[tuple[str, list[rules.FieldSpec]]] = []
+    for category in rules.CRITERION_CATEGORIES:
+        specs = [s for s in catalog.fields.values() if s.category == category]
+        if specs:
+            groups.append((gettext(rules.CATEGORY_LABELS[category]), specs))
+    return groups

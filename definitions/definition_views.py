@@ -172,7 +172,7 @@ def draft_builder(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
         ),
         "saved_revision": saved_revision,
         "conflict": conflict,
-        "fields_by_category": _fields_by_category(catalog),
+        "fields_by_category": builder.fields_by_category(catalog),
         "activity_kinds": list(catalog.activity_kinds.values()),
         "categories": [(c.value, _(rules.CATEGORY_LABELS[c])) for c in rules.CRITERION_CATEGORIES],
         "mode_labels": builder.MODE_LABELS,
@@ -183,15 +183,6 @@ def draft_builder(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
     if request.htmx and request.method == "POST":
         template += "#builder"
     return render(request, template, context, status=409 if conflict else 200)
-
-
-def _fields_by_category(catalog: rules.Catalog) -> list[tuple[str, list[rules.FieldSpec]]]:
-    groups: list[tuple[str, list[rules.FieldSpec]]] = []
-    for category in rules.CRITERION_CATEGORIES:
-        specs = [s for s in catalog.fields.values() if s.category == category]
-        if specs:
-            groups.append((_(rules.CATEGORY_LABELS[category]), specs))
-    return groups
 
 
 def _document_response(

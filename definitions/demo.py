@@ -4,12 +4,15 @@ humidity instruments. Built only through services, so it exercises the real path
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
-from definitions import rules, services
-from definitions.models import Workshop
+from definitions import proposal_services, rules, services
+from definitions.models import Proposal, Workshop
 from definitions.roles import Department, Role
 
 DEMO_SLUG = "acme"
@@ -79,11 +82,73 @@ def seed_demo() -> Workshop | None:
         parent=None,
         note="The worked example of the source articles.",
     )
-    services.proposal_create(
+    draft = services.proposal_create(
         actor=users["seller"],
         workshop=workshop,
         title="Sales-leaning: BANT before handover",
         document=rules.SALES_LEANING_EXAMPLE,
         parent=v1,
     )
+    _discuss(draft, users)
     return workshop
+
+
+def _discuss(proposal: Proposal, users: dict[str, User]) -> None:
+    """Put the sales draft mid-discussion: open, two votes for, one against, a
+    thread anchored to a criterion, and a pending amendment."""
+    proposal_services.policy_update(
+        actor=users["admin"],
+        workshop=proposal.workshop,
+        quorum_percent=60,
+        required_departments=["marketing", "sales"],
+        majority_percent=50,
+        block_vetoes=True,
+        default_voting_days=7,
+    )
+    proposal = proposal_services.proposal_open(
+        actor=users["seller"],
+        proposal=proposal,
+        closes_at=timezone.now() + timedelta(days=5),
+        rationale=(
+            "Reps call every webinar attendee and most never buy. Ask for **BANT** before "
+            "handover: decision maker, confirmed need, buying within six months."
+        ),
+    )
+    proposal_services.vote_cast(actor=users["seller"], proposal=proposal, choice="agree")
+    proposal_services.vote_cast(
+        actor=users["leader"],
+        proposal=proposal,
+        choice="agree",
+        reason="Fewer, better leads is what the board asked for.",
+    )
+    proposal_services.vote_cast(
+        actor=users["marketer"],
+        proposal=proposal,
+        choice="disagree",
+        reason="Dropping webinar attendees throws away our best channel.",
+    )
+    comment = proposal_services.comment_add(
+        actor=users["marketer"],
+        proposal=proposal,
+        body="Is a **$500M** revenue floor right? Half our 2025 customers are smaller.",
+        criterion_id="revenue",
+    )
+    proposal_services.comment_add(
+        actor=users["seller"],
+        proposal=proposal,
+        body="Fair point, let's look at the backtest before we argue.",
+        parent=comment,
+    )
+    proposal_services.amendment_suggest(
+        actor=users["marketer"],
+        proposal=proposal,
+        criterion_id="revenue",
+        replacement={
+            "category": "firmographic",
+            "field": "annual_revenue",
+            "op": "gte",
+            "value": 300000000,
+            "points": 10,
+        },
+        reason="Keep the articles' $300M floor until the data says otherwise.",
+    )

@@ -204,6 +204,15 @@ class Proposal(models.Model):
         max_length=20, choices=ProposalState.choices, default=ProposalState.DRAFT
     )
     revision = models.PositiveIntegerField(default=1)
+    rationale = models.TextField(_("why this change"), blank=True, max_length=20000)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(_("voting closes"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(_("outcome statement"), blank=True)
+    published_version = models.OneToOneField(
+        Version, on_delete=models.PROTECT, null=True, blank=True, related_name="source_proposal"
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -215,3 +224,151 @@ class Proposal(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ProposalRevision(models.Model):
+    """The document as it stood when the proposal opened, and after each accepted
+    amendment; votes name the revision they were cast on."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    document = models.JSONField()
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "number"], name="revision_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal} r{self.number}"
+
+
+class VoteChoice(models.TextChoices):
+    AGREE = "agree", _("Agree")
+    ABSTAIN = "abstain", _("Abstain")
+    DISAGREE = "disagree", _("Disagree")
+    BLOCK = "block", _("Block")
+
+
+class Vote(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The voter's department when voting: the tally must not move when someone
+    # changes department later.
+    department = models.CharField(max_length=20, choices=Department.choices)
+    choice = models.CharField(max_length=10, choices=VoteChoice.choices)
+    reason = models.TextField(blank=True, max_length=5000)
+    revision = models.PositiveIntegerField()
+    cast_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["cast_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "voter"], name="one_vote_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voter} {self.choice} on {self.proposal}"
+
+
+class Comment(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    criterion_id = models.CharField(max_length=64, blank=True)
+    body = models.TextField(max_length=10000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.proposal}"
+
+
+class AmendmentState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class Amendment(models.Model):
+    """A suggested change to one criterion of an open proposal."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="amendments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    criterion_id = models.CharField(max_length=64)
+    replacement = models.JSONField()
+    reason = models.TextField(max_length=5000)
+    state = models.CharField(
+        max_length=10, choices=AmendmentState.choices, default=AmendmentState.PENDING
+    )
+    response = models.TextField(blank=True, max_length=5000)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"amendment {self.pk} to {self.criterion_id}"
+
+
+class ConsensusPolicy(models.Model):
+    """How a workshop decides. Each rule is checked when a vote closes."""
+
+    workshop = models.OneToOneField(Workshop, on_delete=models.CASCADE, related_name="policy")
+    quorum_percent = models.PositiveSmallIntegerField(
+        _("quorum (% of voters who vote)"), default=50
+    )
+    required_departments = models.JSONField(_("departments that must agree"), default=list)
+    majority_percent = models.PositiveSmallIntegerField(
+        _("agree must exceed this % of agree + disagree"), default=50
+    )
+    block_vetoes = models.BooleanField(_("a standing block rejects the proposal"), default=True)
+    default_voting_days = models.PositiveSmallIntegerField(
+        _("default voting period (days)"), default=7
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"policy of {self.workshop}"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="+")
+    verb = models.CharField(max_length=60)
+    params = models.JSONField(default=dict)
+    url = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Set once the e-mail copy is sent; a periodic sweep sends any the queue missed.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.verb} for {self.recipient}"

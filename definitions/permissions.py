@@ -19,7 +19,16 @@ from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import get_objects_for_user
 
 from definitions import roles
-from definitions.models import ActivityKind, CustomField, Membership, Proposal, Version, Workshop
+from definitions.models import (
+    ActivityKind,
+    Amendment,
+    Comment,
+    CustomField,
+    Membership,
+    Proposal,
+    Version,
+    Workshop,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -112,3 +121,25 @@ def get_catalog_entry_for_user(
         raise Http404
     entry.workshop = workshop
     return entry
+
+
+def get_comment_for_user(
+    user: AnyUser, slug: str, proposal_id: int, comment_id: int, perm: str | None = None
+) -> Comment:
+    proposal = get_proposal_for_user(user, slug, proposal_id, perm)
+    comment = Comment.objects.filter(pk=comment_id, proposal=proposal).first()
+    if comment is None:
+        raise Http404
+    comment.proposal = proposal
+    return comment
+
+
+def get_amendment_for_user(
+    user: AnyUser, slug: str, proposal_id: int, amendment_id: int, perm: str | None = None
+) -> Amendment:
+    proposal = get_proposal_for_user(user, slug, proposal_id, perm)
+    amendment = Amendment.objects.filter(pk=amendment_id, proposal=proposal).first()
+    if amendment is None:
+        raise Http404
+    amendment.proposal = proposal
+    return amendment

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, QuerySet
 
 from definitions.models import (
     ActivityKind,
+    Amendment,
     AuditLogEntry,
+    Comment,
     CustomField,
     Membership,
+    Notification,
     Proposal,
     ProposalState,
     Version,
+    Vote,
     Workshop,
 )
 from definitions.permissions import visible_workshops
@@ -68,3 +73,61 @@ def custom_fields_of(workshop: Workshop) -> QuerySet[CustomField]:
 
 def activity_kinds_of(workshop: Workshop) -> QuerySet[ActivityKind]:
     return ActivityKind.objects.filter(workshop=workshop).order_by("label")
+
+
+def proposals_of(workshop: Workshop, state: str | None = None) -> QuerySet[Proposal]:
+    qs = Proposal.objects.filter(workshop=workshop).select_related("author", "parent")
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-updated_at")
+
+
+def comments_of(proposal: Proposal) -> list[Comment]:
+    """Top-level comments in order, each with `.thread` = its replies in order."""
+    comments = list(
+        Comment.objects.filter(proposal=proposal)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+    by_id = {c.pk: c for c in comments}
+    roots: list[Comment] = []
+    for comment in comments:
+        comment.thread = []  # type: ignore[attr-defined]
+    for comment in comments:
+        parent = by_id.get(comment.parent_id) if comment.parent_id else None
+        if parent is not None:
+            parent.thread.append(comment)  # type: ignore[attr-defined]
+        else:
+            roots.append(comment)
+    return roots
+
+
+def votes_of(proposal: Proposal) -> QuerySet[Vote]:
+    return Vote.objects.filter(proposal=proposal).select_related("voter").order_by("cast_at")
+
+
+def live_token(proposal: Proposal) -> str:
+    """Changes whenever anything on the live part of the proposal page changes; one
+    cheap query per poll, so "nothing changed" costs almost nothing."""
+    # Separate aggregates: one joined query would multiply votes by comments.
+    votes = Vote.objects.filter(proposal=proposal).aggregate(n=Count("id"), at=Max("updated_at"))
+    comments = Comment.objects.filter(proposal=proposal).aggregate(
+        n=Count("id"), at=Max("created_at"), e=Max("edited_at"), d=Max("deleted_at")
+    )
+    amendments = Amendment.objects.filter(proposal=proposal).aggregate(
+        n=Count("id"), at=Max("decided_at")
+    )
+    state = Proposal.objects.values_list("state", "revision").get(pk=proposal.pk)
+    values = (*votes.values(), *comments.values(), *amendments.values(), *state)
+    raw = "|".join(str(v) for v in values)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def unread_count(user: AnyUser) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notifications_of(user: AnyUser) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).select_related("workshop")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from definitions import definition_views as dv
+from definitions import proposal_views as pv
 from definitions import views
 
 app_name = "definitions"
@@ -53,4 +54,35 @@ urlpatterns += [
         dv.catalog_kind_delete,
         name="catalog_kind_delete",
     ),
+]
+
+P = "w/<slug:slug>/proposals/<int:proposal_id>/"
+
+urlpatterns += [
+    path("w/<slug:slug>/proposals/", pv.proposal_list, name="proposal_list"),
+    path(P, pv.proposal_detail, name="proposal_detail"),
+    path(P + "live/", pv.proposal_live, name="proposal_live"),
+    path(P + "open/", pv.proposal_open, name="proposal_open"),
+    path(P + "withdraw/", pv.proposal_withdraw, name="proposal_withdraw"),
+    path(P + "close/", pv.proposal_close, name="proposal_close"),
+    path(P + "publish/", pv.proposal_publish, name="proposal_publish"),
+    path(P + "vote/", pv.vote_cast, name="vote_cast"),
+    path(P + "comments/", pv.comment_add, name="comment_add"),
+    path(P + "comments/<int:comment_id>/edit/", pv.comment_edit, name="comment_edit"),
+    path(P + "comments/<int:comment_id>/delete/", pv.comment_delete, name="comment_delete"),
+    path(P + "amend/<str:criterion_id>/", pv.amendment_suggest, name="amendment_suggest"),
+    path(P + "amendments/<int:amendment_id>/accept/", pv.amendment_accept, name="amendment_accept"),
+    path(
+        P + "amendments/<int:amendment_id>/decline/",
+        pv.amendment_decline,
+        name="amendment_decline",
+    ),
+    path(P + "revisions/", pv.proposal_revisions, name="proposal_revisions"),
+    path("w/<slug:slug>/versions/", pv.version_history, name="version_history"),
+    path(
+        "w/<slug:slug>/versions/<int:number>/rollback/",
+        pv.version_rollback,
+        name="version_rollback",
+    ),
+    path("w/<slug:slug>/policy/", pv.policy_edit, name="policy_edit"),
 ]

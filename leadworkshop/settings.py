@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "definitions.context_processors.inbox",
             ],
         },
     },
@@ -175,6 +176,8 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Lead Workshop <noreply@localhost>")
+# Absolute links in e-mails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # Security: strict in production, relaxed only where DEBUG (plain http on loopback).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -204,6 +207,9 @@ SECURE_CSP = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
+    # kombu's filesystem transport needs its folders before the first message.
+    _queue_dir.mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "celery" / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
@@ -219,6 +225,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "feedback.tasks.worker_heartbeat", "schedule": 30.0},
+    "close-due-proposals": {"task": "definitions.tasks.close_due_proposals", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from definitions import proposal_views
 from definitions import views as definition_views
 
 urlpatterns = [
@@ -25,6 +26,8 @@ urlpatterns = [
     ),
     # The language switcher must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("inbox/", proposal_views.inbox, name="inbox"),
+    path("inbox/read/", proposal_views.inbox_read, name="inbox_read"),
     path("admin/", admin.site.urls),
     path("", include("definitions.urls")),
 ]

@@ -13,3 +13,11 @@ def dict_get(mapping: Any, key: str) -> Any:
     if hasattr(mapping, "get"):
         return mapping.get(key, [])
     return []
+
+
+@register.filter
+def markdown(text: str) -> Any:
+    """Sanitised HTML from a comment's Markdown (definitions.markdown)."""
+    from definitions.markdown import render_markdown
+
+    return render_markdown(text or "")

@@ -1,0 +1,74 @@
+"""In-app notifications, mirrored by e-mail. Rows are written in the caller's
+transaction; e-mails leave through Celery only after it commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from definitions.models import Notification, Workshop
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
+
+MESSAGES: dict[str, Promise] = {
+    "proposal.opened": _("“%(title)s” is open for votes until %(closes)s."),
+    "proposal.closing_soon": _("Voting on “%(title)s” closes within 24 hours (%(closes)s)."),
+    "proposal.closed": _("Voting on “%(title)s” closed: %(outcome)s."),
+    "version.published": _("Version v%(version)s of the lead definition is published."),
+    "comment.reply": _("%(author)s replied to your comment on “%(title)s”."),
+}
+
+
+def describe(notification: Notification) -> str:
+    template = MESSAGES.get(notification.verb)
+    if template is None:
+        return notification.verb
+    try:
+        return str(template) % notification.params
+    except (KeyError, TypeError, ValueError):
+        return notification.verb
+
+
+def notify(
+    *,
+    workshop: Workshop,
+    recipients: Iterable[User],
+    verb: str,
+    url: str,
+    exclude: User | None = None,
+    **params: Any,
+) -> list[Notification]:
+    rows = [
+        Notification(recipient=user, workshop=workshop, verb=verb, url=url, params=params)
+        for user in {u.pk: u for u in recipients}.values()
+        if exclude is None or user.pk != exclude.pk
+    ]
+    created = Notification.objects.bulk_create(rows)
+    ids = [n.pk for n in created if n.pk is not None]
+    if ids:
+        transaction.on_commit(lambda: _enqueue_emails(ids))
+    return created
+
+
+def _enqueue_emails(ids: list[int]) -> None:
+    """Hand the e-mails to the worker. When the broker is down the request must still
+    succeed: the notifications are saved, and the periodic sweep
+    (definitions.tasks.close_due_proposals) sends what was not sent."""
+    from definitions.tasks import send_notification_emails
+
+    try:
+        send_notification_emails.delay(ids)
+    except Exception:  # any broker error: kombu raises several kinds
+        logger.warning(
+            "Could not queue %d notification e-mail(s); the sweep will retry.",
+            len(ids),
+            exc_info=True,
+        )

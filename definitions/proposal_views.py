@@ -1,0 +1,548 @@
+"""The deliberation pages: a proposal with its diff, votes, comments and amendments;
+closing and publishing; version history; the consensus policy; the inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from definitions import builder, consensus, proposal_services, roles, rules, selectors
+from definitions.catalog import catalog_for, describe_changes, render_lines
+from definitions.http import AuthedRequest
+from definitions.markdown import render_markdown
+from definitions.models import Proposal, ProposalState, VoteChoice
+from definitions.notify import describe as describe_notification
+from definitions.permissions import (
+    get_amendment_for_user,
+    get_comment_for_user,
+    get_proposal_for_user,
+    get_version_for_user,
+    get_workshop_for_user,
+    require,
+)
+from definitions.proposal_forms import (
+    CommentEditForm,
+    CommentForm,
+    DeclineForm,
+    OpenForm,
+    PolicyForm,
+    VoteForm,
+)
+from definitions.roles import Department
+from definitions.views import apply_errors
+
+
+def _back(proposal: Proposal, anchor: str = "") -> HttpResponse:
+    url = reverse("definitions:proposal_detail", args=[proposal.workshop.slug, proposal.pk])
+    return redirect(url + anchor)
+
+
+@require_GET
+def proposal_list(request: AuthedRequest, slug: str) -> HttpResponse:
+    workshop = get_workshop_for_user(request.user, slug)
+    state = request.GET.get("state", "")
+    if state not in ProposalState.values:
+        state = ""
+    return render(
+        request,
+        "definitions/proposal_list.html",
+        {
+            "workshop": workshop,
+            "proposals": selectors.proposals_of(workshop, state or None),
+            "state": state,
+            "states": ProposalState.choices,
+        },
+    )
+
+
+def _live_context(proposal: Proposal, user: Any) -> dict[str, Any]:
+    votes = list(selectors.votes_of(proposal))
+    ballots = [consensus.Ballot(v.choice, v.department) for v in votes]
+    tally = consensus.tally_by_department(ballots)
+    departments = dict(Department.choices)
+    comments = selectors.comments_of(proposal)
+    return {
+        "votes": votes,
+        "my_vote": next((v for v in votes if v.voter_id == user.pk), None),
+        "tally": [
+            (departments.get(dep, dep), [row[c] for c in consensus.CHOICES])
+            for dep, row in sorted(tally.items())
+        ],
+        "totals": [sum(1 for b in ballots if b.choice == c) for c in consensus.CHOICES],
+        "choice_labels": [label for _value, label in VoteChoice.choices],
+        "outcome_now": proposal_services.outcome_of(proposal)
+        if proposal.state == ProposalState.OPEN
+        else None,
+        "comments": comments,
+        "anchored": _anchored(comments),
+        "amendments": list(proposal.amendments.select_related("author")),
+        "token": selectors.live_token(proposal),
+    }
+
+
+def _anchored(comments: list[Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for comment in comments:
+        if comment.criterion_id:
+            counts[comment.criterion_id] = counts.get(comment.criterion_id, 0) + 1
+    return counts
+
+
+def _detail_context(request: AuthedRequest, proposal: Proposal) -> dict[str, Any]:
+    workshop = proposal.workshop
+    catalog = catalog_for(workshop)
+    definition = rules.parse(proposal.document, catalog).definition
+    parent_definition = (
+        rules.parse(proposal.parent.document, catalog).definition if proposal.parent else None
+    )
+    criteria = []
+    if definition is not None:
+        criteria = [
+            (c.id, rules.render_criterion(c, catalog, _)) for c in rules.criteria(definition)
+        ]
+    policy = proposal_services.policy_of(workshop)
+    return {
+        "workshop": workshop,
+        "proposal": proposal,
+        "lines": render_lines(definition, catalog) if definition else [],
+        "changes": describe_changes(parent_definition, definition, catalog)
+        if parent_definition and definition
+        else None,
+        "rationale_html": render_markdown(proposal.rationale),
+        "is_author_or_admin": proposal.author_id == request.user.pk
+        or roles.CHANGE in workshop.user_perms,
+        "can_vote": roles.VOTE in workshop.user_perms and proposal.state == ProposalState.OPEN,
+        "can_comment": roles.COMMENT in workshop.user_perms,
+        "can_amend": roles.PROPOSE in workshop.user_perms and proposal.state == ProposalState.OPEN,
+        "vote_form": VoteForm(),
+        "comment_form": CommentForm(criteria=criteria, initial=_comment_initial(request)),
+        "open_form": OpenForm(
+            initial=OpenForm.initial_for(policy.default_voting_days, proposal.rationale)
+        ),
+        "criteria": dict(criteria),
+        "policy": policy,
+        **_live_context(proposal, request.user),
+    }
+
+
+def _comment_initial(request: AuthedRequest) -> dict[str, Any]:
+    initial: dict[str, Any] = {}
+    if request.GET.get("reply_to", "").isdigit():
+        initial["parent"] = int(request.GET["reply_to"])
+    if request.GET.get("about"):
+        initial["criterion_id"] = request.GET["about"][:64]
+    return initial
+
+
+@require_GET
+def proposal_detail(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
+    proposal = get_proposal_for_user(request.user, slug, proposal_id)
+    return render(request, "definitions/proposal_detail.html", _detail_context(request, proposal))
+
+
+@require_GET
+def proposal_live(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
+    """Polled every few seconds: 204 when nothing changed (htmx then does nothing),
+    otherwise the live part of the page."""
+    proposal = get_proposal_for_user(request.user, slug, proposal_id)
+    if request.GET.get("v") == selectors.live_token(proposal):
+        return HttpResponse(status=204)
+    context = _detail_context(request, proposal)
+    return render(request, "definitions/proposal_detail.html#live", context)
+
+
+def _service_call(request: AuthedRequest, proposal: Proposal, call: Any, done: str) -> bool:
+    try:
+        call()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return False
+    messages.success(request, done)
+    return True
+
+
+@require_POST
+def proposal_open(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
+    proposal = get_proposal_for_user(request.user, slug, proposal_id, roles.PROPOSE)
+    form = OpenForm(request.POST)
+    if form.is_valid():
+        _service_call(
+            request,
+            proposal,
+            lambda: proposal_services.proposal_open(
+                actor=request.user,
+                proposal=proposal,
+                closes_at=form.cleaned_data["closes_at"],
+                rationale=form.cleaned_data["rationale"],
+            ),
+            _("The proposal is open for votes."),
+        )
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return _back(proposal)
+
+
+@require_POST
+def proposal_withdraw(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
+    proposal = get_proposal_for_user(request.user, slug, proposal_id, roles.PROPOSE)
+    _service_call(
+        request,
+        proposal,
+        lambda: proposal_services.proposal_withdraw(actor=request.user, proposal=proposal),
+        _("The proposal was withdrawn."),
+    )
+    return _back(proposal)
+
+
+@require_POST
+def proposal_close(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
+    proposal = get_proposal_for_user(request.user, slug, proposal_id, roles.CHANGE)
+    _service_call(
+        request,
+        proposal,
+        lambda: proposal_services.proposal_close(actor=request.user, proposal=proposal),
+        _("Voting closed."),
+    )
+    return _back(proposal)
+
+
+@require_POST
+def proposal_publish(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
+    proposal = get_proposal_for_user(request.user, slug, proposal_id, roles.PUBLISH)
+    try:
+        version = proposal_services.version_publish(actor=request.user, proposal=proposal)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(proposal)
+    messages.success(request, _("Published as v%(n)s.") % {"n": version.number})
+    return redirect("definitions:version_detail", slug=slug, number=version.number)
+
+
+@require_POST
+def vote_cast(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
+    proposal = get_proposal_for_user(request.user, slug, proposal_id, roles.VOTE)
+    form = VoteForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            proposal_services.vote_cast(
+                actor=request.user,
+                proposal=proposal,
+                choice=form.cleaned_data["choice"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = _("Choose agree, abstain, disagree or block.")
+    if request.htmx:
+        context = _detail_context(request, proposal)
+        context["vote_error"] = error
+        context["vote_saved"] = not error
+        if error:
+            context["vote_form"] = form
+        return render(
+            request,
+            "definitions/proposal_detail.html#vote-response",
+            context,
+            status=400 if error else 200,
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Your vote is recorded."))
+    return _back(proposal, "#vote-panel")
+
+
+@require_POST
+def comment_add(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
+    proposal = get_proposal_for_user(request.user, slug, proposal_id, roles.COMMENT)
+    form = CommentForm(request.POST, criteria=[(c, c) for c in _ids(proposal)])
+    if not form.is_valid():
+        messages.error(request, _("Write something first."))
+        return _back(proposal, "#comment-form")
+    parent = None
+    if form.cleaned_data.get("parent"):
+        parent = proposal.comments.filter(pk=form.cleaned_data["parent"]).first()
+        if parent is None:
+            raise Http404
+    try:
+        comment = proposal_services.comment_add(
+            actor=request.user,
+            proposal=proposal,
+            body=form.cleaned_data["body"],
+            parent=parent,
+            criterion_id=form.cleaned_data.get("criterion_id") or "",
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(proposal, "#comment-form")
+    return _back(proposal, f"#comment-{comment.pk}")
+
+
+def _ids(proposal: Proposal) -> list[str]:
+    return sorted(proposal_services.criterion_ids(proposal.document))
+
+
+@require_http_methods(["GET", "POST"])
+def comment_edit(
+    request: AuthedRequest, slug: str, proposal_id: int, comment_id: int
+) -> HttpResponse:
+    comment = get_comment_for_user(request.user, slug, proposal_id, comment_id, roles.COMMENT)
+    form = CommentEditForm(request.POST or None, initial={"body": comment.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal_services.comment_edit(
+                actor=request.user, comment=comment, body=form.cleaned_data["body"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return _back(comment.proposal, f"#comment-{comment.pk}")
+    elif comment.author_id != request.user.pk:
+        raise PermissionDenied
+    return render(
+        request,
+        "definitions/comment_edit.html",
+        {"workshop": comment.proposal.workshop, "comment": comment, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+def comment_delete(
+    request: AuthedRequest, slug: str, proposal_id: int, comment_id: int
+) -> HttpResponse:
+    comment = get_comment_for_user(request.user, slug, proposal_id, comment_id, roles.COMMENT)
+    _service_call(
+        request,
+        comment.proposal,
+        lambda: proposal_services.comment_delete(actor=request.user, comment=comment),
+        _("Comment deleted."),
+    )
+    return _back(comment.proposal, f"#comment-{comment.pk}")
+
+
+@require_http_methods(["GET", "POST"])
+def amendment_suggest(
+    request: AuthedRequest, slug: str, proposal_id: int, criterion_id: str
+) -> HttpResponse:
+    proposal = get_proposal_for_user(request.user, slug, proposal_id, roles.PROPOSE)
+    catalog = catalog_for(proposal.workshop)
+    current = _find_criterion(proposal.document, criterion_id)
+    if current is None:
+        raise Http404
+    raw = current
+    errors: list[str] = []
+    reason = ""
+    if request.method == "POST":
+        kind = "activity" if "activity" in current else "field"
+        raw = builder.parse_criterion(request.POST, criterion_id, kind, catalog)
+        reason = request.POST.get("reason", "")
+        if request.POST.get("action") == "suggest":
+            try:
+                proposal_services.amendment_suggest(
+                    actor=request.user,
+                    proposal=proposal,
+                    criterion_id=criterion_id,
+                    replacement=raw,
+                    reason=reason,
+                )
+            except ValidationError as exc:
+                errors = exc.messages
+            else:
+                messages.success(request, _("Your suggestion was sent to the author."))
+                return _back(proposal, "#amendments")
+    node = builder.single_node(raw, catalog)
+    current_text = _render_current(proposal.document, criterion_id, catalog)
+    context = {
+        "workshop": proposal.workshop,
+        "proposal": proposal,
+        "node": node,
+        "current_text": current_text,
+        "errors": errors,
+        "reason": reason,
+        "fields_by_category": builder.fields_by_category(catalog),
+        "activity_kinds": list(catalog.activity_kinds.values()),
+        "categories": [(c.value, _(rules.CATEGORY_LABELS[c])) for c in rules.CRITERION_CATEGORIES],
+        "window_labels": builder.WINDOW_LABELS,
+        "mode_labels": builder.MODE_LABELS,
+        "amend": True,
+    }
+    return render(
+        request,
+        "definitions/amendment_form.html",
+        context,
+        status=400 if errors else 200,
+    )
+
+
+def _find_criterion(document: Any, criterion_id: str) -> dict[str, Any] | None:
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("id") == criterion_id and ("field" in node or "activity" in node):
+                return node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+def _render_current(document: Any, criterion_id: str, catalog: rules.Catalog) -> str:
+    definition = rules.parse(document, catalog).definition
+    for criterion in rules.criteria(definition) if definition else ():
+        if criterion.id == criterion_id:
+            return rules.render_criterion(criterion, catalog, _)
+    return ""
+
+
+@require_POST
+def amendment_accept(
+    request: AuthedRequest, slug: str, proposal_id: int, amendment_id: int
+) -> HttpResponse:
+    amendment = get_amendment_for_user(request.user, slug, proposal_id, amendment_id, roles.PROPOSE)
+    _service_call(
+        request,
+        amendment.proposal,
+        lambda: proposal_services.amendment_accept(actor=request.user, amendment=amendment),
+        _("Amendment accepted: the proposal has a new revision."),
+    )
+    return _back(amendment.proposal, "#amendments")
+
+
+@require_POST
+def amendment_decline(
+    request: AuthedRequest, slug: str, proposal_id: int, amendment_id: int
+) -> HttpResponse:
+    amendment = get_amendment_for_user(request.user, slug, proposal_id, amendment_id, roles.PROPOSE)
+    form = DeclineForm(request.POST)
+    response = form.data.get("response", "") if form.is_bound else ""
+    _service_call(
+        request,
+        amendment.proposal,
+        lambda: proposal_services.amendment_decline(
+            actor=request.user, amendment=amendment, response=str(response)
+        ),
+        _("Amendment declined."),
+    )
+    return _back(amendment.proposal, "#amendments")
+
+
+@require_GET
+def proposal_revisions(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
+    proposal = get_proposal_for_user(request.user, slug, proposal_id)
+    catalog = catalog_for(proposal.workshop)
+    revisions = list(proposal.revisions.select_related("created_by"))
+    rows = []
+    previous = None
+    for revision in revisions:
+        definition = rules.parse(revision.document, catalog).definition
+        changes = (
+            describe_changes(previous, definition, catalog) if previous and definition else None
+        )
+        rows.append((revision, changes))
+        previous = definition
+    return render(
+        request,
+        "definitions/proposal_revisions.html",
+        {"workshop": proposal.workshop, "proposal": proposal, "rows": rows},
+    )
+
+
+@require_GET
+def version_history(request: AuthedRequest, slug: str) -> HttpResponse:
+    workshop = get_workshop_for_user(request.user, slug)
+    versions = list(selectors.versions_of(workshop))
+    numbers = {v.number: v for v in versions}
+    compare = None
+    a, b = request.GET.get("a", ""), request.GET.get("b", "")
+    if a.isdigit() and b.isdigit() and int(a) in numbers and int(b) in numbers:
+        catalog = catalog_for(workshop)
+        old = rules.parse(numbers[int(a)].document, catalog).definition
+        new = rules.parse(numbers[int(b)].document, catalog).definition
+        if old and new:
+            compare = (int(a), int(b), describe_changes(old, new, catalog))
+    return render(
+        request,
+        "definitions/version_history.html",
+        {
+            "workshop": workshop,
+            "versions": versions,
+            "compare": compare,
+            "a": a,
+            "b": b,
+            "current": versions[0] if versions else None,
+        },
+    )
+
+
+@require_POST
+def version_rollback(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
+    version = get_version_for_user(request.user, slug, number)
+    require(version.workshop, roles.PUBLISH)
+    try:
+        new = proposal_services.version_rollback(actor=request.user, version=version)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("definitions:version_history", slug=slug)
+    messages.success(
+        request, _("v%(old)s is published again as v%(new)s.") % {"old": number, "new": new.number}
+    )
+    return redirect("definitions:version_detail", slug=slug, number=new.number)
+
+
+@require_http_methods(["GET", "POST"])
+def policy_edit(request: AuthedRequest, slug: str) -> HttpResponse:
+    workshop = get_workshop_for_user(request.user, slug)
+    policy = proposal_services.policy_of(workshop)
+    initial = {
+        "quorum_percent": policy.quorum_percent,
+        "required_departments": policy.required_departments,
+        "majority_percent": policy.majority_percent,
+        "block_vetoes": policy.block_vetoes,
+        "default_voting_days": policy.default_voting_days,
+    }
+    form = PolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        require(workshop, roles.CHANGE)
+        if form.is_valid():
+            try:
+                proposal_services.policy_update(
+                    actor=request.user, workshop=workshop, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("The consensus rules are saved."))
+                return redirect("definitions:policy_edit", slug=slug)
+    return render(
+        request,
+        "definitions/policy.html",
+        {"workshop": workshop, "form": form, "can_edit": roles.CHANGE in workshop.user_perms},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_GET
+def inbox(request: AuthedRequest) -> HttpResponse:
+    notifications = list(selectors.notifications_of(request.user)[:100])
+    return render(
+        request,
+        "definitions/inbox.html",
+        {"items": [(n, describe_notification(n)) for n in notifications]},
+    )
+
+
+@require_POST
+def inbox_read(request: AuthedRequest) -> HttpResponse:
+    proposal_services.notifications_mark_read(user=request.user)
+    return redirect("inbox")
