@@ -143,3 +143,20 @@ def get_amendment_for_user(
         raise Http404
     amendment.proposal = proposal
     return amendment
+
+
+def require_author_or_admin(user: AnyUser, workshop: Workshop, author_id: int | None) -> None:
+    """403 unless `user` wrote the object or administers the workshop."""
+    if author_id is not None and author_id == user.pk:
+        return
+    if roles.CHANGE not in workshop.user_perms:
+        raise PermissionDenied
+
+
+def get_own_proposal_for_user(
+    user: AnyUser, slug: str, proposal_id: int, perm: str | None = None
+) -> Proposal:
+    """A proposal the user may steer: its author, or an admin."""
+    proposal = get_proposal_for_user(user, slug, proposal_id, perm)
+    require_author_or_admin(user, proposal.workshop, proposal.author_id)
+    return proposal

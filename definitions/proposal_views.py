@@ -22,10 +22,12 @@ from definitions.notify import describe as describe_notification
 from definitions.permissions import (
     get_amendment_for_user,
     get_comment_for_user,
+    get_own_proposal_for_user,
     get_proposal_for_user,
     get_version_for_user,
     get_workshop_for_user,
     require,
+    require_author_or_admin,
 )
 from definitions.proposal_forms import (
     CommentEditForm,
@@ -170,7 +172,7 @@ def _service_call(request: AuthedRequest, proposal: Proposal, call: Any, done: s
 
 @require_POST
 def proposal_open(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
-    proposal = get_proposal_for_user(request.user, slug, proposal_id, roles.PROPOSE)
+    proposal = get_own_proposal_for_user(request.user, slug, proposal_id, roles.PROPOSE)
     form = OpenForm(request.POST)
     if form.is_valid():
         _service_call(
@@ -191,7 +193,7 @@ def proposal_open(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
 
 @require_POST
 def proposal_withdraw(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
-    proposal = get_proposal_for_user(request.user, slug, proposal_id, roles.PROPOSE)
+    proposal = get_own_proposal_for_user(request.user, slug, proposal_id, roles.PROPOSE)
     _service_call(
         request,
         proposal,
@@ -307,7 +309,7 @@ def comment_edit(
         else:
             return _back(comment.proposal, f"#comment-{comment.pk}")
     elif comment.author_id != request.user.pk:
-        raise PermissionDenied
+        raise PermissionDenied  # editing is for the author alone, admins included
     return render(
         request,
         "definitions/comment_edit.html",
@@ -321,6 +323,7 @@ def comment_delete(
     request: AuthedRequest, slug: str, proposal_id: int, comment_id: int
 ) -> HttpResponse:
     comment = get_comment_for_user(request.user, slug, proposal_id, comment_id, roles.COMMENT)
+    require_author_or_admin(request.user, comment.proposal.workshop, comment.author_id)
     _service_call(
         request,
         comment.proposal,
@@ -410,6 +413,7 @@ def amendment_accept(
     request: AuthedRequest, slug: str, proposal_id: int, amendment_id: int
 ) -> HttpResponse:
     amendment = get_amendment_for_user(request.user, slug, proposal_id, amendment_id, roles.PROPOSE)
+    require_author_or_admin(request.user, amendment.proposal.workshop, amendment.proposal.author_id)
     _service_call(
         request,
         amendment.proposal,
@@ -424,8 +428,9 @@ def amendment_decline(
     request: AuthedRequest, slug: str, proposal_id: int, amendment_id: int
 ) -> HttpResponse:
     amendment = get_amendment_for_user(request.user, slug, proposal_id, amendment_id, roles.PROPOSE)
+    require_author_or_admin(request.user, amendment.proposal.workshop, amendment.proposal.author_id)
     form = DeclineForm(request.POST)
-    response = form.data.get("response", "") if form.is_bound else ""
+    response = form.cleaned_data["response"] if form.is_valid() else ""
     _service_call(
         request,
         amendment.proposal,

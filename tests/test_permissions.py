@@ -4,18 +4,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from definitions import roles, rules, services
+from definitions import proposal_services, roles, rules, services
 from definitions.models import Membership, Workshop
 
 # Views outside any workshop: who may see them without logging in.
 PUBLIC = {"home", "healthz", "login", "set_language"}
-LOGIN_ONLY = {"logout", "password_change", "password_change_done", "definitions:workshop_create"}
+LOGIN_ONLY = {
+    "logout",
+    "password_change",
+    "password_change_done",
+    "definitions:workshop_create",
+    "inbox",
+    "inbox_read",
+}
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,9 @@ class Row:
     needs_membership_id: bool = False
     # Further URL arguments, filled from the `objects` fixture (one of each kind).
     extra: tuple[str, ...] = ()
+    # Only the author of the object (the admin, in the fixture) or an admin may act:
+    # other members holding `perm` still get 403.
+    owner_only: bool = False
 
 
 TABLE: tuple[Row, ...] = (
@@ -53,7 +65,70 @@ TABLE: tuple[Row, ...] = (
     Row("definitions:catalog_field_delete", "post", roles.CHANGE, extra=("field_id",)),
     Row("definitions:catalog_kind_add", "post", roles.CHANGE),
     Row("definitions:catalog_kind_delete", "post", roles.CHANGE, extra=("kind_id",)),
+    Row("definitions:proposal_list", "get", roles.VIEW),
+    Row("definitions:proposal_detail", "get", roles.VIEW, extra=("proposal_id",)),
+    Row("definitions:proposal_live", "get", roles.VIEW, extra=("proposal_id",)),
+    Row("definitions:proposal_revisions", "get", roles.VIEW, extra=("proposal_id",)),
+    Row("definitions:proposal_open", "post", roles.PROPOSE, extra=("draft_id",), owner_only=True),
+    Row(
+        "definitions:proposal_withdraw", "post", roles.PROPOSE, extra=("draft_id",), owner_only=True
+    ),
+    Row("definitions:proposal_close", "post", roles.CHANGE, extra=("proposal_id",)),
+    Row("definitions:proposal_publish", "post", roles.PUBLISH, extra=("proposal_id",)),
+    Row("definitions:vote_cast", "post", roles.VOTE, extra=("proposal_id",)),
+    Row("definitions:comment_add", "post", roles.COMMENT, extra=("proposal_id",)),
+    Row(
+        "definitions:comment_edit",
+        "get",
+        roles.COMMENT,
+        extra=("proposal_id", "comment_id"),
+        owner_only=True,
+    ),
+    Row(
+        "definitions:comment_edit",
+        "post",
+        roles.COMMENT,
+        extra=("proposal_id", "comment_id"),
+        owner_only=True,
+    ),
+    Row(
+        "definitions:comment_delete",
+        "post",
+        roles.COMMENT,
+        extra=("proposal_id", "comment_id"),
+        owner_only=True,
+    ),
+    Row(
+        "definitions:amendment_suggest", "get", roles.PROPOSE, extra=("proposal_id", "criterion_id")
+    ),
+    Row(
+        "definitions:amendment_suggest",
+        "post",
+        roles.PROPOSE,
+        extra=("proposal_id", "criterion_id"),
+    ),
+    Row(
+        "definitions:amendment_accept",
+        "post",
+        roles.PROPOSE,
+        extra=("proposal_id", "amendment_id"),
+        owner_only=True,
+    ),
+    Row(
+        "definitions:amendment_decline",
+        "post",
+        roles.PROPOSE,
+        extra=("proposal_id", "amendment_id"),
+        owner_only=True,
+    ),
+    Row("definitions:version_history", "get", roles.VIEW),
+    Row("definitions:version_rollback", "post", roles.PUBLISH, extra=("number",)),
+    Row("definitions:policy_edit", "get", roles.VIEW),
+    Row("definitions:policy_edit", "post", roles.CHANGE),
 )
+
+# Fixture objects whose URL argument has another name.
+ALIASES = {"field_id": "entry_id", "kind_id": "entry_id", "draft_id": "proposal_id"}
 
 ROLES = ("admin", "marketer", "rep", "viewer", "outsider", "anonymous")
 ROLE_OF = {
@@ -83,14 +158,16 @@ def test_every_url_is_in_the_permission_table() -> None:
     assert not missing, f"URLs without a row in the permission table: {sorted(missing)}"
 
 
-def expected_status(role: str, perm: str) -> str:
+def expected_status(role: str, row: Row) -> str:
     if role == "anonymous":
         return "login"
     if role == "outsider":
         return "404"
-    if perm in roles.ROLE_PERMISSIONS[ROLE_OF[role]]:
-        return "allowed"
-    return "403"
+    if row.perm not in roles.ROLE_PERMISSIONS[ROLE_OF[role]]:
+        return "403"
+    if row.owner_only and role != "admin":
+        return "403"
+    return "allowed"
 
 
 @pytest.fixture
@@ -120,8 +197,36 @@ def objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
         category="demographic",
     )
     kind = services.activity_kind_add(actor=admin, workshop=workshop, key="visit", label="Visit")
+    proposal_services.policy_update(
+        actor=admin,
+        workshop=workshop,
+        quorum_percent=0,
+        required_departments=[],
+        majority_percent=0,
+        block_vetoes=False,
+        default_voting_days=7,
+    )
+    open_one = services.proposal_create(actor=admin, workshop=workshop, title="Open one")
+    open_one = proposal_services.proposal_open(
+        actor=admin,
+        proposal=open_one,
+        closes_at=timezone.now() + timedelta(days=3),
+        rationale="Because.",
+    )
+    comment = proposal_services.comment_add(actor=admin, proposal=open_one, body="Hello")
+    amendment = proposal_services.amendment_suggest(
+        actor=admin,
+        proposal=open_one,
+        criterion_id="revenue",
+        replacement={"field": "annual_revenue", "op": "gte", "value": 1, "points": 1},
+        reason="Lower.",
+    )
     return {
-        "proposal_id": proposal.pk,
+        "draft_id": proposal.pk,
+        "comment_id": comment.pk,
+        "amendment_id": amendment.pk,
+        "criterion_id": "revenue",
+        "proposal_id": open_one.pk,
         "number": version.number,
         "fmt": "json",
         "field_id": field.pk,
@@ -137,7 +242,7 @@ def test_each_role_gets_exactly_what_its_permissions_allow(
 ) -> None:
     kwargs: dict[str, Any] = {"slug": workshop.slug}
     for name in row.extra:
-        kwargs["entry_id" if name in ("field_id", "kind_id") else name] = objects[name]
+        kwargs[ALIASES.get(name, name)] = objects[name]
     if row.needs_membership_id:
         # Act on the viewer's membership: a target every role can try to touch.
         kwargs["membership_id"] = Membership.objects.get(
@@ -149,7 +254,7 @@ def test_each_role_gets_exactly_what_its_permissions_allow(
     url = reverse(row.name, kwargs=kwargs)
     response = getattr(client, row.method)(url)
 
-    expected = expected_status(role, row.perm)
+    expected = expected_status(role, row)
     if expected == "login":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
