@@ -52,7 +52,9 @@ class CommentForm(forms.Form):
 
     def __init__(self, *args: Any, criteria: list[tuple[str, str]] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["criterion_id"].choices = [("", _("The whole proposal")), *(criteria or [])]
+        field = self.fields["criterion_id"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("The whole proposal")), *(criteria or [])]
 
 
 class CommentEditForm(forms.Form):

@@ -187,7 +187,7 @@ def proposal_open(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
             _("The proposal is open for votes."),
         )
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return _back(proposal)
 
 
@@ -447,11 +447,11 @@ def proposal_revisions(request: AuthedRequest, slug: str, proposal_id: int) -> H
     proposal = get_proposal_for_user(request.user, slug, proposal_id)
     catalog = catalog_for(proposal.workshop)
     revisions = list(proposal.revisions.select_related("created_by"))
-    rows = []
-    previous = None
+    rows: list[tuple[Any, list[str] | None]] = []
+    previous: rules.Definition | None = None
     for revision in revisions:
         definition = rules.parse(revision.document, catalog).definition
-        changes = (
+        changes: list[str] | None = (
             describe_changes(previous, definition, catalog) if previous and definition else None
         )
         rows.append((revision, changes))

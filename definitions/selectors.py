@@ -24,6 +24,8 @@ from definitions.models import (
 from definitions.permissions import visible_workshops
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
     from definitions.permissions import AnyUser
 
 
@@ -126,8 +128,8 @@ def live_token(proposal: Proposal) -> str:
 def unread_count(user: AnyUser) -> int:
     if not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
 
 
-def notifications_of(user: AnyUser) -> QuerySet[Notification]:
+def notifications_of(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).select_related("workshop")

@@ -43,3 +43,12 @@ def add_member(workshop: Workshop, user: Any, role: str, department: str) -> Any
         actor=admin.user, workshop=workshop, user=user, role=role, department=department
     )
     return user
+
+
+def worked_example() -> Any:
+    """The articles' worked example as canonical JSON, ready to edit in a test."""
+    from definitions import rules
+
+    parsed = rules.parse(rules.WORKED_EXAMPLE, rules.DEFAULT_CATALOG).definition
+    assert parsed is not None
+    return rules.to_json(parsed)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from definitions import proposal_services as ps
+from definitions import rules, services
+from definitions.roles import Department, Role
+from tests.browser.conftest import log_in
+from tests.factories import PASSWORD, UserFactory, WorkshopFactory, add_member, worked_example
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_three_departments_vote_live_and_the_admin_publishes_v2(
+    new_page: Callable[[], Any],
+) -> None:
+    admin: Any = UserFactory(username="ada")
+    workshop: Any = WorkshopFactory(actor=admin, name="Acme", slug="acme")
+    people = {
+        "marco": Department.MARKETING,
+        "sofia": Department.SALES,
+        "lea": Department.LEADERSHIP,
+    }
+    for username, department in people.items():
+        add_member(workshop, UserFactory(username=username), Role.STAKEHOLDER, department)
+    services.version_publish_document(
+        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+    )
+    ps.policy_update(
+        actor=admin,
+        workshop=workshop,
+        quorum_percent=50,
+        required_departments=["marketing", "sales", "leadership"],
+        majority_percent=50,
+        block_vetoes=True,
+        default_voting_days=7,
+    )
+    document: Any = worked_example()
+    document["stages"]["mql"] = 55
+    proposal = services.proposal_create(
+        actor=admin, workshop=workshop, title="Raise the MQL bar", document=document
+    )
+    ps.proposal_open(
+        actor=admin,
+        proposal=proposal,
+        closes_at=timezone.now() + timedelta(days=2),
+        rationale="Too many weak MQLs reach sales.",
+    )
+    url = f"/w/acme/proposals/{proposal.pk}/"
+
+    pages = {}
+    for username in people:
+        page = new_page()
+        log_in(page, username, PASSWORD)
+        page.goto(url)
+        pages[username] = page
+
+    def vote(username: str, choice: str) -> None:
+        page = pages[username]
+        page.locator(f'#vote-panel input[name=choice][value="{choice}"]').check()
+        page.locator("#vote-panel button[type=submit]").click()
+        page.locator("#vote-panel").get_by_text("Your vote is recorded.").wait_for()
+
+    vote("marco", "agree")
+    vote("sofia", "agree")
+
+    # Léa never reloads: the others' votes arrive through the live poll.
+    lea = pages["lea"]
+    lea.locator("#vote-marco").wait_for(timeout=10_000)
+    lea.locator("#vote-sofia").wait_for(timeout=10_000)
+    assert lea.locator("#live-votes tr.total td").first.inner_text() == "2"
+    vote("lea", "agree")
+
+    boss = new_page()
+    log_in(boss, "ada", PASSWORD)
+    boss.goto(url)
+    boss.get_by_role("button", name="Close voting now").click()
+    boss.get_by_text("Accepted: 3 of 4 voters took part").wait_for()
+    boss.get_by_role("button", name="Publish as the next version").click()
+    boss.get_by_role("heading", name="Version v2").wait_for()
+
+    boss.get_by_role("link", name="Versions").click()
+    boss.get_by_role("link", name="changes since v1").click()
+    boss.get_by_role("heading", name="From v1 to v2").wait_for()
+    assert "MQL threshold 40 → 55" in boss.locator(".changes").inner_text()
