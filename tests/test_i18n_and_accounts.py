@@ -73,3 +73,48 @@ def test_a_wrong_password_says_so_without_revealing_which_part_was_wrong(
     response = client.post(reverse("login"), {"username": "admin", "password": "nope"})
     assert response.status_code == 200
     assert "enter a correct username and password" in response.content.decode()
+
+
+def _msgids(po_text: str) -> set[str]:
+    import re
+
+    ids: set[str] = set()
+    for block in po_text.split("\n\n"):
+        match = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
+        if match:
+            text = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(1)))
+            if text and not re.search(r"^#~", block, re.M):
+                ids.add(text)
+    return ids
+
+
+@pytest.mark.django_db
+def test_every_string_in_the_code_is_in_the_catalogs(tmp_path: Path, settings: Any) -> None:
+    """Extract the strings afresh and compare: a new _() without a translation fails."""
+    import os
+
+    from django.core.management import call_command
+
+    import shutil
+
+    # makemessages writes next to the sources it walks, so walk a copy of them.
+    for folder in ("definitions", "feedback", "leadworkshop", "templates"):
+        shutil.copytree(
+            Path(settings.BASE_DIR) / folder,
+            tmp_path / folder,
+            ignore=shutil.ignore_patterns("__pycache__", "migrations"),
+        )
+    (tmp_path / "locale" / "it" / "LC_MESSAGES").mkdir(parents=True)
+    settings.LOCALE_PATHS = [tmp_path / "locale"]
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        call_command("makemessages", locale=["it"], verbosity=0)
+    finally:
+        os.chdir(cwd)
+    fresh = _msgids((tmp_path / "locale" / "it" / "LC_MESSAGES" / "django.po").read_text())
+    assert len(fresh) > 100  # the extraction really ran
+    for code in TRANSLATED:
+        shipped = _msgids((LOCALE_DIR / code / "LC_MESSAGES" / "django.po").read_text())
+        missing = sorted(fresh - shipped)
+        assert not missing, f"{code}: {len(missing)} strings not in the catalog, e.g. {missing[:5]}"
