@@ -337,11 +337,15 @@ class ConsensusPolicy(models.Model):
 
     workshop = models.OneToOneField(Workshop, on_delete=models.CASCADE, related_name="policy")
     quorum_percent = models.PositiveSmallIntegerField(
-        _("quorum (% of voters who vote)"), default=50
+        # xgettext:no-python-format
+        _("quorum (% of voters who vote)"),
+        default=50,
     )
     required_departments = models.JSONField(_("departments that must agree"), default=list)
     majority_percent = models.PositiveSmallIntegerField(
-        _("agree must exceed this % of agree + disagree"), default=50
+        # xgettext:no-python-format
+        _("agree must exceed this % of agree + disagree"),
+        default=50,
     )
     block_vetoes = models.BooleanField(_("a standing block rejects the proposal"), default=True)
     default_voting_days = models.PositiveSmallIntegerField(

@@ -524,7 +524,8 @@ def outcome_statement(outcome: consensus.Outcome) -> str:
         elif reason.failure == consensus.Failure.BLOCKED:
             why.append(_("a block was standing"))
     if why:
-        return f"{head} {_('Why: %(reasons)s.') % {'reasons': '; '.join(why)}}"
+        reasons = _("Why: %(reasons)s.") % {"reasons": "; ".join(why)}
+        return f"{head} {reasons}"
     return head
 
 

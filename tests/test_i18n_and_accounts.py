@@ -92,10 +92,9 @@ def _msgids(po_text: str) -> set[str]:
 def test_every_string_in_the_code_is_in_the_catalogs(tmp_path: Path, settings: Any) -> None:
     """Extract the strings afresh and compare: a new _() without a translation fails."""
     import os
+    import shutil
 
     from django.core.management import call_command
-
-    import shutil
 
     # makemessages writes next to the sources it walks, so walk a copy of them.
     for folder in ("definitions", "feedback", "leadworkshop", "templates"):
