@@ -573,3 +573,78 @@ def test_the_demo_is_mid_discussion(db: None) -> None:
     assert proposal.state == ProposalState.OPEN
     assert proposal.votes.count() == 3 and Comment.objects.filter(proposal=proposal).count() == 2
     assert proposal.amendments.filter(state="pending").count() == 1
+
+
+def test_a_draft_can_be_withdrawn_but_a_decided_proposal_cannot(
+    draft: Proposal, seller: Any, admin: Any, team: dict[str, Any], workshop: Workshop
+) -> None:
+    other = services.proposal_create(actor=seller, workshop=workshop, title="Second thoughts")
+    assert ps.proposal_withdraw(actor=seller, proposal=other).state == ProposalState.WITHDRAWN
+    decided = accepted(open_(draft, seller), admin, team, workshop)
+    with pytest.raises(ValidationError, match="Only a draft or an open proposal"):
+        ps.proposal_withdraw(actor=seller, proposal=decided)
+
+
+def test_no_amendments_once_voting_is_over(
+    opened: Proposal, admin: Any, marketer: Any, workshop: Workshop
+) -> None:
+    simple_policy(workshop, admin)
+    closed = ps.proposal_close(actor=admin, proposal=opened)
+    with pytest.raises(ValidationError, match="closed"):
+        ps.amendment_suggest(
+            actor=marketer,
+            proposal=closed,
+            criterion_id="revenue",
+            replacement={"field": "annual_revenue", "op": "gte", "value": 5, "points": 1},
+            reason="late",
+        )
+
+
+UGLY = [
+    ("proposal_open", {"closes_at": "next tuesday", "rationale": ""}),
+    ("proposal_open", {"closes_at": "9999-99-99T99:99", "rationale": "x" * 30000}),
+    ("vote_cast", {"choice": ["agree", "block"], "reason": "\x00"}),
+    ("comment_add", {"body": "", "parent": "abc"}),
+    ("comment_add", {"body": "hi", "parent": "999999"}),
+    ("comment_add", {"body": "hi", "criterion_id": "no-such-criterion"}),
+    ("proposal_close", {}),
+    ("proposal_publish", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "data"), UGLY, ids=[f"{n}-{i}" for i, (n, _d) in enumerate(UGLY)])
+def test_ugly_deliberation_posts_never_fail(
+    opened: Proposal, admin: Any, name: str, data: dict[str, Any]
+) -> None:
+    response = logged_in(admin).post(reverse(f"definitions:{name}", args=["acme", opened.pk]), data)
+    assert response.status_code in (200, 302, 400, 404)
+    assert Version.objects.filter(workshop=opened.workshop).count() == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {
+            "n-revenue-field": "annual_revenue",
+            "n-revenue-op": "gte",
+            "n-revenue-value": "NaN",
+            "reason": "x",
+            "action": "suggest",
+        },
+        {"n-revenue-field": "<b>", "n-revenue-op": "explode", "reason": "", "action": "suggest"},
+        {"action": "suggest"},
+    ],
+)
+def test_ugly_amendments_are_refused_with_a_message(
+    opened: Proposal, marketer: Any, data: dict[str, str]
+) -> None:
+    url = reverse("definitions:amendment_suggest", args=["acme", opened.pk, "revenue"])
+    response = logged_in(marketer).post(url, data)
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert not Amendment.objects.exists()
+
+
+def test_an_amendment_to_an_unknown_criterion_is_not_found(opened: Proposal, marketer: Any) -> None:
+    url = reverse("definitions:amendment_suggest", args=["acme", opened.pk, "nope"])
+    assert logged_in(marketer).get(url).status_code == 404
