@@ -14,8 +14,11 @@ from django.utils import timezone
 from definitions import proposal_services, rules, services
 from definitions.models import Proposal, Workshop
 from definitions.roles import Department, Role
+from feedback.generator import generate
+from feedback.services import leads_insert_generated
 
 DEMO_SLUG = "acme"
+DEMO_LEADS = 5000
 DEMO_PASSWORD = "acme-workshop-demo"  # noqa: S105  (printed on purpose: demo logins)
 
 
@@ -90,6 +93,7 @@ def seed_demo() -> Workshop | None:
         parent=v1,
     )
     _discuss(draft, users)
+    leads_insert_generated(workshop=workshop, leads=generate(DEMO_LEADS, seed=2026))
     return workshop
 
 

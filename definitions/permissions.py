@@ -33,6 +33,8 @@ from definitions.models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
+    from feedback.models import Lead
+
     AnyUser = User | AnonymousUser
 
 
@@ -160,3 +162,15 @@ def get_own_proposal_for_user(
     proposal = get_proposal_for_user(user, slug, proposal_id, perm)
     require_author_or_admin(user, proposal.workshop, proposal.author_id)
     return proposal
+
+
+def get_lead_for_user(user: AnyUser, slug: str, lead_id: int) -> Lead:
+    """A lead of workshop `slug`; another workshop's lead id is 404."""
+    from feedback.models import Lead
+
+    workshop = get_workshop_for_user(user, slug)
+    lead = Lead.objects.filter(pk=lead_id, workshop=workshop).first()
+    if lead is None:
+        raise Http404
+    lead.workshop = workshop
+    return lead

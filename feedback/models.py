@@ -15,3 +15,75 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Lead(models.Model):
+    """A historical (or live) lead of one workshop.
+
+    Built-in catalog fields are real columns named exactly like their catalog keys
+    (definitions.rules.catalog.BUILTIN_FIELDS), so the backtest compiler can address
+    them directly; custom fields live in `custom`. A missing value is NULL, never ""
+    (a definition's "is not set" means NULL, as in the reference evaluator).
+    """
+
+    workshop = models.ForeignKey(
+        "definitions.Workshop", on_delete=models.CASCADE, related_name="leads"
+    )
+    external_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    # Case-folded name, e-mail and company: what the lead list searches.
+    search_text = models.TextField(blank=True, editable=False)
+
+    source = models.CharField(max_length=64, null=True, blank=True)
+    channel = models.CharField(max_length=64, null=True, blank=True)
+    company = models.CharField(max_length=300, null=True, blank=True)
+    industry = models.CharField(max_length=200, null=True, blank=True)
+    country = models.CharField(max_length=100, null=True, blank=True)
+    region = models.CharField(max_length=200, null=True, blank=True)
+    employees = models.FloatField(null=True, blank=True)
+    annual_revenue = models.FloatField(null=True, blank=True)
+    email_domain = models.CharField(max_length=254, null=True, blank=True)
+    job_title = models.CharField(max_length=300, null=True, blank=True)
+    seniority = models.CharField(max_length=64, null=True, blank=True)
+    email_domain_kind = models.CharField(max_length=64, null=True, blank=True)
+    budget = models.CharField(max_length=64, null=True, blank=True)
+    authority = models.CharField(max_length=64, null=True, blank=True)
+    need = models.CharField(max_length=64, null=True, blank=True)
+    timeline_days = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    reached_stage = models.CharField(max_length=64, null=True, blank=True)
+    converted = models.BooleanField(null=True, blank=True)
+    deal_value = models.FloatField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    custom = models.JSONField(default=dict, blank=True)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workshop", "external_id"], name="lead_external_id_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workshop", "-id"], name="lead_workshop_recent"),
+            models.Index(fields=["workshop", "created_at"], name="lead_workshop_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.external_id
+
+
+class LeadActivity(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["lead", "kind", "at"], name="activity_lead_kind_at")]
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"

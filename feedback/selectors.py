@@ -6,9 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from feedback.models import WorkerHeartbeat
+from definitions.models import Workshop
+from feedback.models import Lead, LeadActivity, WorkerHeartbeat
+
+# Counting past this many rows costs time and tells nobody anything more.
+COUNT_CAP = 10_000
+SORTS = {
+    "newest": ("-id",),
+    "created": ("-created_at", "-id"),
+    "company": ("company", "id"),
+    "revenue": ("-annual_revenue", "-id"),
+}
 
 
 @dataclass(frozen=True)
@@ -23,3 +34,31 @@ def worker_status() -> WorkerStatus:
         return WorkerStatus(online=False, last_seen=None)
     fresh = timezone.now() - latest < timedelta(seconds=settings.WORKER_HEARTBEAT_STALE_SECONDS)
     return WorkerStatus(online=fresh, last_seen=latest)
+
+
+def leads_of(
+    workshop: Workshop,
+    *,
+    q: str = "",
+    filters: dict[str, str] | None = None,
+    sort: str = "newest",
+) -> QuerySet[Lead]:
+    qs = Lead.objects.filter(workshop=workshop)
+    if q.strip():
+        qs = qs.filter(search_text__contains=q.strip().casefold())
+    for key, value in (filters or {}).items():
+        if key.startswith("custom."):
+            qs = qs.filter(**{f"custom__{key[7:]}": value})
+        else:
+            qs = qs.filter(**{key: value})
+    return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
+
+
+def capped_count(qs: QuerySet[Lead]) -> tuple[int, bool]:
+    """(count, more): the exact count up to COUNT_CAP, else COUNT_CAP and True."""
+    n = qs.order_by()[: COUNT_CAP + 1].count()
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+def activities_of(lead: Lead, limit: int = 200) -> QuerySet[LeadActivity]:
+    return LeadActivity.objects.filter(lead=lead).order_by("-at")[:limit]

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
 from django.utils import timezone
 
-from feedback.models import WorkerHeartbeat
+from definitions.models import Workshop
+from feedback.generator import GeneratedLead
+from feedback.models import Lead, LeadActivity, WorkerHeartbeat
+
+BATCH = 2000
 
 
 def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
@@ -12,3 +20,49 @@ def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
         hostname=hostname[:255], defaults={"seen_at": timezone.now()}
     )
     return heartbeat
+
+
+def search_text(name: str, email: str, company: Any) -> str:
+    """What the lead list searches: case-folded, so "müller" finds "Müller"."""
+    return " ".join(str(part) for part in (name, email, company or "") if part).casefold()
+
+
+@transaction.atomic
+def leads_insert_generated(*, workshop: Workshop, leads: Iterable[GeneratedLead]) -> int:
+    """Insert freshly generated leads and their activities in batches (demo data and
+    benchmarks); the importer has its own streaming path."""
+    total = 0
+    batch: list[GeneratedLead] = []
+
+    def flush() -> None:
+        nonlocal total
+        rows = [
+            Lead(
+                workshop=workshop,
+                external_id=g.external_id,
+                name=g.name,
+                email=g.email,
+                search_text=search_text(g.name, g.email, g.fields.get("company")),
+                **g.fields,
+            )
+            for g in batch
+        ]
+        created = Lead.objects.bulk_create(rows, batch_size=BATCH)
+        LeadActivity.objects.bulk_create(
+            [
+                LeadActivity(lead=lead, kind=kind, at=at)
+                for lead, g in zip(created, batch, strict=True)
+                for kind, at in g.activities
+            ],
+            batch_size=BATCH * 5,
+        )
+        total += len(rows)
+        batch.clear()
+
+    for generated in leads:
+        batch.append(generated)
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    return total

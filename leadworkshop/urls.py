@@ -30,4 +30,5 @@ urlpatterns = [
     path("inbox/read/", proposal_views.inbox_read, name="inbox_read"),
     path("admin/", admin.site.urls),
     path("", include("definitions.urls")),
+    path("", include("feedback.urls")),
 ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from definitions import proposal_services, roles, rules, services
 from definitions.models import Membership, Workshop
+from feedback.models import Lead
 
 # Views outside any workshop: who may see them without logging in.
 PUBLIC = {"home", "healthz", "login", "set_language"}
@@ -125,6 +126,8 @@ TABLE: tuple[Row, ...] = (
     Row("definitions:version_rollback", "post", roles.PUBLISH, extra=("number",)),
     Row("definitions:policy_edit", "get", roles.VIEW),
     Row("definitions:policy_edit", "post", roles.CHANGE),
+    Row("feedback:lead_list", "get", roles.VIEW),
+    Row("feedback:lead_detail", "get", roles.VIEW, extra=("lead_id",)),
 )
 
 # Fixture objects whose URL argument has another name.
@@ -221,7 +224,9 @@ def objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
         replacement={"field": "annual_revenue", "op": "gte", "value": 1, "points": 1},
         reason="Lower.",
     )
+    lead = Lead.objects.create(workshop=workshop, external_id="x1", name="Lead One")
     return {
+        "lead_id": lead.pk,
         "draft_id": proposal.pk,
         "comment_id": comment.pk,
         "amendment_id": amendment.pk,

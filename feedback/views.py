@@ -1,0 +1,112 @@
+"""Historical leads: the list with search, filters and sort, and one lead's page."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from definitions import rules
+from definitions.catalog import catalog_for
+from definitions.http import AuthedRequest
+from definitions.permissions import get_lead_for_user, get_workshop_for_user
+from feedback import selectors
+
+PER_PAGE = 50
+
+
+def _filter_value(spec: rules.FieldSpec, raw: str) -> tuple[str, Any] | None:
+    """The ORM lookup for "field = value", typed by the catalog; None if `raw` does
+    not fit the type (the page then says so instead of failing)."""
+    raw = raw.strip()
+    key = spec.key if spec.builtin else f"custom__{spec.key}"
+    if spec.type == rules.FieldType.NUMBER:
+        try:
+            return key, float(raw.replace(",", ""))
+        except ValueError:
+            return None
+    if spec.type == rules.FieldType.BOOLEAN:
+        value = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+        return (key, value[raw.lower()]) if raw.lower() in value else None
+    if spec.type == rules.FieldType.DATE:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            return None
+        return (f"{key}__date", day) if spec.builtin else (key, day.isoformat())
+    if spec.type == rules.FieldType.CHOICE:
+        return key, raw
+    return (f"{key}__iexact" if spec.builtin else key, raw)
+
+
+@require_GET
+def lead_list(request: AuthedRequest, slug: str) -> HttpResponse:
+    workshop = get_workshop_for_user(request.user, slug)
+    catalog = catalog_for(workshop)
+    q = request.GET.get("q", "")[:200]
+    field_key = request.GET.get("field", "")
+    raw_value = request.GET.get("value", "")[:200]
+    sort = request.GET.get("sort", "newest")
+    filters: dict[str, Any] = {}
+    filter_error = False
+    spec = catalog.fields.get(field_key)
+    if spec is not None and raw_value.strip():
+        lookup = _filter_value(spec, raw_value)
+        if lookup is None:
+            filter_error = True
+        else:
+            filters[lookup[0]] = lookup[1]
+    qs = selectors.leads_of(workshop, q=q, sort=sort)
+    if filters:
+        qs = qs.filter(**filters)
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows = list(qs[(page - 1) * PER_PAGE : page * PER_PAGE + 1])
+    count, more = selectors.capped_count(qs)
+    context = {
+        "workshop": workshop,
+        "leads": rows[:PER_PAGE],
+        "has_next": len(rows) > PER_PAGE,
+        "page": page,
+        "count": count,
+        "count_more": more,
+        "q": q,
+        "field": field_key,
+        "value": raw_value,
+        "sort": sort,
+        "sorts": list(selectors.SORTS),
+        "filter_error": filter_error,
+        "fields": list(catalog.fields.values()),
+        "source_labels": dict(catalog.fields["source"].choice_labels),
+    }
+    template = "feedback/lead_list.html#lead-results" if request.htmx else "feedback/lead_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def lead_detail(request: AuthedRequest, slug: str, lead_id: int) -> HttpResponse:
+    lead = get_lead_for_user(request.user, slug, lead_id)
+    catalog = catalog_for(lead.workshop)
+    values = []
+    for spec in catalog.fields.values():
+        value = getattr(lead, spec.key) if spec.builtin else lead.custom.get(spec.key)
+        if value is None or value == "":
+            continue
+        if spec.type == rules.FieldType.CHOICE:
+            value = spec.choice_label(str(value))
+        values.append((spec, value))
+    return render(
+        request,
+        "feedback/lead_detail.html",
+        {
+            "workshop": lead.workshop,
+            "lead": lead,
+            "values": values,
+            "activities": selectors.activities_of(lead),
+        },
+    )
