@@ -33,7 +33,7 @@ from definitions.models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
-    from feedback.models import Lead
+    from feedback.models import ImportJob, Lead
 
     AnyUser = User | AnonymousUser
 
@@ -174,3 +174,15 @@ def get_lead_for_user(user: AnyUser, slug: str, lead_id: int) -> Lead:
         raise Http404
     lead.workshop = workshop
     return lead
+
+
+def get_import_for_user(user: AnyUser, slug: str, job_id: int) -> ImportJob:
+    """An import of workshop `slug`, for those who may import (admins)."""
+    from feedback.models import ImportJob
+
+    workshop = get_workshop_for_user(user, slug, roles.IMPORT_LEADS)
+    job = ImportJob.objects.filter(pk=job_id, workshop=workshop).first()
+    if job is None:
+        raise Http404
+    job.workshop = workshop
+    return job

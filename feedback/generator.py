@@ -220,7 +220,8 @@ def _lead(rng: random.Random, i: int, now: datetime, id_prefix: str) -> Generate
             moment = created + timedelta(
                 days=rng.uniform(0, spread_days), minutes=rng.uniform(0, 600)
             )
-            activities.append((kind, min(moment, now)))
+            if moment <= now:  # history only: nothing happens after "now"
+                activities.append((kind, moment))
 
     add("page_view", rng.randint(0, 6), 60)
     pages = max(0, int(rng.gauss(1.5 + intent * 1.5, 2)))
@@ -228,9 +229,9 @@ def _lead(rng: random.Random, i: int, now: datetime, id_prefix: str) -> Generate
         # A burst of product pages on one day: "visited at least five product pages".
         day = created + timedelta(days=rng.uniform(0, 30))
         for _ in range(rng.randint(5, 9)):
-            activities.append(
-                ("product_page_view", min(day + timedelta(minutes=rng.uniform(0, 300)), now))
-            )
+            moment = day + timedelta(minutes=rng.uniform(0, 300))
+            if moment <= now:
+                activities.append(("product_page_view", moment))
     else:
         add("product_page_view", pages, 45)
     add("download", rng.randint(0, 2), 60)
@@ -285,6 +286,8 @@ def _lead(rng: random.Random, i: int, now: datetime, id_prefix: str) -> Generate
     }
     if fields["closed_at"] is not None and fields["closed_at"] > now:  # type: ignore[operator]
         fields["closed_at"] = now
+    # One event of a kind per instant (the activity table's unique key).
+    activities = sorted(set(activities))
     return GeneratedLead(
         external_id=f"{id_prefix}{i + 1:07d}",
         name=f"{first} {last}",

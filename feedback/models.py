@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkerHeartbeat(models.Model):
@@ -32,7 +34,7 @@ class Lead(models.Model):
     external_id = models.CharField(max_length=200)
     name = models.CharField(max_length=200, blank=True)
     email = models.CharField(max_length=254, blank=True)
-    # Case-folded name, e-mail and company: what the lead list searches.
+    # Lower-cased name, e-mail and company: what the lead list searches.
     search_text = models.TextField(blank=True, editable=False)
 
     source = models.CharField(max_length=64, null=True, blank=True)
@@ -82,8 +84,88 @@ class LeadActivity(models.Model):
     at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["lead", "kind", "at"], name="activity_lead_kind_at")]
+        # One event of a kind at one instant: re-importing the same activities file
+        # adds nothing.
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "kind", "at"], name="activity_unique")
+        ]
         ordering = ["-at"]
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class ImportState(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded, waiting for the mapping")
+    QUEUED = "queued", _("Waiting for the worker")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLING = "cancelling", _("Cancelling")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ImportKind(models.TextChoices):
+    LEADS = "leads", _("Leads")
+    ACTIVITIES = "activities", _("Activities")
+
+
+class ImportJob(models.Model):
+    """One uploaded file and its way into the lead table. The counters are written
+    while the worker runs, so the progress page survives reloads."""
+
+    workshop = models.ForeignKey(
+        "definitions.Workshop", on_delete=models.CASCADE, related_name="imports"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=ImportKind.choices, default=ImportKind.LEADS)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    encoding = models.CharField(max_length=20)
+    delimiter = models.CharField(max_length=2)
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, blank=True)
+    state = models.CharField(
+        max_length=12, choices=ImportState.choices, default=ImportState.UPLOADED
+    )
+    rows_estimated = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    # Progress by bytes read: exact for CSV without counting the rows first.
+    bytes_done = models.BigIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    error_report = models.TextField(blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.original_name}"
+
+
+class ImportMapping(models.Model):
+    """The last mapping used for a header, re-offered for the next file like it."""
+
+    workshop = models.ForeignKey(
+        "definitions.Workshop", on_delete=models.CASCADE, related_name="import_mappings"
+    )
+    signature = models.CharField(max_length=64)
+    mapping = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "signature"], name="mapping_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"mapping {self.signature[:8]}"

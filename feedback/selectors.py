@@ -45,7 +45,7 @@ def leads_of(
 ) -> QuerySet[Lead]:
     qs = Lead.objects.filter(workshop=workshop)
     if q.strip():
-        qs = qs.filter(search_text__contains=q.strip().casefold())
+        qs = qs.filter(search_text__contains=q.strip().lower())
     for key, value in (filters or {}).items():
         if key.startswith("custom."):
             qs = qs.filter(**{f"custom__{key[7:]}": value})

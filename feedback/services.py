@@ -23,8 +23,9 @@ def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
 
 
 def search_text(name: str, email: str, company: Any) -> str:
-    """What the lead list searches: case-folded, so "müller" finds "Müller"."""
-    return " ".join(str(part) for part in (name, email, company or "") if part).casefold()
+    """What the lead list searches, lower-cased (as SQL lower() does in the importer),
+    so "müller" finds "Müller"."""
+    return " ".join(str(part) for part in (name, email, company or "") if part).lower()
 
 
 @transaction.atomic

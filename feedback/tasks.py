@@ -18,3 +18,11 @@ def worker_heartbeat(self: Any) -> None:
 def _announce_worker(sender: Any = None, **kwargs: Any) -> None:
     # Report at once on start-up rather than after the first beat interval.
     worker_heartbeat.delay()
+
+
+@shared_task(bind=True, ignore_result=True, acks_late=True)
+def run_import(self: Any, job_id: int) -> None:
+    """Thin adapter: the service does the work and is safe to rerun."""
+    from feedback.import_services import import_run
+
+    import_run(job_id)

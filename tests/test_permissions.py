@@ -8,12 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from definitions import proposal_services, roles, rules, services
 from definitions.models import Membership, Workshop
+from feedback.import_services import import_upload
 from feedback.models import Lead
 
 # Views outside any workshop: who may see them without logging in.
@@ -128,6 +130,14 @@ TABLE: tuple[Row, ...] = (
     Row("definitions:policy_edit", "post", roles.CHANGE),
     Row("feedback:lead_list", "get", roles.VIEW),
     Row("feedback:lead_detail", "get", roles.VIEW, extra=("lead_id",)),
+    Row("feedback:import_list", "get", roles.IMPORT_LEADS),
+    Row("feedback:import_list", "post", roles.IMPORT_LEADS),
+    Row("feedback:import_mapping", "get", roles.IMPORT_LEADS, extra=("job_id",)),
+    Row("feedback:import_mapping", "post", roles.IMPORT_LEADS, extra=("job_id",)),
+    Row("feedback:import_detail", "get", roles.IMPORT_LEADS, extra=("job_id",)),
+    Row("feedback:import_cancel", "post", roles.IMPORT_LEADS, extra=("job_id",)),
+    Row("feedback:import_retry", "post", roles.IMPORT_LEADS, extra=("job_id",)),
+    Row("feedback:import_errors", "get", roles.IMPORT_LEADS, extra=("job_id",)),
 )
 
 # Fixture objects whose URL argument has another name.
@@ -225,7 +235,13 @@ def objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
         reason="Lower.",
     )
     lead = Lead.objects.create(workshop=workshop, external_id="x1", name="Lead One")
+    job, _shape = import_upload(
+        actor=admin,
+        workshop=workshop,
+        upload=SimpleUploadedFile("l.csv", b"ID,Name\nA1,Ann\n"),
+    )
     return {
+        "job_id": job.pk,
         "lead_id": lead.pk,
         "draft_id": proposal.pk,
         "comment_id": comment.pk,
