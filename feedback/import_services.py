@@ -18,7 +18,7 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -546,7 +546,9 @@ def _stage_values(plan: Plan, values: dict[str, Any], row_no: int) -> tuple[Any,
     )
 
 
-def import_run(job_id: int) -> ImportJob:
+def import_run(
+    job_id: int, on_progress: Callable[[int, int, int], None] | None = None
+) -> ImportJob:
     """The worker's whole job. Safe to call again for a job that did not finish:
     nothing is merged until the end, so a rerun starts from a clean slate."""
     job = ImportJob.objects.select_related("workshop").get(pk=job_id)
@@ -605,6 +607,8 @@ def import_run(job_id: int) -> ImportJob:
                 ):
                     last_beat = time.monotonic()
                     _progress(job, rows_done, counter[0], error_count)
+                    if on_progress is not None:
+                        on_progress(rows_done, counter[0], error_count)
             writer.flush()
             ok = True
         except tabular.TabularError as exc:
@@ -791,7 +795,11 @@ def _merge(cursor: Any, job: ImportJob, plan: Plan) -> tuple[int, int, list[tupl
 
 
 @transaction.atomic
-def import_start(*, actor: User, job: ImportJob, mapping: dict[str, Any]) -> ImportJob:
+def import_start(
+    *, actor: User, job: ImportJob, mapping: dict[str, Any], enqueue: bool = True
+) -> ImportJob:
+    """Queue the import for the worker (or, with enqueue=False, leave it to the
+    caller to run import_run in-process, as the command line does)."""
     if job.state != ImportState.UPLOADED:
         raise ValidationError(_("This import has already started."))
     compile_plan(job, mapping)  # refuse a broken mapping before queueing
@@ -810,9 +818,10 @@ def import_start(*, actor: User, job: ImportJob, mapping: dict[str, Any]) -> Imp
         job=job.pk,
         file=job.original_name,
     )
-    from feedback.tasks import run_import
+    if enqueue:
+        from feedback.tasks import run_import
 
-    transaction.on_commit(lambda: _enqueue(run_import, job.pk))
+        transaction.on_commit(lambda: _enqueue(run_import, job.pk))
     return job
 
 

@@ -190,7 +190,7 @@ def test_activities_import_from_a_second_file_and_skip_unknown_leads(
         "P404,demo_request,2026-03-01\n"
         "P2,teleportation,2026-03-01\n"
     )
-    job, shape = upload(admin, workshop, content.encode(), kind="activities")
+    job, _shape = upload(admin, workshop, content.encode(), kind="activities")
     mapping = {
         "version": 1,
         "options": {"date_order": "dmy"},
@@ -296,3 +296,74 @@ def test_a_rep_cannot_import(rep: Any, workshop: Workshop) -> None:
     client = Client()
     client.force_login(rep)
     assert client.get(reverse("feedback:import_list", args=["acme"])).status_code == 403
+
+
+def test_the_command_line_imports_with_a_mapping_file_and_ends_with_json(
+    admin: Any, workshop: Workshop, tmp_path: Any
+) -> None:
+    import json
+
+    from django.core.management import call_command
+
+    data = tmp_path / "leads.csv"
+    data.write_text(HEADER + ROWS, encoding="utf-8")
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "columns": {
+                    "Prospect ID": {"target": "external_id"},
+                    "Lead Name": {"target": "name"},
+                    "Country": {"target": "field", "field": "country"},
+                },
+            }
+        )
+    )
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "import_leads",
+        "--workshop",
+        "acme",
+        "--mapping",
+        str(mapping),
+        str(data),
+        stdout=out,
+        stderr=err,
+    )
+    assert json.loads(out.getvalue().strip().splitlines()[-1]) == {
+        "imported": 3,
+        "updated": 0,
+        "errors": 0,
+    }
+    out = io.StringIO()
+    call_command(
+        "import_leads",
+        "--workshop",
+        "acme",
+        "--mapping",
+        str(mapping),
+        str(data),
+        stdout=out,
+        stderr=err,
+    )
+    assert json.loads(out.getvalue().strip().splitlines()[-1]) == {
+        "imported": 0,
+        "updated": 3,
+        "errors": 0,
+    }
+
+
+def test_the_command_line_refuses_a_broken_mapping_with_exit_code_2(
+    workshop: Workshop, tmp_path: Any
+) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    data = tmp_path / "leads.csv"
+    data.write_text(HEADER + ROWS, encoding="utf-8")
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text('{"version": 1, "columns": {}}')
+    with pytest.raises(CommandError) as info:
+        call_command("import_leads", "--workshop", "acme", "--mapping", str(mapping), str(data))
+    assert info.value.returncode == 2 and "identifies each lead" in str(info.value)

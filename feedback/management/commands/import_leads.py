@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from definitions.models import Membership, Workshop
+from definitions.roles import Role
+from feedback import import_services as svc
+from feedback.models import ImportKind, ImportState
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a CSV or XLSX file of leads (or activities) with a mapping file "
+        "(docs/import-mapping.md). Prints progress; the last line is a JSON object "
+        '{"imported": n, "updated": n, "errors": n}.'
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--workshop", required=True, help="workshop slug")
+        parser.add_argument("--mapping", required=True, help="mapping JSON file")
+        parser.add_argument("--kind", choices=ImportKind.values, default=ImportKind.LEADS)
+        parser.add_argument("file", help="CSV or XLSX file")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        workshop = Workshop.objects.filter(slug=options["workshop"]).first()
+        if workshop is None:
+            raise CommandError(f"No workshop with slug {options['workshop']!r}.", returncode=2)
+        admin = Membership.objects.filter(workshop=workshop, role=Role.ADMIN).first()
+        if admin is None:
+            raise CommandError("The workshop has no admin to act as.", returncode=2)
+        try:
+            mapping = json.loads(Path(options["mapping"]).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"Cannot read the mapping: {exc}", returncode=2) from None
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}", returncode=2)
+        try:
+            with path.open("rb") as handle:
+                job, _shape = svc.import_upload(
+                    actor=admin.user,
+                    workshop=workshop,
+                    upload=File(handle, name=path.name),
+                    kind=options["kind"],
+                )
+            svc.import_start(actor=admin.user, job=job, mapping=mapping, enqueue=False)
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages), returncode=2) from None
+        size = max(job.size, 1)
+
+        def progress(rows: int, done_bytes: int, errors: int) -> None:
+            self.stderr.write(f"{100 * done_bytes // size:3d}%  {rows:,} rows, {errors:,} errors")
+
+        job = svc.import_run(job.pk, on_progress=progress)
+        if job.state != ImportState.DONE:
+            self.stderr.write(job.message or job.state)
+        if job.error_report:
+            self.stderr.write(f"{job.errors} rows with errors; first ones:")
+            for line in job.error_report.splitlines()[1:6]:
+                self.stderr.write(f"  {line}")
+        self.stdout.write(
+            json.dumps({"imported": job.imported, "updated": job.updated, "errors": job.errors})
+        )
+        if job.state != ImportState.DONE:
+            sys.exit(1)
