@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -67,7 +67,7 @@ def header_signature(headers: list[str]) -> str:
 
 @transaction.atomic
 def import_upload(
-    *, actor: User, workshop: Workshop, upload: UploadedFile, kind: str = ImportKind.LEADS
+    *, actor: User, workshop: Workshop, upload: File[Any], kind: str = ImportKind.LEADS
 ) -> tuple[ImportJob, tabular.Preview]:
     """Store the file and read its shape; ValidationError for a file we cannot use."""
     limit = settings.IMPORT_MAX_BYTES
