@@ -10,10 +10,10 @@ Every view asks here. Rules:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Manager, QuerySet
 from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import get_objects_for_user
@@ -69,18 +69,23 @@ def require(workshop: Workshop, perm: str) -> None:
         raise PermissionDenied
 
 
+def _one_or_404(qs: QuerySet[Any] | Manager[Any], **lookup: Any) -> Any:
+    """The object the lookup names within an already authorised scope, else 404: an
+    id from another workshop looks exactly like an id that does not exist."""
+    found = qs.filter(**lookup).first()
+    if found is None:
+        raise Http404
+    return found
+
+
 def get_membership_for_user(
     user: AnyUser, slug: str, membership_id: int, perm: str | None = None
 ) -> Membership:
     """A membership of workshop `slug`; ids of other workshops' members are 404."""
     workshop = get_workshop_for_user(user, slug, perm)
-    membership = (
-        Membership.objects.select_related("user", "workshop")
-        .filter(pk=membership_id, workshop=workshop)
-        .first()
+    membership: Membership = _one_or_404(
+        Membership.objects.select_related("user"), pk=membership_id, workshop=workshop
     )
-    if membership is None:
-        raise Http404
     membership.workshop = workshop
     return membership
 
@@ -98,18 +103,14 @@ def get_proposal_for_user(
 ) -> Proposal:
     """A proposal of workshop `slug`; ids of other workshops' proposals are 404."""
     workshop = get_workshop_for_user(user, slug, perm)
-    proposal = Proposal.objects.filter(pk=proposal_id, workshop=workshop).first()
-    if proposal is None:
-        raise Http404
+    proposal: Proposal = _one_or_404(Proposal.objects, pk=proposal_id, workshop=workshop)
     proposal.workshop = workshop
     return proposal
 
 
 def get_version_for_user(user: AnyUser, slug: str, number: int) -> Version:
     workshop = get_workshop_for_user(user, slug)
-    version = Version.objects.filter(workshop=workshop, number=number).first()
-    if version is None:
-        raise Http404
+    version: Version = _one_or_404(Version.objects, workshop=workshop, number=number)
     version.workshop = workshop
     return version
 
@@ -118,9 +119,9 @@ def get_catalog_entry_for_user(
     user: AnyUser, slug: str, model: type[CustomField] | type[ActivityKind], entry_id: int
 ) -> CustomField | ActivityKind:
     workshop = get_workshop_for_user(user, slug, roles.CHANGE)
-    entry = model.objects.filter(pk=entry_id, workshop=workshop).first()
-    if entry is None:
-        raise Http404
+    entry: CustomField | ActivityKind = _one_or_404(
+        model.objects.all(), pk=entry_id, workshop=workshop
+    )
     entry.workshop = workshop
     return entry
 
@@ -129,9 +130,7 @@ def get_comment_for_user(
     user: AnyUser, slug: str, proposal_id: int, comment_id: int, perm: str | None = None
 ) -> Comment:
     proposal = get_proposal_for_user(user, slug, proposal_id, perm)
-    comment = Comment.objects.filter(pk=comment_id, proposal=proposal).first()
-    if comment is None:
-        raise Http404
+    comment: Comment = _one_or_404(Comment.objects, pk=comment_id, proposal=proposal)
     comment.proposal = proposal
     return comment
 
@@ -140,9 +139,7 @@ def get_amendment_for_user(
     user: AnyUser, slug: str, proposal_id: int, amendment_id: int, perm: str | None = None
 ) -> Amendment:
     proposal = get_proposal_for_user(user, slug, proposal_id, perm)
-    amendment = Amendment.objects.filter(pk=amendment_id, proposal=proposal).first()
-    if amendment is None:
-        raise Http404
+    amendment: Amendment = _one_or_404(Amendment.objects, pk=amendment_id, proposal=proposal)
     amendment.proposal = proposal
     return amendment
 
@@ -169,9 +166,7 @@ def get_lead_for_user(user: AnyUser, slug: str, lead_id: int) -> Lead:
     from feedback.models import Lead
 
     workshop = get_workshop_for_user(user, slug)
-    lead = Lead.objects.filter(pk=lead_id, workshop=workshop).first()
-    if lead is None:
-        raise Http404
+    lead: Lead = _one_or_404(Lead.objects, pk=lead_id, workshop=workshop)
     lead.workshop = workshop
     return lead
 
@@ -181,8 +176,6 @@ def get_import_for_user(user: AnyUser, slug: str, job_id: int) -> ImportJob:
     from feedback.models import ImportJob
 
     workshop = get_workshop_for_user(user, slug, roles.IMPORT_LEADS)
-    job = ImportJob.objects.filter(pk=job_id, workshop=workshop).first()
-    if job is None:
-        raise Http404
+    job: ImportJob = _one_or_404(ImportJob.objects, pk=job_id, workshop=workshop)
     job.workshop = workshop
     return job
