@@ -130,9 +130,11 @@ def open_rows(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
+    handle = path.open("rb")  # a file object: openpyxl judges file names by extension
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(handle, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for broken files
+        handle.close()
         raise TabularError(_("This is not a readable XLSX workbook.")) from None
     try:
         sheet = workbook.worksheets[0]
@@ -140,6 +142,7 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
             yield [_cell_text(value) for value in row]
     finally:
         workbook.close()
+        handle.close()
 
 
 def _cell_text(value: Any) -> str:

@@ -367,3 +367,23 @@ def test_the_command_line_refuses_a_broken_mapping_with_exit_code_2(
     with pytest.raises(CommandError) as info:
         call_command("import_leads", "--workshop", "acme", "--mapping", str(mapping), str(data))
     assert info.value.returncode == 2 and "identifies each lead" in str(info.value)
+
+
+def test_an_xlsx_workbook_imports_like_a_csv(admin: Any, workshop: Workshop, tmp_path: Any) -> None:
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Prospect ID", "Lead Name", "Annual revenue", "Created"])
+    sheet.append(["X1", "Xavier", 450000000, datetime(2026, 3, 31, 9, 30)])
+    sheet.append(["X2", "Yara", None, datetime(2025, 12, 1)])
+    path = tmp_path / "export.xlsx"
+    book.save(path)
+    job = run(admin, workshop, path.read_bytes())
+    assert (job.state, job.imported, job.errors) == (ImportState.DONE, 2, 0), job.error_report
+    xavier = Lead.objects.get(external_id="X1")
+    assert xavier.annual_revenue == 4.5e8
+    assert xavier.created_at is not None and xavier.created_at.date().isoformat() == "2026-03-31"
