@@ -7,7 +7,6 @@ import os
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from definitions.models import Workshop
 from definitions.roles import Department, Role
@@ -101,13 +100,3 @@ def outsider(db: None) -> Any:
     user = UserFactory(username="outsider")
     WorkshopFactory(actor=user, name="Other Co", slug="other")
     return user
-
-
-@pytest.fixture
-def client_for(client: Client) -> Any:
-    def login(user: Any) -> Client:
-        c = Client()
-        c.force_login(user)
-        return c
-
-    return login

@@ -52,3 +52,12 @@ def worked_example() -> Any:
     parsed = rules.parse(rules.WORKED_EXAMPLE, rules.DEFAULT_CATALOG).definition
     assert parsed is not None
     return rules.to_json(parsed)
+
+
+def logged_in(user: Any) -> Any:
+    """A test client with `user` logged in."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

@@ -21,15 +21,10 @@ from definitions.models import (
     Version,
     Workshop,
 )
+from tests.factories import logged_in
 from tests.htmlform import as_post, form_data
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

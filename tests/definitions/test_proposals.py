@@ -9,7 +9,6 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,16 +25,10 @@ from definitions.models import (
     Vote,
     Workshop,
 )
-from tests.factories import worked_example
+from tests.factories import logged_in, worked_example
 from tests.htmlcheck import assert_inert
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

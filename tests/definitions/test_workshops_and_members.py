@@ -11,15 +11,9 @@ from guardian.shortcuts import get_perms
 from definitions import roles, services
 from definitions.models import AuditLogEntry, Membership, Workshop
 from definitions.roles import Department, Role
-from tests.factories import UserFactory
+from tests.factories import UserFactory, logged_in
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_creator_of_a_workshop_becomes_its_admin_with_every_permission(admin: Any) -> None:

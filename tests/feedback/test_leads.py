@@ -3,21 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from definitions.models import Workshop
 from feedback.generator import generate
 from feedback.models import Lead, LeadActivity
 from feedback.services import leads_insert_generated
+from tests.factories import logged_in
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
