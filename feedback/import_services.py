@@ -4,9 +4,11 @@ SQL here is assembled from constant column names (the built-in catalog keys and
 our own table names), never from user input; values always travel as parameters.
 
 Flow: upload (stored, previewed) → mapping (which column feeds which field) → the
-worker streams the file once: every row is converted and checked; good rows go to a
-temporary staging table (PostgreSQL: COPY; SQLite: batched inserts) and bad ones to
-the error report; then ONE transaction merges staging into the lead table (insert new
+worker loads the file's cells untouched into a temporary table (PostgreSQL: COPY of
+the file's own bytes, falling back to Python's csv reader for ragged files; SQLite and
+XLSX: row by row), converts each DISTINCT value of each typed column once, checks
+and converts every row in one INSERT … SELECT that keeps the reason for each bad
+cell, and then ONE transaction merges the good rows into the lead table (insert new
 external ids, update known ones) and creates any new custom fields. A cancelled or
 failed run merges nothing. Re-importing a file changes nothing the second time.
 """
@@ -15,12 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -41,6 +43,8 @@ from feedback.models import ImportJob, ImportKind, ImportMapping, ImportState, L
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
 
 BUILTIN = [spec.key for spec in rules.BUILTIN_FIELDS]
 TEXT_LIMITS: dict[str, int] = {
@@ -326,7 +330,21 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
     return Plan(job.kind, targets, options, new_fields)
 
 
-# ------------------------------------------------------------------ conversion
+# ------------------------------------------------------------------ values
+#
+# Values are converted per DISTINCT raw value, not per row: a column of a million
+# rows holds a few dozen sources, two booleans, a few thousand company sizes. Python
+# (feedback.tabular) defines what every value means; SQL applies it to the whole
+# file as a set. On PostgreSQL, canonical numbers and ISO dates skip the round trip
+# because a cast gives exactly what Python would (tests/feedback/test_import_sql.py
+# checks that equivalence on generated values).
+
+# Why a cell could not be imported. Codes travel through SQL; the words are added
+# in Python, in the worker's language.
+E_CELL, E_REQUIRED, E_ID_LONG, E_INVALID, E_TEXT_LONG, E_KIND = 1, 2, 3, 4, 5, 6
+ID_LIMIT = 200
+CUSTOM_TEXT_LIMIT = 500
+MAX_NEW_CHOICES = 200
 
 
 @dataclass
@@ -347,70 +365,312 @@ def _choice(spec: rules.FieldSpec | None, raw: str) -> str | None:
     return None
 
 
-def convert(plan: Plan, row: list[str], row_no: int) -> tuple[dict[str, Any], list[RowError]]:
-    """One CSV row as typed values (keys: external_id, name, email, builtin keys,
-    custom.<key>, kind, at), or the reasons it cannot be imported."""
-    nulls = {t.casefold() for t in plan.options["null_tokens"]}
-    values: dict[str, Any] = {}
-    errors: list[RowError] = []
-    for t in plan.targets:
-        raw = row[t.index].strip() if t.index < len(row) else ""
-        if len(raw) > tabular.MAX_CELL:
-            errors.append(RowError(row_no, t.header, raw[:50], _("longer than 10,000 characters")))
-            continue
-        missing = raw.casefold() in nulls
-        name = f"custom.{t.key}" if t.kind == "custom" else (t.key or t.kind)
-        if t.kind in ("external_id", "kind"):
-            if missing:
-                errors.append(RowError(row_no, t.header, raw, _("required")))
-            elif len(raw) > 200:
-                errors.append(RowError(row_no, t.header, raw[:50], _("longer than 200 characters")))
-            else:
-                values[t.kind] = raw
-            continue
-        if t.kind == "at":
-            moment = None if missing else tabular.parse_date(raw, plan.options["date_order"])
-            if moment is None:
-                errors.append(RowError(row_no, t.header, raw, _("not a date and time")))
-            else:
-                values["at"] = moment
-            continue
-        if missing:
-            values[name] = None
-            continue
-        value: Any
+def convert_value(t: Target, raw: str, options: dict[str, Any]) -> Any:
+    """One non-empty cell of a typed column as its value, or None if it is not one."""
+    if t.kind == "at" or (t.type == "date" and t.kind == "builtin"):
+        return tabular.parse_date(raw, options["date_order"])
+    if t.type == "date":
+        moment = tabular.parse_date(raw, options["date_order"])
+        return moment.date().isoformat() if moment is not None else None
+    if t.type == "number":
+        return tabular.parse_number(raw, options["decimal"])
+    if t.type == "boolean":
+        return tabular.parse_bool(raw)
+    return _choice(t.spec, raw)
+
+
+def _needs_lookup(t: Target) -> bool:
+    return t.kind == "at" or (
+        t.kind in ("builtin", "custom")
+        and (t.type in ("number", "boolean", "date") or (t.type == "choice" and t.spec is not None))
+    )
+
+
+def _reason(t: Target, code: int) -> str:
+    if code == E_CELL:
+        return _("longer than 10,000 characters")
+    if code == E_REQUIRED:
+        return _("required")
+    if code == E_ID_LONG:
+        return _("longer than 200 characters")
+    if code == E_KIND:
+        return _("unknown activity kind")
+    if code == E_TEXT_LONG:
+        return _("longer than %(n)s characters") % {"n": _text_limit(t)}
+    if t.kind == "at":
+        return _("not a date and time")
+    return {
+        "number": _("not a number"),
+        "boolean": _("not yes/no"),
+        "date": _("not a date"),
+    }.get(t.type, _("not one of the allowed values"))
+
+
+def _text_limit(t: Target) -> int:
+    if t.kind in ("builtin", "name", "email"):
+        return TEXT_LIMITS.get(t.key or t.kind, CUSTOM_TEXT_LIMIT)
+    return CUSTOM_TEXT_LIMIT
+
+
+# Exactly the strings that tabular.parse_number / parse_date read the same way as a
+# PostgreSQL cast: digits with an optional grouping and decimal part; ISO dates whose
+# day exists in every month (29 to 31 go through Python, which knows the calendar).
+_NUM_DOT = r"^[+-]?([0-9]{1,15}|[0-9]{1,3}(,[0-9]{3}){1,4})([.][0-9]{1,20})?$"
+_NUM_COMMA = r"^[+-]?([0-9]{1,15}|[0-9]{1,3}([.][0-9]{3}){1,4})(,[0-9]{1,20})?$"
+_ISO_DAY = r"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+_ISO_TIME = r"[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?"
+# PostgreSQL refuses offsets beyond ±15:59; real ones end at ±14:00.
+_ISO_ZONE = r"(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])"
+_ISO_NAIVE = f"^{_ISO_DAY}({_ISO_TIME})?$"
+_ISO_AWARE = f"^{_ISO_DAY}{_ISO_TIME}{_ISO_ZONE}$"
+
+
+class _Sql:
+    """The SQL of one import run, built from column numbers, catalog keys (checked
+    against KEY_RE) and constants only; user values stay in tables."""
+
+    def __init__(self, plan: Plan, width: int) -> None:
+        self.plan = plan
+        self.width = width
+        self.pg = connection.vendor == "postgresql"
+        for t in plan.targets:
+            if t.kind == "custom" and not KEY_RE.match(t.key):
+                raise ValidationError(_("Column “%(c)s”: invalid field key.") % {"c": t.header})
+
+    # -- pieces
+    def trimmed(self, i: int) -> str:
+        ws = "chr" if self.pg else "char"
+        chars = " || ".join(f"{ws}({n})" for n in (32, 9, 10, 13, 11, 12, 160))
+        return f"nullif({'btrim' if self.pg else 'trim'}(c{i}, {chars}), '')"
+
+    def missing(self, t: Target) -> str:
+        """The cell is empty or one of the null tokens (typed columns: says the lookup)."""
+        x = f"r.x{t.index}"
+        if _needs_lookup(t):
+            return f"({x} IS NULL OR l{t.index}.missing)"
+        return f"({x} IS NULL OR lower({x}) IN (SELECT token FROM import_nulls))"  # noqa: S608
+
+    def fast(self, t: Target, x: str) -> str | None:
+        """A condition on the text `x` under which `cast(t, x)` is exact, or None."""
+        if not self.pg:
+            return None
+        if t.type == "number" and t.kind in ("builtin", "custom"):
+            pattern = _NUM_COMMA if self.plan.options["decimal"] == "comma" else _NUM_DOT
+            return f"{x} ~ '{pattern}'"
+        if t.kind == "at" or t.type == "date":
+            return f"({x} ~ '{_ISO_NAIVE}' OR {x} ~ '{_ISO_AWARE}')"
+        return None
+
+    def cast(self, t: Target, x: str) -> str:
+        if t.type == "number" and t.kind in ("builtin", "custom"):
+            if self.plan.options["decimal"] == "comma":
+                return f"replace(replace({x}, '.', ''), ',', '.')::double precision"
+            return f"replace({x}, ',', '')::double precision"
+        if t.kind == "custom":  # a custom date keeps the calendar day as written
+            return f"left({x}, 10)"
+        return (
+            f"CASE WHEN {x} ~ '{_ISO_ZONE}$' THEN {x}::timestamptz"
+            f" ELSE {x}::timestamp AT TIME ZONE 'UTC' END"
+        )
+
+    def lookup_column(self, t: Target) -> str:
+        if t.kind == "at" or (t.type == "date" and t.kind == "builtin"):
+            return "ts"
         if t.type == "number":
-            value = tabular.parse_number(raw, plan.options["decimal"])
-            reason = _("not a number")
-        elif t.type == "boolean":
-            value = tabular.parse_bool(raw)
-            reason = _("not yes/no")
-        elif t.type == "date":
-            moment = tabular.parse_date(raw, plan.options["date_order"])
-            value = moment if t.kind == "builtin" or moment is None else moment.date().isoformat()
-            reason = _("not a date")
-        elif t.type == "choice" and t.spec is not None:
-            value = _choice(t.spec, raw)
-            reason = _("not one of the allowed values")
+            return "num"
+        if t.type == "boolean":
+            return "flag"
+        return "txt"
+
+    def error(self, t: Target) -> str:
+        x = f"r.x{t.index}"
+        whens = [f"WHEN length({x}) > {tabular.MAX_CELL} THEN {E_CELL}"]
+        if t.kind in ("external_id", "kind", "at"):
+            code = E_REQUIRED if t.kind != "at" else E_INVALID
+            whens.append(f"WHEN {self.missing(t)} THEN {code}")
         else:
-            value = raw
-            reason = ""
-            limit = TEXT_LIMITS.get(t.key) if t.kind in ("builtin", "name", "email") else 500
-            if limit and len(raw) > limit:
-                value = None
-                reason = _("longer than %(n)s characters") % {"n": limit}
-        if value is None:
-            errors.append(RowError(row_no, t.header, raw[:200], reason))
+            whens.append(f"WHEN {self.missing(t)} THEN NULL")
+        if t.kind in ("external_id", "kind"):
+            whens.append(f"WHEN length({x}) > {ID_LIMIT} THEN {E_ID_LONG}")
+            if t.kind == "kind":
+                whens.append(f"WHEN {x} NOT IN (SELECT kind FROM import_kinds) THEN {E_KIND}")  # noqa: S608
+        elif _needs_lookup(t):
+            whens.append(f"WHEN l{t.index}.ok THEN NULL ELSE {E_INVALID}")
         else:
-            values[name] = value
-            if t.type == "choice" and t.spec is None:
-                choices = plan.new_choices.setdefault(t.key, [])
-                if value not in choices:
-                    choices.append(value)
-    return values, errors
+            whens.append(f"WHEN length({x}) > {_text_limit(t)} THEN {E_TEXT_LONG}")
+        return f"CASE {' '.join(whens)} END"
+
+    def value(self, t: Target) -> str:
+        x = f"r.x{t.index}"
+        if t.kind in ("external_id", "kind"):
+            return x
+        if not _needs_lookup(t):
+            return f"CASE WHEN {self.missing(t)} THEN NULL ELSE {x} END"
+        return f"l{t.index}.{self.lookup_column(t)}"
+
+    def null(self, slot: str) -> str:
+        """An unmapped column: a NULL of the column's type (PostgreSQL types a bare
+        NULL in a subquery as text)."""
+        if not self.pg:
+            return f"NULL AS v_{slot}"
+        kind = {spec.key: spec.type for spec in rules.BUILTIN_FIELDS}.get(slot, "text")
+        sql_type = {"number": "double precision", "boolean": "boolean", "date": "timestamptz"}
+        return f"NULL::{sql_type.get(kind, 'text')} AS v_{slot}"
+
+    def custom_json(self, customs: list[Target]) -> str:
+        if not customs:
+            return "'{}'::jsonb" if self.pg else "'{}'"
+        if self.pg:
+            pairs = ", ".join(f"'{t.key}', {self.value(t)}" for t in customs)
+            return f"jsonb_build_object({pairs})"
+        parts = []
+        for t in customs:
+            value = self.value(t)
+            if t.type == "boolean":
+                value = f"CASE {value} WHEN 1 THEN json('true') WHEN 0 THEN json('false') END"
+            parts.append(f"'{t.key}', {value}")
+        return f"json_object({', '.join(parts)})"
+
+    # -- statements
+    def raw_table(self) -> str:
+        cells = ", ".join(f"c{i} text" for i in range(self.width))
+        row_no = (
+            "row_no bigint GENERATED BY DEFAULT AS IDENTITY (START WITH 2)"
+            if self.pg
+            else "row_no integer PRIMARY KEY"
+        )
+        return f"CREATE TEMP TABLE import_raw ({row_no}, {cells})"
+
+    def raw_rows(self) -> str:
+        # OFFSET 0 keeps the planner from inlining the subquery, which would trim each
+        # cell once per reference instead of once.
+        used = sorted({t.index for t in self.plan.targets})
+        xs = ", ".join(f"{self.trimmed(i)} AS x{i}" for i in used)
+        fence = "OFFSET 0" if self.pg else "LIMIT -1 OFFSET 0"
+        return f"(SELECT row_no, {xs} FROM import_raw {fence})"  # noqa: S608
+
+    def distinct_values(self) -> list[str]:
+        """Statements that list every distinct (column, value) of the typed columns and
+        say how it is converted: 'null' (a null token), 'fast' (an SQL cast) or 'py'."""
+        statements = []
+        for t in self.plan.targets:
+            if not _needs_lookup(t):
+                continue
+            fast = self.fast(t, "raw")
+            how = f"WHEN {fast} THEN 'fast' " if fast else ""
+            statements.append(
+                "INSERT INTO import_distinct (col, raw, how)"  # noqa: S608
+                f" SELECT {t.index}, raw, CASE"
+                " WHEN lower(raw) IN (SELECT token FROM import_nulls) THEN 'null'"
+                f" {how}ELSE 'py' END"
+                f" FROM (SELECT DISTINCT r.x{t.index} AS raw FROM {self.raw_rows()} r"
+                f" WHERE r.x{t.index} IS NOT NULL"
+                f" AND length(r.x{t.index}) <= {tabular.MAX_CELL}) d"
+            )
+        return statements
+
+    def lookup_fast(self) -> list[str]:
+        statements = []
+        for t in self.plan.targets:
+            if _needs_lookup(t) and self.fast(t, "raw"):
+                statements.append(
+                    f"INSERT INTO import_lookup (col, raw, missing, ok, {self.lookup_column(t)})"  # noqa: S608
+                    f" SELECT col, raw, false, true, {self.cast(t, 'raw')} FROM import_distinct"
+                    f" WHERE col = {t.index} AND how = 'fast'"
+                )
+        return statements
+
+    def stage_insert(self) -> str:
+        plan = self.plan
+        joins = " ".join(
+            f"LEFT JOIN (SELECT raw, ok, missing, {self.lookup_column(t)} FROM import_lookup"  # noqa: S608
+            f" WHERE col = {t.index}) l{t.index} ON l{t.index}.raw = r.x{t.index}"
+            for t in plan.targets
+            if _needs_lookup(t)
+        )
+        errors = [f"{self.error(t)} AS e{t.index}" for t in plan.targets]
+        bad = " OR ".join(f"e{t.index} IS NOT NULL" for t in plan.targets) or "false"
+        if plan.kind == ImportKind.ACTIVITIES:
+            by_kind = {t.kind: t for t in plan.targets}
+            values = [f"{self.value(by_kind[k])} AS v_{k}" for k in ("external_id", "kind", "at")]
+            names = "external_id, kind, at"
+            outer = "v_external_id, v_kind, v_at"
+        else:
+            by_slot = {t.key or t.kind: t for t in plan.targets if t.kind != "custom"}
+            values = [
+                f"{self.value(by_slot[s])} AS v_{s}" if s in by_slot else self.null(s)
+                for s in ("external_id", "name", "email", *BUILTIN)
+            ]
+            values.append(
+                f"{self.custom_json([t for t in plan.targets if t.kind == 'custom'])} AS v_custom"
+            )
+            names = ", ".join(["external_id", "name", "email", *BUILTIN, "custom"])
+            outer = ", ".join(
+                f"v_{s}" for s in ("external_id", "name", "email", *BUILTIN, "custom")
+            )
+        error_cols = ", ".join(f"e{t.index}" for t in plan.targets)
+        return (
+            f"INSERT INTO import_stage (row_no, bad, {error_cols}, {names})"  # noqa: S608
+            f" SELECT row_no, {bad}, {error_cols}, {outer} FROM ("
+            f"SELECT r.row_no, {', '.join(errors + values)} FROM {self.raw_rows()} r {joins}) q"
+        )
+
+    def stage_table(self) -> str:
+        ts = "timestamptz" if self.pg else "text"
+        errors = ", ".join(f"e{t.index} smallint" for t in self.plan.targets)
+        if self.plan.kind == ImportKind.ACTIVITIES:
+            cols = f"external_id text, kind text, at {ts}"
+        else:
+            types = {spec.key: spec.type for spec in rules.BUILTIN_FIELDS}
+            sql_type = {
+                "text": "text",
+                "choice": "text",
+                "number": "double precision",
+                "boolean": "boolean",
+                "date": ts,
+            }
+            builtin = ", ".join(f"{key} {sql_type[types[key]]}" for key in BUILTIN)
+            json_type = "jsonb" if self.pg else "text"
+            cols = f"external_id text, name text, email text, {builtin}, custom {json_type}"
+        return f"CREATE TEMP TABLE import_stage (row_no bigint, bad boolean, {errors}, {cols})"
 
 
-# ------------------------------------------------------------------ running
+TEMP_TABLES = (
+    "import_raw",
+    "import_stage",
+    "import_lookup",
+    "import_distinct",
+    "import_nulls",
+    "import_kinds",
+)
+
+
+def _drop_temp(cursor: Any) -> None:
+    for table in TEMP_TABLES:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _create_temp(cursor: Any, sql: _Sql, plan: Plan, known_kinds: set[str]) -> None:
+    _drop_temp(cursor)
+    ts = "timestamptz" if sql.pg else "text"
+    cursor.execute(sql.raw_table())
+    cursor.execute(sql.stage_table())
+    cursor.execute(
+        "CREATE TEMP TABLE import_lookup (col integer, raw text, missing boolean, ok boolean,"
+        f" num double precision, ts {ts}, txt text, flag boolean)"
+    )
+    serial = "bigserial PRIMARY KEY" if sql.pg else "integer PRIMARY KEY AUTOINCREMENT"
+    cursor.execute(
+        f"CREATE TEMP TABLE import_distinct (id {serial}, col integer, raw text, how text)"
+    )
+    cursor.execute("CREATE TEMP TABLE import_nulls (token text PRIMARY KEY)")
+    cursor.execute("CREATE TEMP TABLE import_kinds (kind text PRIMARY KEY)")
+    tokens = {str(t).strip().lower() for t in plan.options["null_tokens"]} - {""}
+    cursor.executemany("INSERT INTO import_nulls (token) VALUES (%s)", [(t,) for t in tokens])
+    cursor.executemany("INSERT INTO import_kinds (kind) VALUES (%s)", [(k,) for k in known_kinds])
+
+
+# ------------------------------------------------------------------ loading
 
 
 class _CountingReader(io.RawIOBase):
@@ -461,96 +721,131 @@ def _rows(job: ImportJob, counter: list[int]) -> Iterator[list[str]]:
             ) from None
 
 
-STAGE_COLUMNS = ["row_no", "external_id", "name", "email", *BUILTIN, "custom"]
+PG_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "cp1252": "WIN1252", "latin-1": "LATIN1"}
+PG_DELIMITERS = {",": "','", ";": "';'", "\t": "E'\\t'", "|": "'|'"}
+COPY_CHUNK = 4 * 1024 * 1024
+_END_MARKER = re.compile(rb"(^|\n)\\\.\r?(\n|$)")
 
 
-def _create_stage(cursor: Any, kind: str) -> None:
-    vendor = connection.vendor
-    json_type = "jsonb" if vendor == "postgresql" else "text"
-    ts = "timestamptz" if vendor == "postgresql" else "text"
-    if kind == ImportKind.ACTIVITIES:
-        cursor.execute("DROP TABLE IF EXISTS import_stage")
-        cursor.execute(
-            f"CREATE TEMP TABLE import_stage (row_no integer, external_id text, kind text, at {ts})"
-        )
-        return
-    types = {spec.key: spec.type for spec in rules.BUILTIN_FIELDS}
-    sql_type = {
-        "text": "text",
-        "choice": "text",
-        "number": "double precision",
-        "boolean": "boolean",
-        "date": ts,
-    }
-    cols = ", ".join(f"{key} {sql_type[types[key]]}" for key in BUILTIN)
-    cursor.execute("DROP TABLE IF EXISTS import_stage")
-    cursor.execute(
-        "CREATE TEMP TABLE import_stage (row_no integer, external_id text, name text, "
-        f"email text, {cols}, custom {json_type})"
+def _record_end(buffer: bytes) -> int:
+    """Index just past the last line break in `buffer` that ends a CSV record (an even
+    number of quote characters before it), or 0. The buffer starts at a record."""
+    end = len(buffer)
+    while (nl := buffer.rfind(b"\n", 0, end)) >= 0:
+        if buffer.count(b'"', 0, nl) % 2 == 0:
+            return nl + 1
+        end = nl
+    return 0
+
+
+class _DirectCopyRefused(Exception):
+    """PostgreSQL will not read this file as it stands (ragged or blank rows, bytes
+    invalid in its encoding): it is read row by row in Python instead."""
+
+
+def _load_direct(cursor: Any, job: ImportJob, width: int, beat: Callable[[int, int], None]) -> int:
+    """Stream the file's bytes into import_raw with COPY … (FORMAT csv), in chunks cut
+    at record ends so progress is written between them. Rows loaded."""
+    encoding = PG_ENCODINGS.get(job.encoding.lower())
+    delimiter = PG_DELIMITERS.get(job.delimiter)
+    if encoding is None or delimiter is None:
+        raise _DirectCopyRefused
+    names = ", ".join(f"c{i}" for i in range(width))
+    statement = (
+        f"COPY import_raw ({names}) FROM STDIN"
+        f" (FORMAT csv, DELIMITER {delimiter}, ENCODING '{encoding}')"
     )
+    import psycopg
+
+    rows = 0
+    done = 0
+    with open(job.file.path, "rb") as handle:
+        buffer = b""
+        header_skipped = False
+        while True:
+            data = handle.read(COPY_CHUNK)
+            buffer += data
+            cut = _record_end(buffer) if data else len(buffer)
+            if not header_skipped:
+                first = _record_end(buffer[: buffer.find(b"\n") + 1]) if b"\n" in buffer else 0
+                if not first and data:
+                    continue  # the header is not complete yet
+                done += first or len(buffer)
+                buffer = buffer[first:] if first else b""
+                header_skipped = True
+                cut = _record_end(buffer) if data else len(buffer)
+            if cut == 0 and data:
+                continue  # one record longer than a chunk: read on
+            chunk, buffer = buffer[:cut], buffer[cut:]
+            if chunk.strip(b"\r\n"):
+                if _END_MARKER.search(chunk) or b"\x00" in chunk:
+                    raise _DirectCopyRefused
+                try:
+                    with transaction.atomic(), cursor.cursor.copy(statement) as copy:
+                        copy.write(chunk)
+                except psycopg.DataError:
+                    raise _DirectCopyRefused from None
+                rows += cursor.cursor.rowcount
+            done += len(chunk)
+            beat(rows, done)
+            if not data:
+                return rows
 
 
-class _StageWriter:
-    """Streams clean rows into the staging table in chunks: COPY on PostgreSQL,
-    executemany on SQLite. Chunks, not one long COPY, because nothing else may run on
-    the connection while a COPY is open, and progress is written between chunks."""
+def _load_rows(cursor: Any, job: ImportJob, width: int, beat: Callable[[int, int], None]) -> int:
+    """Read the file with Python's csv module (or openpyxl) and load its cells:
+    tolerant of ragged rows and blank lines, and used for XLSX and SQLite."""
+    counter = [0]
+    names = ", ".join(["row_no", *(f"c{i}" for i in range(width))])
+    pg = connection.vendor == "postgresql"
+    batch: list[tuple[Any, ...]] = []
+    rows = 0
 
-    def __init__(self, cursor: Any, kind: str) -> None:
-        self.cursor = cursor
-        self.columns = (
-            ["row_no", "external_id", "kind", "at"]
-            if kind == ImportKind.ACTIVITIES
-            else STAGE_COLUMNS
-        )
-        self.batch: list[tuple[Any, ...]] = []
-        self.pg = connection.vendor == "postgresql"
-
-    def write(self, values: tuple[Any, ...]) -> None:
-        self.batch.append(values)
-        if len(self.batch) >= STAGE_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.batch:
+    def flush() -> None:
+        if not batch:
             return
-        names = ", ".join(self.columns)
-        if self.pg:
-            with self.cursor.cursor.copy(f"COPY import_stage ({names}) FROM STDIN") as copy:
-                for values in self.batch:
+        if pg:
+            with cursor.cursor.copy(f"COPY import_raw ({names}) FROM STDIN") as copy:
+                for values in batch:
                     copy.write_row(values)
         else:
-            adapt = connection.ops.adapt_datetimefield_value
-            rows = [
-                tuple(adapt(v) if isinstance(v, datetime) else v for v in values)
-                for values in self.batch
-            ]
-            marks = ", ".join(["%s"] * len(self.columns))
-            self.cursor.executemany(
-                f"INSERT INTO import_stage ({names}) VALUES ({marks})",  # noqa: S608
-                rows,
-            )
-        self.batch.clear()
+            marks = ", ".join(["%s"] * (width + 1))
+            cursor.executemany(f"INSERT INTO import_raw ({names}) VALUES ({marks})", batch)  # noqa: S608
+        batch.clear()
+
+    source = _rows(job, counter)
+    next(source, None)  # the header
+    for row_no, row in enumerate(source, start=2):
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines are not rows
+        # PostgreSQL text cannot hold NUL; no CRM means one.
+        cells = [cell.replace("\x00", "") for cell in row[:width]]
+        cells += [""] * (width - len(cells))
+        batch.append((row_no, *cells))
+        rows += 1
+        if len(batch) >= STAGE_BATCH:
+            flush()
+            beat(rows, counter[0])
+    flush()
+    beat(rows, counter[0])
+    return rows
 
 
-def _stage_values(plan: Plan, values: dict[str, Any], row_no: int) -> tuple[Any, ...]:
-    if plan.kind == ImportKind.ACTIVITIES:
-        return (row_no, values["external_id"], values["kind"], values["at"])
-    custom = {k[7:]: v for k, v in values.items() if k.startswith("custom.") and v is not None}
-    return (
-        row_no,
-        values["external_id"],
-        values.get("name") or "",
-        values.get("email") or "",
-        *(values.get(key) for key in BUILTIN),
-        json.dumps(custom, default=str),
-    )
+# ------------------------------------------------------------------ running
 
 
 def import_run(
     job_id: int, on_progress: Callable[[int, int, int], None] | None = None
 ) -> ImportJob:
     """The worker's whole job. Safe to call again for a job that did not finish:
-    nothing is merged until the end, so a rerun starts from a clean slate."""
+    nothing is merged until the end, so a rerun starts from a clean slate.
+
+    1. load the file's cells, untouched, into a temporary table (PostgreSQL: COPY of
+       the file's own bytes; otherwise row by row);
+    2. convert each distinct value of each typed column once, in Python;
+    3. check and convert every row in one INSERT … SELECT, keeping the reason per cell;
+    4. merge the good rows into the lead table in one transaction.
+    """
     job = ImportJob.objects.select_related("workshop").get(pk=job_id)
     if job.state not in (ImportState.QUEUED, ImportState.RUNNING):
         return job
@@ -567,97 +862,209 @@ def import_run(
         heartbeat_at=timezone.now(),
     )
     catalog = catalog_for(job.workshop, translated=False)
-    known_kinds = set(catalog.activity_kinds)
-    report: list[RowError] = []
-    error_count = 0
-    rows_done = 0
-    counter = [0]
-    last_beat = time.monotonic()
-    ok = False
+    sql = _Sql(plan, len(job.headers))
+    last_beat = [time.monotonic()]
+
+    def beat(rows: int, bytes_done: int) -> None:
+        if time.monotonic() - last_beat[0] < PROGRESS_EVERY_SECONDS:
+            return
+        last_beat[0] = time.monotonic()
+        _progress(job, rows, bytes_done, 0)
+        if on_progress is not None:
+            on_progress(rows, bytes_done, 0)
+
+    phase = _Phases(job.pk)
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            connection.connection.create_function("py_lower", 1, lambda s: s.lower() if s else s)
-        _create_stage(cursor, plan.kind)
-        writer = _StageWriter(cursor, plan.kind)
         try:
-            rows = _rows(job, counter)
-            next(rows, None)  # the header
-            for row_no, row in enumerate(rows, start=2):
-                if not any(cell.strip() for cell in row):
-                    continue  # blank lines are not rows
-                values, errors = convert(plan, row, row_no)
-                if (
-                    not errors
-                    and plan.kind == ImportKind.ACTIVITIES
-                    and values["kind"] not in known_kinds
-                ):
-                    errors = [
-                        RowError(row_no, _("kind"), values["kind"], _("unknown activity kind"))
-                    ]
-                rows_done += 1
-                if errors:
-                    error_count += 1
-                    if len(report) < MAX_REPORTED_ERRORS:
-                        report.extend(errors)
-                else:
-                    writer.write(_stage_values(plan, values, row_no))
-                if (
-                    rows_done % PROGRESS_EVERY_ROWS == 0
-                    or time.monotonic() - last_beat > PROGRESS_EVERY_SECONDS
-                ):
-                    last_beat = time.monotonic()
-                    _progress(job, rows_done, counter[0], error_count)
-                    if on_progress is not None:
-                        on_progress(rows_done, counter[0], error_count)
-            writer.flush()
-            ok = True
+            _create_temp(cursor, sql, plan, set(catalog.activity_kinds))
+            if sql.pg:
+                # Sorts and hashes over a million rows; the default 4 MB spills to disk.
+                cursor.execute("SET work_mem = '64MB'")
+            rows_done = 0
+            if sql.pg and not tabular.is_xlsx(Path(job.file.path)):
+                try:
+                    rows_done = _load_direct(cursor, job, sql.width, beat)
+                except _DirectCopyRefused:
+                    cursor.execute("TRUNCATE import_raw")
+            if not rows_done:
+                rows_done = _load_rows(cursor, job, sql.width, beat)
+            phase("load")
+            _progress(job, rows_done, job.size, 0)
+            if on_progress is not None:
+                on_progress(rows_done, job.size, 0)
+            if sql.pg:  # temporary tables get no statistics unless asked
+                cursor.execute("ANALYZE import_raw")
+            _fill_lookup(cursor, sql, plan)
+            if sql.pg:
+                cursor.execute("ANALYZE import_lookup")
+            phase("lookup")
+            cursor.execute(sql.stage_insert())
+            phase("convert")
+            error_count, report = _error_report(cursor, plan)
+            if error_count and plan.options.get("all_or_nothing"):
+                return _finish(
+                    job,
+                    ImportState.FAILED,
+                    _(
+                        "%(n)s rows have errors and “all or nothing” was chosen: "
+                        "nothing was imported."
+                    )
+                    % {"n": error_count},
+                    rows_done,
+                    error_count,
+                    report,
+                )
+            if _cancel_requested(job):
+                raise ImportCancelled
+            new_choices = _new_choices(cursor, sql, plan)
+            with transaction.atomic():
+                imported, updated, unknown = _merge(cursor, job, plan, new_choices)
+            phase("merge")
         except tabular.TabularError as exc:
-            return _finish(job, ImportState.FAILED, str(exc), rows_done, error_count, report)
+            return _finish(job, ImportState.FAILED, str(exc), 0, 0, [])
+        except ValidationError as exc:
+            return _finish(job, ImportState.FAILED, " ".join(exc.messages), 0, 0, [])
         except ImportCancelled:
             return _finish(
-                job,
-                ImportState.CANCELLED,
-                _("Cancelled: nothing was imported."),
-                rows_done,
-                error_count,
-                report,
+                job, ImportState.CANCELLED, _("Cancelled: nothing was imported."), 0, 0, []
             )
         finally:
-            if not ok:
-                cursor.execute("DROP TABLE IF EXISTS import_stage")
-        if error_count and plan.options.get("all_or_nothing"):
-            cursor.execute("DROP TABLE IF EXISTS import_stage")
-            return _finish(
-                job,
-                ImportState.FAILED,
-                _("%(n)s rows have errors and “all or nothing” was chosen: nothing was imported.")
-                % {"n": error_count},
-                rows_done,
-                error_count,
-                report,
-            )
-        if _cancel_requested(job):
-            cursor.execute("DROP TABLE IF EXISTS import_stage")
-            return _finish(
-                job,
-                ImportState.CANCELLED,
-                _("Cancelled: nothing was imported."),
-                rows_done,
-                error_count,
-                report,
-            )
-        with transaction.atomic():
-            imported, updated, unknown = _merge(cursor, job, plan)
-        cursor.execute("DROP TABLE IF EXISTS import_stage")
+            _drop_temp(cursor)
+            if sql.pg:
+                cursor.execute("RESET work_mem")
     for row_no, external_id in unknown:
         error_count += 1
         if len(report) < MAX_REPORTED_ERRORS:
             report.append(
                 RowError(row_no, _("lead"), external_id, _("no lead with this external id"))
             )
+    report.sort(key=lambda e: e.row)
     job.imported, job.updated = imported, updated
     ImportJob.objects.filter(pk=job.pk).update(imported=imported, updated=updated)
     return _finish(job, ImportState.DONE, "", rows_done, error_count, report)
+
+
+LOOKUP_BATCH = 20_000
+
+
+class _Phases:
+    """Logs how long each step of a run took: where an operator looks first when an
+    import is slow."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        logger.info("import %s: %s took %.2f s", self.job_id, name, now - self.last)
+        self.last = now
+
+
+def _fill_lookup(cursor: Any, sql: _Sql, plan: Plan) -> None:
+    """Convert each distinct value of each typed column once: null tokens and canonical
+    values in SQL, the rest in Python a batch at a time, so a column of a million
+    distinct dates never sits in memory."""
+    for statement in sql.distinct_values():
+        cursor.execute(statement)
+    cursor.execute(
+        "INSERT INTO import_lookup (col, raw, missing, ok)"
+        " SELECT col, raw, true, false FROM import_distinct WHERE how = 'null'"
+    )
+    for statement in sql.lookup_fast():
+        cursor.execute(statement)
+    by_index = {t.index: t for t in plan.targets}
+    last = 0
+    while True:
+        cursor.execute(
+            "SELECT id, col, raw FROM import_distinct WHERE how = 'py' AND id > %s"
+            " ORDER BY id LIMIT %s",
+            [last, LOOKUP_BATCH],
+        )
+        batch = cursor.fetchall()
+        if not batch:
+            break
+        last = batch[-1][0]
+        rows = []
+        for _id, col, raw in batch:
+            t = by_index[col]
+            value = convert_value(t, raw, plan.options)
+            slot = sql.lookup_column(t)
+            if slot == "ts" and value is not None:
+                # In UTC: PostgreSQL refuses the odd offsets Python accepts (+23:59).
+                value = value.astimezone(UTC)
+                if not sql.pg:
+                    value = connection.ops.adapt_datetimefield_value(value)
+            rows.append(
+                (
+                    col,
+                    raw,
+                    False,
+                    value is not None,
+                    value if slot == "num" else None,
+                    value if slot == "ts" else None,
+                    value if slot == "txt" else None,
+                    value if slot == "flag" else None,
+                )
+            )
+        names = "col, raw, missing, ok, num, ts, txt, flag"
+        if sql.pg:
+            with cursor.cursor.copy(f"COPY import_lookup ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                f"INSERT INTO import_lookup ({names}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
+                rows,
+            )
+    cursor.execute("CREATE INDEX import_lookup_key ON import_lookup (col, raw)")
+
+
+def _error_report(cursor: Any, plan: Plan) -> tuple[int, list[RowError]]:
+    """How many rows have errors, and the first MAX_REPORTED_ERRORS cells why."""
+    cursor.execute("SELECT count(*) FROM import_stage WHERE bad")
+    count = int(cursor.fetchone()[0])
+    if not count:
+        return 0, []
+    report: list[RowError] = []
+    cursor.execute(
+        f"SELECT s.row_no, {', '.join(f's.e{t.index}' for t in plan.targets)},"  # noqa: S608
+        f" {', '.join(f'r.c{t.index}' for t in plan.targets)}"
+        " FROM import_stage s JOIN import_raw r ON r.row_no = s.row_no"
+        f" WHERE s.bad ORDER BY s.row_no LIMIT {MAX_REPORTED_ERRORS}"
+    )
+    n = len(plan.targets)
+    for row in cursor.fetchall():
+        for k, t in enumerate(plan.targets):
+            code = row[1 + k]
+            if code is not None and len(report) < MAX_REPORTED_ERRORS:
+                raw = (row[1 + n + k] or "").strip()
+                report.append(RowError(int(row[0]), t.header, raw[:200], _reason(t, int(code))))
+    return count, report
+
+
+def _new_choices(cursor: Any, sql: _Sql, plan: Plan) -> dict[str, list[str]]:
+    """A new choice field allows the values its column holds, in order of appearance."""
+    found: dict[str, list[str]] = {}
+    for t in plan.targets:
+        if t.kind != "custom" or t.spec is not None or t.type != "choice":
+            continue
+        cursor.execute(
+            f"SELECT r.x{t.index} FROM {sql.raw_rows()} r"  # noqa: S608
+            f" JOIN import_stage s ON s.row_no = r.row_no AND NOT s.bad"
+            f" WHERE NOT {sql.missing(t)}"
+            f" GROUP BY r.x{t.index} ORDER BY min(r.row_no) LIMIT {MAX_NEW_CHOICES + 1}"
+        )
+        found[t.key] = [str(v) for (v,) in cursor.fetchall()]
+        if len(found[t.key]) > MAX_NEW_CHOICES:
+            raise ValidationError(
+                _(
+                    "Column “%(c)s” has more than %(n)s different values: import it as "
+                    "a text field instead of a choice."
+                )
+                % {"c": t.header, "n": MAX_NEW_CHOICES}
+            )
+    return found
 
 
 def _cancel_requested(job: ImportJob) -> bool:
@@ -710,13 +1117,16 @@ def _finish(
     return job
 
 
-def _merge(cursor: Any, job: ImportJob, plan: Plan) -> tuple[int, int, list[tuple[int, str]]]:
-    """Staging → leads in one statement (plus a count): (inserted, updated, unknown)."""
+def _merge(
+    cursor: Any, job: ImportJob, plan: Plan, new_choices: dict[str, list[str]]
+) -> tuple[int, int, list[tuple[int, str]]]:
+    """The good staged rows → leads in one statement: (inserted, updated, unknown).
+    The last row of an external id that appears twice wins."""
     pg = connection.vendor == "postgresql"
     now = timezone.now()
     if plan.kind == ImportKind.ACTIVITIES:
         cursor.execute(
-            "SELECT s.row_no, s.external_id FROM import_stage s WHERE NOT EXISTS ("
+            "SELECT s.row_no, s.external_id FROM import_stage s WHERE NOT s.bad AND NOT EXISTS ("
             " SELECT 1 FROM feedback_lead l"
             " WHERE l.workshop_id = %s AND l.external_id = s.external_id)"
             " ORDER BY s.row_no",
@@ -725,9 +1135,9 @@ def _merge(cursor: Any, job: ImportJob, plan: Plan) -> tuple[int, int, list[tupl
         unknown = [(int(r), str(e)) for r, e in cursor.fetchall()]
         cursor.execute(
             "INSERT INTO feedback_leadactivity (lead_id, kind, at)"
-            " SELECT l.id, s.kind, s.at FROM import_stage s"
+            " SELECT DISTINCT l.id, s.kind, s.at FROM import_stage s"
             " JOIN feedback_lead l ON l.workshop_id = %s AND l.external_id = s.external_id"
-            " WHERE true ON CONFLICT (lead_id, kind, at) DO NOTHING",
+            " WHERE NOT s.bad ON CONFLICT (lead_id, kind, at) DO NOTHING",
             [job.workshop_id],
         )
         return cursor.rowcount, 0, unknown
@@ -739,56 +1149,72 @@ def _merge(cursor: Any, job: ImportJob, plan: Plan) -> tuple[int, int, list[tupl
             label=new["label"],
             type=new["type"],
             category=new["category"],
-            choices=plan.new_choices.get(new["key"], []),
+            choices=new_choices.get(new["key"], []),
         )
     latest = (
-        "(SELECT DISTINCT ON (external_id) * FROM import_stage ORDER BY external_id, row_no DESC)"
+        "(SELECT DISTINCT ON (external_id) * FROM import_stage WHERE NOT bad"
+        " ORDER BY external_id, row_no DESC)"
         if pg
         else "(SELECT * FROM import_stage WHERE row_no IN"
-        " (SELECT max(row_no) FROM import_stage GROUP BY external_id))"
+        " (SELECT max(row_no) FROM import_stage WHERE NOT bad GROUP BY external_id))"
     )
+    mapped = plan.mapped_builtins
+    has = {t.kind for t in plan.targets}
+    custom_keys = [t.key for t in plan.targets if t.kind == "custom"]
+
+    def pick(col: str) -> str:
+        return f"excluded.{col}" if col in mapped or col in has else f"feedback_lead.{col}"
+
+    lower = "lower" if pg else "py_lower"
+    search = (
+        f"{lower}(trim(coalesce({pick('name')}, '') || ' ' || coalesce({pick('email')}, '')"
+        f" || ' ' || coalesce({pick('company')}, '')))"
+    )
+    sets = [f"{col} = excluded.{col}" for col in mapped]
+    sets += [f"{col} = excluded.{col}" for col in ("name", "email") if col in has]
+    # A mapped custom field whose cell is empty is unset, like a built-in column.
+    if pg:
+        drop = "".join(f" - '{key}'" for key in custom_keys)
+        merged = f"(feedback_lead.custom{drop}) || excluded.custom"
+        fresh = "jsonb_strip_nulls(custom)"
+    else:
+        paths = "".join(f", '$.{key}'" for key in custom_keys)
+        merged = (
+            f"json_patch(json_remove(feedback_lead.custom{paths}), excluded.custom)"
+            if custom_keys
+            else "feedback_lead.custom"
+        )
+        fresh = "json_patch('{}', custom)"
+    sets += [f"custom = {merged}", f"search_text = {search}", "updated_at = %s"]
+    cols = ", ".join(BUILTIN)
+    insert = (
+        "INSERT INTO feedback_lead (workshop_id, external_id, name, email, search_text,"  # noqa: S608
+        f" {cols}, custom, imported_at, updated_at)"
+        " SELECT %s, external_id, coalesce(name, ''), coalesce(email, ''),"
+        f" {lower}(trim(coalesce(name, '') || ' ' || coalesce(email, '')"
+        " || ' ' || coalesce(company, ''))),"
+        f" {cols}, {fresh}, %s, %s FROM {latest} s WHERE true"
+        f" ON CONFLICT (workshop_id, external_id) DO UPDATE SET {', '.join(sets)}"
+    )
+    params = [job.workshop_id, now, now, now]
+    if pg:
+        # xmax is 0 only on a freshly inserted row: inserted and updated in one pass.
+        cursor.execute(
+            f"WITH merged AS ({insert} RETURNING xmax = 0 AS inserted)"  # noqa: S608
+            " SELECT count(*) FILTER (WHERE inserted), count(*) FROM merged",
+            params,
+        )
+        inserted, total = cursor.fetchone()
+        return int(inserted), int(total) - int(inserted), []
     cursor.execute(
         f"SELECT count(*) FROM {latest} s JOIN feedback_lead l"  # noqa: S608
         " ON l.workshop_id = %s AND l.external_id = s.external_id",
         [job.workshop_id],
     )
     updated = int(cursor.fetchone()[0])
-    lower = "lower" if pg else "py_lower"
-    mapped = plan.mapped_builtins
-    has = {t.kind for t in plan.targets}
-
-    def pick(col: str) -> str:
-        mapped_here = col in mapped or col in has
-        return f"excluded.{col}" if mapped_here else f"feedback_lead.{col}"
-
-    search = (
-        f"{lower}(trim(coalesce({pick('name')}, '') || ' ' || coalesce({pick('email')}, '')"
-        f" || ' ' || coalesce({pick('company')}, '')))"
-    )
-    sets = [f"{col} = excluded.{col}" for col in mapped]
-    if "name" in has:
-        sets.append("name = excluded.name")
-    if "email" in has:
-        sets.append("email = excluded.email")
-    merge_json = (
-        "feedback_lead.custom || excluded.custom"
-        if pg
-        else "json_patch(feedback_lead.custom, excluded.custom)"
-    )
-    sets += [f"custom = {merge_json}", f"search_text = {search}", "updated_at = %s"]
-    cols = ", ".join(BUILTIN)
-    cursor.execute(
-        "INSERT INTO feedback_lead (workshop_id, external_id, name, email, search_text,"  # noqa: S608
-        f" {cols}, custom, imported_at, updated_at)"
-        f" SELECT %s, external_id, name, email,"
-        f" {lower}(trim(coalesce(name, '') || ' ' || coalesce(email, '')"
-        " || ' ' || coalesce(company, ''))),"
-        f" {cols}, custom, %s, %s FROM {latest} s WHERE true"
-        f" ON CONFLICT (workshop_id, external_id) DO UPDATE SET {', '.join(sets)}",
-        [job.workshop_id, now, now, now],
-    )
-    total = cursor.rowcount
-    return total - updated, updated, []
+    connection.connection.create_function("py_lower", 1, lambda s: s.lower() if s else s)
+    cursor.execute(insert, params)
+    return cursor.rowcount - updated, updated, []
 
 
 # ------------------------------------------------------------------ start / cancel
