@@ -51,6 +51,8 @@ MESSAGES: dict[str, Promise] = {
         "%(actor)s saved the draft “%(title)s” (revision %(revision)s)."
     ),
     "definitions.version.published": _("%(actor)s published version v%(version)s."),
+    "api.key.created": _("%(actor)s created the API key “%(name)s” (lw_%(prefix)s_…)."),
+    "api.key.revoked": _("%(actor)s revoked the API key “%(name)s” (lw_%(prefix)s_…)."),
 }
 
 

@@ -5,7 +5,9 @@ Every view asks here. Rules:
   does not leak;
 - a member who may see it but lacks the right for an action gets 403;
 - the rights themselves are django-guardian object permissions on the workshop,
-  granted and revoked only by services (definitions.services).
+  granted and revoked only by services (definitions.services);
+- a program calling /api/v1/ is not a user: its API key stands for one workshop,
+  and anything outside that workshop is 404 to it, exactly as to an outsider.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from definitions.models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
+    from api.models import ApiKey
     from feedback.models import ImportJob, Lead
 
     AnyUser = User | AnonymousUser
@@ -179,3 +182,43 @@ def get_import_for_user(user: AnyUser, slug: str, job_id: int) -> ImportJob:
     job: ImportJob = _one_or_404(ImportJob.objects, pk=job_id, workshop=workshop)
     job.workshop = workshop
     return job
+
+
+def get_api_key_for_user(user: AnyUser, slug: str, key_id: int) -> ApiKey:
+    """An API key of workshop `slug`, for those who may manage keys (admins)."""
+    from api.models import ApiKey
+
+    workshop = get_workshop_for_user(user, slug, roles.IMPORT_LEADS)
+    key: ApiKey = _one_or_404(
+        ApiKey.objects.select_related("created_by"), pk=key_id, workshop=workshop
+    )
+    key.workshop = workshop
+    return key
+
+
+def get_api_key_for_token(token: str) -> ApiKey | None:
+    """The active API key `token` is, with its workshop; None for a malformed, unknown
+    or revoked token, which the API answers alike (401)."""
+    from api import keys
+    from api.models import ApiKey
+
+    prefix = keys.prefix_of(token)
+    if prefix is None:
+        return None
+    key = (
+        ApiKey.objects.select_related("workshop")
+        .filter(prefix=prefix, revoked_at__isnull=True)
+        .first()
+    )
+    if key is None or not keys.matches(token, key.digest):
+        return None
+    return key
+
+
+def get_lead_for_api_key(key: ApiKey, external_id: str) -> Lead:
+    """A lead of the key's workshop by external id; another workshop's lead is 404."""
+    from feedback.models import Lead
+
+    lead: Lead = _one_or_404(Lead.objects, workshop_id=key.workshop_id, external_id=external_id)
+    lead.workshop = key.workshop
+    return lead

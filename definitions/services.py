@@ -335,6 +335,10 @@ def custom_field_add(
         errors["key"] = _("“%(key)s” is a built-in field.") % {"key": key}
     elif CustomField.objects.filter(workshop=workshop, key=key).exists():
         errors["key"] = _("This workshop already has a field “%(key)s”.") % {"key": key}
+    if type not in {t.value for t in rules.FieldType}:
+        errors["type"] = _("Unknown field type.")
+    if category not in {c.value for c in rules.Category}:
+        errors["category"] = _("Unknown category.")
     clean_choices = list(dict.fromkeys(c.strip() for c in (choices or []) if c.strip()))
     if type == rules.FieldType.CHOICE and not clean_choices:
         errors["choices"] = _("A choice field needs at least one allowed value.")

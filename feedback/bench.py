@@ -73,7 +73,7 @@ def mapping() -> dict[str, Any]:
             "key": "total_visits",
             "label": "Total visits",
             "type": "number",
-            "category": "behavioral",
+            "category": "behavioural",
         },
     }
     columns.update({h: {"target": "field", "field": f} for h, f in FIELD_COLUMNS.items()})

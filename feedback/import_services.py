@@ -295,13 +295,17 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
             if ftype not in ("text", "number", "boolean", "date", "choice"):
                 errors.append(_("Column “%(c)s”: unknown field type.") % {"c": header})
                 continue
+            category = str(spec_raw.get("category") or "demographic")
+            if category not in {c.value for c in rules.Category} - {rules.Category.OUTCOME}:
+                errors.append(_("Column “%(c)s”: unknown category.") % {"c": header})
+                continue
             slot = key
             new_fields.append(
                 {
                     "key": key,
                     "label": str(spec_raw.get("label") or header)[:120],
                     "type": ftype,
-                    "category": str(spec_raw.get("category") or "demographic"),
+                    "category": category,
                 }
             )
             targets.append(Target(index, header, "custom", key, ftype))
@@ -438,14 +442,19 @@ class _Sql:
                 raise ValidationError(_("Column “%(c)s”: invalid field key.") % {"c": t.header})
 
     # -- pieces
-    def trimmed(self, i: int) -> str:
+    def trimmed(self, expr: str) -> str:
         ws = "chr" if self.pg else "char"
         chars = " || ".join(f"{ws}({n})" for n in (32, 9, 10, 13, 11, 12, 160))
-        return f"nullif({'btrim' if self.pg else 'trim'}(c{i}, {chars}), '')"
+        return f"nullif({'btrim' if self.pg else 'trim'}({expr}, {chars}), '')"
+
+    def cell(self, t: Target) -> str:
+        """The cell in the row query: raw for typed columns (their lookup is keyed by
+        the raw text and trims once per distinct value), trimmed for the others."""
+        return f"r.c{t.index}" if _needs_lookup(t) else f"r.x{t.index}"
 
     def missing(self, t: Target) -> str:
         """The cell is empty or one of the null tokens (typed columns: says the lookup)."""
-        x = f"r.x{t.index}"
+        x = self.cell(t)
         if _needs_lookup(t):
             return f"({x} IS NULL OR l{t.index}.missing)"
         return f"({x} IS NULL OR lower({x}) IN (SELECT token FROM import_nulls))"  # noqa: S608
@@ -483,7 +492,7 @@ class _Sql:
         return "txt"
 
     def error(self, t: Target) -> str:
-        x = f"r.x{t.index}"
+        x = self.cell(t)
         whens = [f"WHEN length({x}) > {tabular.MAX_CELL} THEN {E_CELL}"]
         if t.kind in ("external_id", "kind", "at"):
             code = E_REQUIRED if t.kind != "at" else E_INVALID
@@ -501,7 +510,7 @@ class _Sql:
         return f"CASE {' '.join(whens)} END"
 
     def value(self, t: Target) -> str:
-        x = f"r.x{t.index}"
+        x = self.cell(t)
         if t.kind in ("external_id", "kind"):
             return x
         if not _needs_lookup(t):
@@ -544,38 +553,60 @@ class _Sql:
     def raw_rows(self) -> str:
         # OFFSET 0 keeps the planner from inlining the subquery, which would trim each
         # cell once per reference instead of once.
-        used = sorted({t.index for t in self.plan.targets})
-        xs = ", ".join(f"{self.trimmed(i)} AS x{i}" for i in used)
+        cols = sorted(
+            {f"c{t.index}" for t in self.plan.targets if _needs_lookup(t)}
+            | {
+                f"{self.trimmed(f'c{t.index}')} AS x{t.index}"
+                for t in self.plan.targets
+                if not _needs_lookup(t)
+            }
+        )
+        xs = ", ".join(cols) or "1 AS nothing"
         fence = "OFFSET 0" if self.pg else "LIMIT -1 OFFSET 0"
         return f"(SELECT row_no, {xs} FROM import_raw {fence})"  # noqa: S608
 
-    def distinct_values(self) -> list[str]:
-        """Statements that list every distinct (column, value) of the typed columns and
-        say how it is converted: 'null' (a null token), 'fast' (an SQL cast) or 'py'."""
-        statements = []
-        for t in self.plan.targets:
-            if not _needs_lookup(t):
-                continue
-            fast = self.fast(t, "raw")
-            how = f"WHEN {fast} THEN 'fast' " if fast else ""
-            statements.append(
-                "INSERT INTO import_distinct (col, raw, how)"  # noqa: S608
-                f" SELECT {t.index}, raw, CASE"
-                " WHEN lower(raw) IN (SELECT token FROM import_nulls) THEN 'null'"
-                f" {how}ELSE 'py' END"
-                f" FROM (SELECT DISTINCT r.x{t.index} AS raw FROM {self.raw_rows()} r"
-                f" WHERE r.x{t.index} IS NOT NULL"
-                f" AND length(r.x{t.index}) <= {tabular.MAX_CELL}) d"
+    def distinct_values(self) -> str | None:
+        """One statement listing every distinct (column, raw value) of the typed columns
+        with how it converts: 'null' (empty or a null token), 'fast' (an exact SQL
+        cast) or 'py' (tabular's rules). PostgreSQL reads the table once for all
+        columns; the regular expressions run once per distinct value, not per row."""
+        typed = [t for t in self.plan.targets if _needs_lookup(t)]
+        if not typed:
+            return None
+        limit = tabular.MAX_CELL
+        if self.pg:
+            pairs = ", ".join(f"({t.index}, r.c{t.index})" for t in typed)
+            source = (
+                "SELECT DISTINCT v.col, v.raw FROM import_raw r"  # noqa: S608
+                f" CROSS JOIN LATERAL (VALUES {pairs}) v(col, raw)"
+                f" WHERE v.raw IS NOT NULL AND length(v.raw) <= {limit}"
             )
-        return statements
+        else:
+            source = " UNION ALL ".join(
+                f"SELECT DISTINCT {t.index} AS col, c{t.index} AS raw FROM import_raw"  # noqa: S608
+                f" WHERE c{t.index} IS NOT NULL AND length(c{t.index}) <= {limit}"
+                for t in typed
+            )
+        value = self.trimmed("d.raw")
+        fast = " ".join(
+            f"WHEN d.col = {t.index} AND {check} THEN 'fast'"
+            for t in typed
+            if (check := self.fast(t, value))
+        )
+        return (
+            "INSERT INTO import_distinct (col, raw, how) SELECT d.col, d.raw, CASE"  # noqa: S608
+            f" WHEN {value} IS NULL OR lower({value}) IN (SELECT token FROM import_nulls)"
+            f" THEN 'null' {fast} ELSE 'py' END FROM ({source}) d"
+        )
 
     def lookup_fast(self) -> list[str]:
         statements = []
+        value = self.trimmed("raw")
         for t in self.plan.targets:
-            if _needs_lookup(t) and self.fast(t, "raw"):
+            if _needs_lookup(t) and self.fast(t, value):
                 statements.append(
                     f"INSERT INTO import_lookup (col, raw, missing, ok, {self.lookup_column(t)})"  # noqa: S608
-                    f" SELECT col, raw, false, true, {self.cast(t, 'raw')} FROM import_distinct"
+                    f" SELECT col, raw, false, true, {self.cast(t, value)} FROM import_distinct"
                     f" WHERE col = {t.index} AND how = 'fast'"
                 )
         return statements
@@ -584,7 +615,7 @@ class _Sql:
         plan = self.plan
         joins = " ".join(
             f"LEFT JOIN (SELECT raw, ok, missing, {self.lookup_column(t)} FROM import_lookup"  # noqa: S608
-            f" WHERE col = {t.index}) l{t.index} ON l{t.index}.raw = r.x{t.index}"
+            f" WHERE col = {t.index}) l{t.index} ON l{t.index}.raw = r.c{t.index}"
             for t in plan.targets
             if _needs_lookup(t)
         )
@@ -919,6 +950,10 @@ def import_run(
             new_choices = _new_choices(cursor, sql, plan)
             with transaction.atomic():
                 imported, updated, unknown = _merge(cursor, job, plan, new_choices)
+            if sql.pg and imported > ANALYZE_AFTER:
+                # Fresh statistics at once, not whenever autovacuum comes by: without
+                # them the lead list plans a million new rows as if they were none.
+                cursor.execute("ANALYZE feedback_lead")
             phase("merge")
         except tabular.TabularError as exc:
             return _finish(job, ImportState.FAILED, str(exc), 0, 0, [])
@@ -945,6 +980,7 @@ def import_run(
 
 
 LOOKUP_BATCH = 20_000
+ANALYZE_AFTER = 10_000
 
 
 class _Phases:
@@ -965,8 +1001,10 @@ def _fill_lookup(cursor: Any, sql: _Sql, plan: Plan) -> None:
     """Convert each distinct value of each typed column once: null tokens and canonical
     values in SQL, the rest in Python a batch at a time, so a column of a million
     distinct dates never sits in memory."""
-    for statement in sql.distinct_values():
-        cursor.execute(statement)
+    distinct = sql.distinct_values()
+    if distinct is None:
+        return
+    cursor.execute(distinct)
     cursor.execute(
         "INSERT INTO import_lookup (col, raw, missing, ok)"
         " SELECT col, raw, true, false FROM import_distinct WHERE how = 'null'"
@@ -988,7 +1026,7 @@ def _fill_lookup(cursor: Any, sql: _Sql, plan: Plan) -> None:
         rows = []
         for _id, col, raw in batch:
             t = by_index[col]
-            value = convert_value(t, raw, plan.options)
+            value = convert_value(t, raw.strip(), plan.options)
             slot = sql.lookup_column(t)
             if slot == "ts" and value is not None:
                 # In UTC: PostgreSQL refuses the odd offsets Python accepts (+23:59).

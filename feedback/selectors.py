@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
 from definitions.models import Workshop
@@ -14,11 +15,12 @@ from feedback.models import Lead, LeadActivity, WorkerHeartbeat
 
 # Counting past this many rows costs time and tells nobody anything more.
 COUNT_CAP = 10_000
-SORTS = {
+# Each matches an index of Lead exactly; leads without the value come last.
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "newest": ("-id",),
-    "created": ("-created_at", "-id"),
+    "created": (F("created_at").desc(nulls_last=True), "-id"),
     "company": ("company", "id"),
-    "revenue": ("-annual_revenue", "-id"),
+    "revenue": (F("annual_revenue").desc(nulls_last=True), "-id"),
 }
 
 

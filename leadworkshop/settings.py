@@ -43,8 +43,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "guardian",
+    # django-ninja: the API framework; listed so its Swagger page and assets are found.
+    "ninja",
     "definitions",
     "feedback",
+    "api",
 ]
 
 MIDDLEWARE = [

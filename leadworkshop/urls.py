@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from api import api as api_v1
 from definitions import proposal_views
 from definitions import views as definition_views
 
@@ -31,4 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("definitions.urls")),
     path("", include("feedback.urls")),
+    path("", include("api.urls")),
+    # The versioned ingestion API for programs (API keys, no session); see docs/api.md.
+    path("api/v1/", api_v1.urls()),
 ]

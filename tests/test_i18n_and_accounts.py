@@ -97,7 +97,7 @@ def test_every_string_in_the_code_is_in_the_catalogs(tmp_path: Path, settings: A
     from django.core.management import call_command
 
     # makemessages writes next to the sources it walks, so walk a copy of them.
-    for folder in ("definitions", "feedback", "leadworkshop", "templates"):
+    for folder in ("definitions", "feedback", "api", "leadworkshop", "templates"):
         shutil.copytree(
             Path(settings.BASE_DIR) / folder,
             tmp_path / folder,

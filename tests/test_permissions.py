@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from api import services as api_services
 from definitions import proposal_services, roles, rules, services
 from definitions.models import Membership, Workshop
 from feedback.import_services import import_upload
@@ -28,6 +29,12 @@ LOGIN_ONLY = {
     "inbox",
     "inbox_read",
 }
+# The API for programs (/api/v1/) has no session: an API key is its check, and every
+# operation in the namespace must refuse a request without one (see the API test
+# below; tests/api covers keys, scoping and revocation). These are its exceptions.
+API_NAMESPACE = "api-v1"
+API_PUBLIC = {"api-v1:openapi-json", "api-v1:api-root"}
+API_LOGIN_ONLY = {"api-v1:openapi-view"}
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,10 @@ TABLE: tuple[Row, ...] = (
     Row("feedback:import_cancel", "post", roles.IMPORT_LEADS, extra=("job_id",)),
     Row("feedback:import_retry", "post", roles.IMPORT_LEADS, extra=("job_id",)),
     Row("feedback:import_errors", "get", roles.IMPORT_LEADS, extra=("job_id",)),
+    Row("api:key_list", "get", roles.IMPORT_LEADS),
+    Row("api:key_list", "post", roles.IMPORT_LEADS),
+    Row("api:key_revoke", "get", roles.IMPORT_LEADS, extra=("key_id",)),
+    Row("api:key_revoke", "post", roles.IMPORT_LEADS, extra=("key_id",)),
 )
 
 # Fixture objects whose URL argument has another name.
@@ -165,8 +176,12 @@ def _url_names(resolver: URLResolver, prefix: str = "") -> set[str]:
     return names
 
 
+def _api_url_names() -> set[str]:
+    return {n for n in _url_names(get_resolver()) if n.startswith(f"{API_NAMESPACE}:")}
+
+
 def test_every_url_is_in_the_permission_table() -> None:
-    covered = {row.name for row in TABLE} | PUBLIC | LOGIN_ONLY
+    covered = {row.name for row in TABLE} | PUBLIC | LOGIN_ONLY | _api_url_names()
     missing = _url_names(get_resolver()) - covered
     assert not missing, f"URLs without a row in the permission table: {sorted(missing)}"
 
@@ -235,6 +250,7 @@ def objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
         reason="Lower.",
     )
     lead = Lead.objects.create(workshop=workshop, external_id="x1", name="Lead One")
+    key, _token = api_services.api_key_create(actor=admin, workshop=workshop, name="Key")
     job, _shape = import_upload(
         actor=admin,
         workshop=workshop,
@@ -252,6 +268,7 @@ def objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
         "fmt": "json",
         "field_id": field.pk,
         "kind_id": kind.pk,
+        "key_id": key.pk,
     }
 
 
@@ -325,6 +342,36 @@ def test_ids_of_another_workshops_drafts_versions_and_fields_are_not_found(
     for method, url in urls:
         assert getattr(client, method)(url).status_code == 404, url
     assert Workshop.objects.get(slug="other").custom_fields.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(_api_url_names() - API_PUBLIC - API_LOGIN_ONLY))
+def test_every_api_operation_refuses_a_request_without_a_key(name: str, admin: Any) -> None:
+    """Even with a logged-in session: the API answers programs with keys only."""
+    pattern = str(next(p.pattern for p in _api_patterns() if f"{API_NAMESPACE}:{p.name}" == name))
+    url = reverse(name, kwargs={"external_id": "x1"} if "external_id" in pattern else {})
+    client = Client()
+    client.force_login(admin)
+    answers = {
+        method: client.generic(method.upper(), url, "{}", content_type="application/json")
+        for method in ("get", "put", "post", "patch", "delete")
+    }
+    assert {r.status_code for r in answers.values()} <= {401, 405}
+    assert any(r.status_code == 401 for r in answers.values())
+
+
+def _api_patterns() -> list[URLPattern]:
+    for entry in get_resolver().url_patterns:
+        if isinstance(entry, URLResolver) and entry.namespace == API_NAMESPACE:
+            return [p for p in entry.url_patterns if isinstance(p, URLPattern)]
+    return []
+
+
+@pytest.mark.django_db
+def test_the_openapi_document_is_public_and_the_docs_page_needs_a_login() -> None:
+    assert Client().get(reverse("api-v1:openapi-json")).status_code == 200
+    docs = Client().get(reverse("api-v1:openapi-view"))
+    assert docs.status_code == 302 and docs["Location"].startswith(reverse("login"))
 
 
 @pytest.mark.django_db

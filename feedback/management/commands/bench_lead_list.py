@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test import Client
+from django.urls import reverse
+
+from definitions.models import Membership, Workshop
+from definitions.roles import Role
+from feedback.models import Lead
+
+
+class Command(BaseCommand):
+    help = (
+        "Time the lead list of a workshop (the whole request: view, queries, template) "
+        "for the default page, every sort, a deep page, searches and filters. The last "
+        'line is a JSON object {"leads", "pages": {name: median ms}, "worst_ms"}.'
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--workshop", required=True, help="workshop slug")
+        parser.add_argument("--repeat", type=int, default=5)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        workshop = Workshop.objects.filter(slug=options["workshop"]).first()
+        if workshop is None:
+            raise CommandError(f"No workshop {options['workshop']!r}.", returncode=2)
+        admin = Membership.objects.filter(workshop=workshop, role=Role.ADMIN).first()
+        if admin is None:
+            raise CommandError("The workshop has no admin to act as.", returncode=2)
+        sample = Lead.objects.filter(workshop=workshop).order_by("id").first()
+        if sample is None:
+            raise CommandError("The workshop has no leads.", returncode=2)
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(admin.user)
+        url = reverse("feedback:lead_list", args=[workshop.slug])
+        company_word = (sample.company or "x").split()[0]
+        pages = {
+            "first page": {},
+            "page 200": {"page": "200"},
+            "sort created": {"sort": "created"},
+            "sort company": {"sort": "company"},
+            "sort revenue": {"sort": "revenue"},
+            "search common word": {"q": company_word},
+            "search one e-mail": {"q": sample.email or sample.external_id},
+            "search nothing matches": {"q": "zzqxj"},
+            "filter country": {"field": "country", "value": sample.country or "US"},
+            "filter rare value": {"field": "industry", "value": "no such industry"},
+        }
+        results: dict[str, float] = {}
+        for name, params in pages.items():
+            times = []
+            for _ in range(options["repeat"]):
+                started = time.perf_counter()
+                response = client.get(url, params)
+                times.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise CommandError(f"{name}: HTTP {response.status_code}")
+            results[name] = round(statistics.median(times), 1)
+            self.stderr.write(f"{name:24s} {results[name]:8.1f} ms")
+        total = Lead.objects.filter(workshop=workshop).count()
+        self.stdout.write(
+            json.dumps({"leads": total, "pages": results, "worst_ms": max(results.values())})
+        )
