@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BUILTIN = [spec.key for spec in rules.BUILTIN_FIELDS]
+BUILTIN_TYPES = {spec.key: str(spec.type) for spec in rules.BUILTIN_FIELDS}
 TEXT_LIMITS: dict[str, int] = {
     f.name: f.max_length for f in Lead._meta.concrete_fields if isinstance(f.max_length, int)
 }
@@ -517,14 +518,19 @@ class _Sql:
             return f"CASE WHEN {self.missing(t)} THEN NULL ELSE {x} END"
         return f"l{t.index}.{self.lookup_column(t)}"
 
+    def column_type(self, slot: str) -> str:
+        """The staging column type of a built-in field (or name, e-mail: text)."""
+        kind = BUILTIN_TYPES.get(slot, "text")
+        if kind == "date":
+            return "timestamptz" if self.pg else "text"
+        return {"number": "double precision", "boolean": "boolean"}.get(kind, "text")
+
     def null(self, slot: str) -> str:
         """An unmapped column: a NULL of the column's type (PostgreSQL types a bare
         NULL in a subquery as text)."""
         if not self.pg:
             return f"NULL AS v_{slot}"
-        kind = {spec.key: spec.type for spec in rules.BUILTIN_FIELDS}.get(slot, "text")
-        sql_type = {"number": "double precision", "boolean": "boolean", "date": "timestamptz"}
-        return f"NULL::{sql_type.get(kind, 'text')} AS v_{slot}"
+        return f"NULL::{self.column_type(slot)} AS v_{slot}"
 
     def custom_json(self, customs: list[Target]) -> str:
         if not customs:
@@ -652,15 +658,7 @@ class _Sql:
         if self.plan.kind == ImportKind.ACTIVITIES:
             cols = f"external_id text, kind text, at {ts}"
         else:
-            types = {spec.key: spec.type for spec in rules.BUILTIN_FIELDS}
-            sql_type = {
-                "text": "text",
-                "choice": "text",
-                "number": "double precision",
-                "boolean": "boolean",
-                "date": ts,
-            }
-            builtin = ", ".join(f"{key} {sql_type[types[key]]}" for key in BUILTIN)
+            builtin = ", ".join(f"{key} {self.column_type(key)}" for key in BUILTIN)
             json_type = "jsonb" if self.pg else "text"
             cols = f"external_id text, name text, email text, {builtin}, custom {json_type}"
         return f"CREATE TEMP TABLE import_stage (row_no bigint, bad boolean, {errors}, {cols})"
