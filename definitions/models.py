@@ -17,6 +17,9 @@ class Workshop(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # When an import or the API last changed a lead or an activity: a backtest run
+    # older than this is stale.
+    leads_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Not a column: the permission codenames of the requesting user, set by
     # definitions.permissions.get_workshop_for_user for the rest of the request.

@@ -175,3 +175,123 @@ class ImportMapping(models.Model):
 
     def __str__(self) -> str:
         return f"mapping {self.signature[:8]}"
+
+
+class FoldedText(models.Model):
+    """str.casefold() of every non-ASCII text a backtest has compared.
+
+    Definitions compare text by Python's full Unicode case folding ("Straße" equals
+    "STRASSE"), which no SQL function of PostgreSQL 15 does. ASCII text folds to its
+    lower case in SQL; the rare non-ASCII value is looked up here, filled in Python
+    before a run starts. The folding is a pure function of the text, so entries never
+    go stale and are shared by every workshop.
+    """
+
+    raw = models.TextField(primary_key=True)
+    folded = models.TextField()
+
+    def __str__(self) -> str:
+        return self.raw
+
+
+class RunState(models.TextChoices):
+    QUEUED = "queued", _("Waiting for the worker")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class EvaluationRun(models.Model):
+    """One definition (a published version or a proposal's draft) applied to every
+    lead of a workshop at the moment ``as_of``.
+
+    Results are written chunk by chunk but only read once the run is done, so a run
+    that fails or is cancelled shows nothing half-written.
+    """
+
+    workshop = models.ForeignKey(
+        "definitions.Workshop", on_delete=models.CASCADE, related_name="runs"
+    )
+    version = models.ForeignKey(
+        "definitions.Version", on_delete=models.CASCADE, null=True, blank=True, related_name="runs"
+    )
+    proposal = models.ForeignKey(
+        "definitions.Proposal",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="runs",
+    )
+    # The proposal's revision this run evaluated: an edit makes the run out of date.
+    proposal_revision = models.PositiveIntegerField(null=True, blank=True)
+    # The exact document evaluated, so the run explains itself even after edits.
+    document = models.JSONField()
+    as_of = models.DateTimeField()
+    state = models.CharField(max_length=12, choices=RunState.choices, default=RunState.QUEUED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    leads_total = models.PositiveIntegerField(default=0)
+    leads_done = models.PositiveIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    # Finished chunks' partial counts, summed when the last one finishes:
+    # {"stages": {"sql": 3, ...}, "criteria": {"pp5": 10, ...}} per chunk number.
+    chunk_counts = models.JSONField(default=dict, blank=True)
+    stage_counts = models.JSONField(default=dict, blank=True)
+    criterion_counts = models.JSONField(default=dict, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["workshop", "version", "-id"], name="run_version_latest"),
+            models.Index(fields=["workshop", "proposal", "-id"], name="run_proposal_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (RunState.QUEUED, RunState.RUNNING)
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class LeadResult(models.Model):
+    """What one run said about one lead, and why (the ids of matched criteria)."""
+
+    pk = models.CompositePrimaryKey("run_id", "lead_id")
+    # Django deletes these with one DELETE … WHERE (its "fast delete": no signals, no
+    # further relations), never by loading the million rows of a run.
+    # No index of their own: the primary key (run, lead) serves both the run's pages
+    # and "this lead in these runs", and every index more slows every run.
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="results", db_index=False)
+    qualified = models.BooleanField()
+    junk = models.BooleanField()
+    score = models.IntegerField()
+    stage = models.CharField(max_length=10)
+    # Comma-separated criterion ids (ids never contain commas), in document order.
+    matched = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.stage}"
+
+    @property
+    def matched_ids(self) -> list[str]:
+        return [m for m in self.matched.split(",") if m]
