@@ -25,7 +25,7 @@ from definitions.audit import log_action
 from definitions.catalog import catalog_for
 from definitions.models import Workshop
 from feedback.models import Lead, LeadActivity
-from feedback.services import search_text
+from feedback.services import leads_changed, search_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -281,6 +281,7 @@ def leads_upsert(*, workshop: Workshop, leads: Sequence[Mapping[str, Any]]) -> l
         unique_fields=["workshop", "external_id"],
         update_fields=UPDATE_FIELDS,
     )
+    leads_changed(workshop_id=workshop.pk)
     return [entry.external_id not in existing for entry in prepared]
 
 
@@ -321,4 +322,6 @@ def lead_activities_add(*, lead: Lead, activities: Sequence[Mapping[str, Any]]) 
     LeadActivity.objects.bulk_create(
         [LeadActivity(lead=lead, kind=kind, at=at) for kind, at in new], ignore_conflicts=True
     )
+    if new:
+        leads_changed(workshop_id=lead.workshop_id)
     return len(new), len(activities) - len(new)

@@ -38,6 +38,7 @@ from definitions.permissions import (
     require,
 )
 from definitions.views import apply_errors
+from feedback.backtest_views import backtest_panel
 
 SECTION_SPECS = (
     (
@@ -286,6 +287,7 @@ def version_detail(request: AuthedRequest, slug: str, number: int) -> HttpRespon
                 if parent_definition and definition
                 else None
             ),
+            **backtest_panel(version.workshop, version=version),
         },
     )
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
     from api.models import ApiKey
-    from feedback.models import ImportJob, Lead
+    from feedback.models import EvaluationRun, ImportJob, Lead
 
     AnyUser = User | AnonymousUser
 
@@ -172,6 +172,22 @@ def get_lead_for_user(user: AnyUser, slug: str, lead_id: int) -> Lead:
     lead: Lead = _one_or_404(Lead.objects, pk=lead_id, workshop=workshop)
     lead.workshop = workshop
     return lead
+
+
+def get_run_for_user(
+    user: AnyUser, slug: str, run_id: int, perm: str | None = None
+) -> EvaluationRun:
+    """A backtest run of workshop `slug`: every member may read it; `perm` to act."""
+    from feedback.models import EvaluationRun
+
+    workshop = get_workshop_for_user(user, slug, perm)
+    run: EvaluationRun = _one_or_404(
+        EvaluationRun.objects.select_related("version", "proposal", "created_by"),
+        pk=run_id,
+        workshop=workshop,
+    )
+    run.workshop = workshop
+    return run
 
 
 def get_import_for_user(user: AnyUser, slug: str, job_id: int) -> ImportJob:

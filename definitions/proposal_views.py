@@ -39,6 +39,7 @@ from definitions.proposal_forms import (
 )
 from definitions.roles import Department
 from definitions.views import apply_errors
+from feedback.backtest_views import backtest_panel
 
 
 def _back(proposal: Proposal, anchor: str = "") -> HttpResponse:
@@ -130,6 +131,7 @@ def _detail_context(request: AuthedRequest, proposal: Proposal) -> dict[str, Any
         ),
         "criteria": dict(criteria),
         "policy": policy,
+        **backtest_panel(workshop, proposal=proposal),
         **_live_context(proposal, request.user),
     }
 

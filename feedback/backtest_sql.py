@@ -57,6 +57,7 @@ from django.db.models.lookups import (
 )
 
 from definitions import rules
+from definitions.rules.schema import Value as Value_
 from feedback.models import FoldedText, Lead, LeadActivity
 
 BUILTIN = {spec.key: spec for spec in rules.BUILTIN_FIELDS}
@@ -176,11 +177,11 @@ def _flag(condition: Any) -> Case:
 # ------------------------------------------------------------------- field criteria
 
 
-def _items(value: rules.Value) -> tuple[Any, ...]:
+def _items(value: Value_) -> tuple[Any, ...]:
     return value if isinstance(value, tuple) else (value,)
 
 
-def _lead_value(spec: rules.FieldSpec) -> Expression:
+def _lead_value(spec: rules.FieldSpec) -> Any:
     """The lead's value of a field as the evaluator compares it."""
     kind = spec.type
     if spec.key in BUILTIN and spec.builtin:

@@ -111,3 +111,62 @@ def write_csv(path: Path, rows: int, *, seed: int = 7) -> None:
                 ]
             )
     tmp.rename(path)  # a half-written file is never mistaken for a finished one
+
+
+def load_generated(workshop_id: int, leads: int, events: int, *, seed: int = 7) -> tuple[int, int]:
+    """Put ``leads`` generated leads and about ``events`` activities into a workshop by
+    PostgreSQL COPY (the ORM elsewhere), for backtest benchmarks. The generator gives
+    each lead its own natural activity count; activities are thinned at random (seeded)
+    to reach the requested total, never invented. Returns what was stored."""
+    import random
+
+    from django.db import connection
+
+    from feedback.models import Lead, LeadActivity
+    from feedback.services import search_text
+
+    sample = list(generate(min(leads, 2000), seed=seed))
+    natural = sum(len(g.activities) for g in sample) / max(len(sample), 1)
+    keep = min(1.0, events / max(leads, 1) / max(natural, 1e-9))
+    rng = random.Random(seed)
+    columns = [
+        "source", "channel", "company", "industry", "country", "region", "employees",
+        "annual_revenue", "email_domain", "job_title", "seniority", "email_domain_kind",
+        "budget", "authority", "need", "timeline_days", "created_at", "reached_stage",
+        "converted", "deal_value", "closed_at",
+    ]  # fmt: skip
+    kept: dict[str, list[tuple[str, Any]]] = {}
+    stored_events = 0
+    if connection.vendor != "postgresql":
+        from definitions.models import Workshop
+        from feedback.services import leads_insert_generated
+
+        batch = list(generate(leads, seed=seed))
+        for g in batch:
+            g.activities = [a for a in g.activities if rng.random() < keep]
+        leads_insert_generated(workshop=Workshop.objects.get(pk=workshop_id), leads=batch)
+        return leads, sum(len(g.activities) for g in batch)
+    names = ", ".join(["workshop_id", "external_id", "name", "email", "search_text",
+                       "custom", "imported_at", "updated_at", *columns])  # fmt: skip
+    with connection.cursor() as cursor:
+        with cursor.copy(f"COPY {Lead._meta.db_table} ({names}) FROM STDIN") as copy:
+            for g in generate(leads, seed=seed):
+                copy.write_row(
+                    [workshop_id, g.external_id, g.name, g.email,
+                     search_text(g.name, g.email, g.fields.get("company")), "{}",
+                     "now", "now", *(g.fields.get(c) for c in columns)]
+                )  # fmt: skip
+                kept[g.external_id] = [a for a in g.activities if rng.random() < keep]
+        # Read before the COPY starts: the connection cannot run a query during one.
+        ids = list(
+            Lead.objects.filter(workshop_id=workshop_id).values_list("external_id", "id")
+        )
+        table = LeadActivity._meta.db_table
+        with cursor.copy(f"COPY {table} (lead_id, kind, at) FROM STDIN") as copy:
+            for external_id, lead_id in ids:
+                for kind, at in kept[external_id]:
+                    copy.write_row((lead_id, kind, at))
+                    stored_events += 1
+        cursor.execute(f"ANALYZE {Lead._meta.db_table}")
+        cursor.execute(f"ANALYZE {table}")
+    return leads, stored_events

@@ -40,6 +40,7 @@ from definitions.models import Workshop
 from definitions.services import custom_field_add
 from feedback import tabular
 from feedback.models import ImportJob, ImportKind, ImportMapping, ImportState, Lead
+from feedback.services import leads_changed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -1140,6 +1141,8 @@ def _finish(
         finished_at=timezone.now(),
     )
     job.refresh_from_db()
+    if state == ImportState.DONE and (job.imported or job.updated):
+        leads_changed(workshop_id=job.workshop_id)
     log_action(
         f"feedback.import.{state}",
         actor=job.created_by,

@@ -22,6 +22,12 @@ def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
     return heartbeat
 
 
+def leads_changed(*, workshop_id: int) -> None:
+    """Record that leads or activities of a workshop changed (import or API): every
+    backtest from before now is stale, and housekeeping re-runs the ones people read."""
+    Workshop.objects.filter(pk=workshop_id).update(leads_changed_at=timezone.now())
+
+
 def search_text(name: str, email: str, company: Any) -> str:
     """What the lead list searches, lower-cased (as SQL lower() does in the importer),
     so "müller" finds "Müller"."""

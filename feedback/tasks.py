@@ -4,6 +4,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
 
 from feedback.services import worker_heartbeat_record
 
@@ -26,3 +27,51 @@ def run_import(self: Any, job_id: int) -> None:
     from feedback.import_services import import_run
 
     import_run(job_id)
+
+
+@shared_task(bind=True, ignore_result=True, acks_late=True)
+def backtest_prepare_task(self: Any, run_id: int) -> None:
+    """Cut a run into chunks and queue them; any number of workers take them."""
+    from feedback import backtest_services as svc
+
+    try:
+        chunks = svc.backtest_prepare(run_id)
+    except Exception as error:
+        svc.backtest_fail(run_id, error)
+        return
+    for index, low, high in chunks:
+        backtest_chunk_task.delay(run_id, index, low, high)
+
+
+@shared_task(
+    bind=True,
+    ignore_result=True,
+    acks_late=True,
+    # The worker interrupts a chunk stuck past the timeout; the run then fails cleanly.
+    soft_time_limit=settings.BACKTEST_TIMEOUT_SECONDS,
+    time_limit=settings.BACKTEST_TIMEOUT_SECONDS + 60,
+)
+def backtest_chunk_task(self: Any, run_id: int, index: int, low: int, high: int) -> None:
+    """One chunk; idempotent, so a copy redelivered after a worker died is harmless."""
+    from django.db import OperationalError
+
+    from feedback import backtest_services as svc
+
+    try:
+        svc.backtest_chunk(run_id, index, low, high)
+    except OperationalError as error:
+        # A dropped connection or a deadlock: worth one more try before failing the run.
+        if self.request.retries < 2:
+            raise self.retry(exc=error, countdown=2) from error
+        svc.backtest_fail(run_id, error)
+    except Exception as error:
+        svc.backtest_fail(run_id, error)
+
+
+@shared_task(ignore_result=True)
+def backtests_housekeeping() -> None:
+    """Fail runs that stopped progressing; re-run stale runs people look at."""
+    from feedback import backtest_services as svc
+
+    svc.backtests_expire_overdue()
+    svc.backtests_refresh_stale()

@@ -2,11 +2,21 @@ from __future__ import annotations
 
 from django.urls import path
 
-from feedback import import_views, views
+from feedback import backtest_views, import_views, views
 
 app_name = "feedback"
 
 urlpatterns = [
+    path("w/<slug:slug>/backtests/", backtest_views.run_list, name="run_list"),
+    path("w/<slug:slug>/backtests/start/", backtest_views.backtest_start, name="backtest_start"),
+    path("w/<slug:slug>/backtests/<int:run_id>/", backtest_views.run_detail, name="run_detail"),
+    path("w/<slug:slug>/backtests/<int:run_id>/leads/", backtest_views.run_leads, name="run_leads"),
+    path(
+        "w/<slug:slug>/backtests/<int:run_id>/cancel/",
+        backtest_views.run_cancel,
+        name="run_cancel",
+    ),
+    path("w/<slug:slug>/backtests/<int:run_id>/retry/", backtest_views.run_retry, name="run_retry"),
     path("w/<slug:slug>/leads/", views.lead_list, name="lead_list"),
     path("w/<slug:slug>/leads/<int:lead_id>/", views.lead_detail, name="lead_detail"),
     path("w/<slug:slug>/imports/", import_views.import_list, name="import_list"),

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from definitions import rules
 from definitions.catalog import catalog_for
 from definitions.http import AuthedRequest
 from definitions.permissions import get_lead_for_user, get_workshop_for_user
-from feedback import selectors
+from feedback import backtest_selectors, selectors
+from feedback.models import EvaluationRun, Lead, LeadResult
 
 PER_PAGE = 50
 
@@ -108,5 +112,43 @@ def lead_detail(request: AuthedRequest, slug: str, lead_id: int) -> HttpResponse
             "lead": lead,
             "values": values,
             "activities": selectors.activities_of(lead),
+            "verdicts": _verdicts(lead, catalog),
         },
     )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    run: EvaluationRun
+    result: LeadResult | None
+    matched: list[tuple[str, str]]  # (section label, criterion in plain language)
+    unmatched: list[tuple[str, str]]
+
+
+def _verdicts(lead: Lead, catalog: rules.Catalog) -> list[Verdict]:
+    """For each version's latest backtest: the result and, criterion by criterion in
+    the reader's language, why."""
+    sections = {
+        rules.Section.QUALIFY: _("Qualify"),
+        rules.Section.DISQUALIFY: _("Junk rule"),
+        rules.Section.SCORING: _("Scoring"),
+        rules.Section.SALES_READY: _("Sales-ready action"),
+    }
+    out = []
+    for run, result in backtest_selectors.lead_verdicts(lead):
+        definition = rules.parse(run.document, catalog).definition
+        matched: list[tuple[str, str]] = []
+        unmatched: list[tuple[str, str]] = []
+        hits = set(result.matched_ids) if result else set()
+        if definition is not None:
+            for located in rules.walk(definition):
+                node = located.node
+                if isinstance(node, rules.Group):
+                    continue
+                line = (
+                    str(sections[located.section]),
+                    rules.render_criterion_with_points(node, catalog, _, ngettext),
+                )
+                (matched if node.id in hits else unmatched).append(line)
+        out.append(Verdict(run=run, result=result, matched=matched, unmatched=unmatched))
+    return out

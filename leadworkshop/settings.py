@@ -229,6 +229,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "feedback.tasks.worker_heartbeat", "schedule": 30.0},
     "close-due-proposals": {"task": "definitions.tasks.close_due_proposals", "schedule": 60.0},
+    "backtests-housekeeping": {"task": "feedback.tasks.backtests_housekeeping", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -237,6 +238,11 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 # Uploads above this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Leads per backtest chunk: chunks run in parallel on every worker process there is.
+BACKTEST_CHUNK_LEADS = env_int("BACKTEST_CHUNK_LEADS", 125_000, minimum=100)
+# A backtest (each chunk, and a run without progress) fails after this many seconds.
+BACKTEST_TIMEOUT_SECONDS = env_int("BACKTEST_TIMEOUT_SECONDS", 1800, minimum=10)
 
 # A worker that has not reported for this long is shown as offline.
 WORKER_HEARTBEAT_STALE_SECONDS = env_int("WORKER_HEARTBEAT_STALE_SECONDS", 90, minimum=10)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from api import services as api_services
 from definitions import proposal_services, roles, rules, services
 from definitions.models import Membership, Workshop
+from feedback import backtest_services
 from feedback.import_services import import_upload
 from feedback.models import Lead
 
@@ -145,6 +146,12 @@ TABLE: tuple[Row, ...] = (
     Row("feedback:import_cancel", "post", roles.IMPORT_LEADS, extra=("job_id",)),
     Row("feedback:import_retry", "post", roles.IMPORT_LEADS, extra=("job_id",)),
     Row("feedback:import_errors", "get", roles.IMPORT_LEADS, extra=("job_id",)),
+    Row("feedback:run_list", "get", roles.VIEW),
+    Row("feedback:backtest_start", "post", roles.PROPOSE),
+    Row("feedback:run_detail", "get", roles.VIEW, extra=("run_id",)),
+    Row("feedback:run_leads", "get", roles.VIEW, extra=("run_id",)),
+    Row("feedback:run_cancel", "post", roles.PROPOSE, extra=("run_id",)),
+    Row("feedback:run_retry", "post", roles.PROPOSE, extra=("run_id",)),
     Row("api:key_list", "get", roles.IMPORT_LEADS),
     Row("api:key_list", "post", roles.IMPORT_LEADS),
     Row("api:key_revoke", "get", roles.IMPORT_LEADS, extra=("key_id",)),
@@ -256,7 +263,11 @@ def objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
         workshop=workshop,
         upload=SimpleUploadedFile("l.csv", b"ID,Name\nA1,Ann\n"),
     )
+    run = backtest_services.backtest_start(
+        actor=admin, workshop=workshop, version=version, enqueue=False
+    )
     return {
+        "run_id": run.pk,
         "job_id": job.pk,
         "lead_id": lead.pk,
         "draft_id": proposal.pk,

@@ -38,9 +38,9 @@ def _stored(spec: rules.FieldSpec, value: object) -> object:
             if isinstance(value, datetime):
                 return value
             return datetime.combine(value, time(0), tzinfo=UTC)
-        return to_utc(value).date().isoformat() if isinstance(
-            value, datetime
-        ) else value.isoformat()
+        return (
+            to_utc(value).date().isoformat() if isinstance(value, datetime) else value.isoformat()
+        )
     if spec.type == rules.FieldType.NUMBER and spec.key in BUILTIN:
         assert isinstance(value, int | float)
         return float(value)
@@ -142,7 +142,7 @@ def test_the_sql_compiler_agrees_with_the_reference_evaluator_on_every_lead(
 
 
 def test_text_compares_by_full_unicode_case_folding_in_sql(db: None) -> None:
-    """"Straße" equals "STRASSE" and "ǅ" its lower case, as str.casefold() says."""
+    """ "Straße" equals "STRASSE" and "ǅ" its lower case, as str.casefold() says."""
     workshop = Workshop.objects.create(name="Fold", slug="fold")
     data = {
         "schema_version": 1,
@@ -158,7 +158,9 @@ def test_text_compares_by_full_unicode_case_folding_in_sql(db: None) -> None:
     definition = rules.parse(data, rules.DEFAULT_CATALOG).definition
     assert definition is not None
     Lead.objects.create(workshop=workshop, external_id="a", company="Straße", industry="x")
-    Lead.objects.create(workshop=workshop, external_id="b", company="Strasse AG", industry="ὈΔΥΣΣΕΎΣ")
+    Lead.objects.create(
+        workshop=workshop, external_id="b", company="Strasse AG", industry="ὈΔΥΣΣΕΎΣ"
+    )
     Lead.objects.create(workshop=workshop, external_id="c", company="strasse", industry="ς")
     fold_prepare(definition, rules.DEFAULT_CATALOG, workshop_id=workshop.pk)
     statement = compile_range(
@@ -166,7 +168,5 @@ def test_text_compares_by_full_unicode_case_folding_in_sql(db: None) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params)
-        by_id = {
-            Lead.objects.get(pk=row[0]).external_id: row[5] for row in cursor.fetchall()
-        }
+        by_id = {Lead.objects.get(pk=row[0]).external_id: row[5] for row in cursor.fetchall()}
     assert by_id == {"a": "street", "b": "greek", "c": "street,greek"}

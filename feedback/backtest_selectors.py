@@ -1,0 +1,188 @@
+"""Reads for backtests: runs, their results, the change against the parent version,
+and one lead as the reference evaluator sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db.models.functions import Concat, StrIndex
+from django.db.models.lookups import GreaterThan
+
+from definitions import rules
+from definitions.models import Proposal, Version, Workshop
+from feedback.models import EvaluationRun, Lead, LeadActivity, LeadResult, RunState
+
+STAGES = ("subscriber", "lead", "mql", "sql", "junk")
+RESULT_FILTERS = ("qualified", "not_qualified", *STAGES)
+CHANGES = ("gained", "lost")
+
+
+def latest_run(
+    workshop: Workshop, *, version: Version | None = None, proposal: Proposal | None = None
+) -> EvaluationRun | None:
+    """The newest run of a version, or of a proposal's current revision."""
+    qs = EvaluationRun.objects.filter(workshop=workshop)
+    if version is not None:
+        qs = qs.filter(version=version)
+    else:
+        assert proposal is not None
+        qs = qs.filter(proposal=proposal, proposal_revision=proposal.revision)
+    return qs.order_by("-id").first()
+
+
+def latest_done_run(workshop: Workshop, *, version: Version) -> EvaluationRun | None:
+    return (
+        EvaluationRun.objects.filter(workshop=workshop, version=version, state=RunState.DONE)
+        .order_by("-id")
+        .first()
+    )
+
+
+def base_run(run: EvaluationRun) -> EvaluationRun | None:
+    """The run to compare with: the parent version's latest finished run."""
+    parent: Version | None
+    if run.proposal_id is not None:
+        parent = run.proposal.parent if run.proposal else None
+    else:
+        parent = run.version.parent if run.version else None
+    if parent is None:
+        return None
+    return latest_done_run(run.workshop, version=parent)
+
+
+def runs_of(workshop: Workshop) -> QuerySet[EvaluationRun]:
+    return (
+        EvaluationRun.objects.filter(workshop=workshop)
+        .select_related("version", "proposal", "created_by")
+        .order_by("-id")
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    base: EvaluationRun
+    gained: int
+    lost: int
+
+
+def run_change(run: EvaluationRun, base: EvaluationRun | None) -> Change | None:
+    """How many leads qualify now and did not under the base run, and the reverse.
+
+    Both runs' results are read in primary-key order, so this is one merge of two
+    ordered ranges, not a lookup per lead. A lead the base run never saw (imported
+    since) counts as not qualified there."""
+    if base is None or run.state != RunState.DONE or base.state != RunState.DONE:
+        return None
+    table = LeadResult._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT "  # noqa: S608
+            "SUM(CASE WHEN a.qualified AND (b.qualified IS NULL OR NOT b.qualified) "
+            "THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN NOT a.qualified AND b.qualified THEN 1 ELSE 0 END) "
+            f"FROM {table} a LEFT JOIN {table} b ON b.run_id = %s AND b.lead_id = a.lead_id "
+            "WHERE a.run_id = %s",
+            [base.pk, run.pk],
+        )
+        gained, lost = cursor.fetchone()
+    return Change(base=base, gained=gained or 0, lost=lost or 0)
+
+
+def run_leads(
+    run: EvaluationRun,
+    *,
+    result: str = "",
+    criterion: str = "",
+    change: str = "",
+    base: EvaluationRun | None = None,
+) -> QuerySet[Lead]:
+    """The run's leads, filtered by result, by a matched criterion, or by their change
+    against the base run; newest first. Only a finished run has leads to show."""
+    if run.state != RunState.DONE:
+        return Lead.objects.none()
+    mine = LeadResult.objects.filter(run=run, lead=OuterRef("pk"))
+    if result == "qualified":
+        mine = mine.filter(qualified=True)
+    elif result == "not_qualified":
+        mine = mine.filter(qualified=False)
+    elif result in STAGES:
+        mine = mine.filter(stage=result)
+    if criterion:
+        mine = mine.filter(matched_criterion(criterion))
+    qs = Lead.objects.filter(workshop_id=run.workshop_id).filter(Exists(mine))
+    if change in CHANGES and base is not None:
+        before = LeadResult.objects.filter(run=base, lead=OuterRef("pk"), qualified=True)
+        now = LeadResult.objects.filter(run=run, lead=OuterRef("pk"), qualified=True)
+        qs = (
+            qs.filter(Exists(now), ~Exists(before))
+            if change == "gained"
+            else qs.filter(~Exists(now), Exists(before))
+        )
+    return qs.order_by("-id")
+
+
+def matched_criterion(criterion_id: str) -> GreaterThan:
+    """Results whose matched list holds the id: ids never hold a comma, so ",id,"
+    inside ",a,b," finds exactly that id."""
+    wrapped = Concat(Value(","), "matched", Value(","))
+    return GreaterThan(StrIndex(wrapped, Value(f",{criterion_id},")), 0)
+
+
+def results_for_leads(run: EvaluationRun, lead_ids: list[int]) -> dict[int, LeadResult]:
+    """One page's results, by lead id (a primary-key lookup each)."""
+    if run.state != RunState.DONE or not lead_ids:
+        return {}
+    return {r.lead_id: r for r in LeadResult.objects.filter(run=run, lead_id__in=lead_ids)}
+
+
+def lead_verdicts(lead: Lead) -> list[tuple[EvaluationRun, LeadResult | None]]:
+    """This lead in the latest finished run of each version, newest version first."""
+    runs: dict[int, EvaluationRun] = {}
+    for run in (
+        EvaluationRun.objects.filter(
+            workshop_id=lead.workshop_id, state=RunState.DONE, version__isnull=False
+        )
+        .select_related("version")
+        .order_by("-id")
+    ):
+        runs.setdefault(run.version_id or 0, run)
+    ordered = sorted(runs.values(), key=lambda r: -(r.version.number if r.version else 0))
+    results = {
+        r.run_id: r
+        for r in LeadResult.objects.filter(run_id__in=[r.pk for r in ordered], lead=lead)
+    }
+    return [(run, results.get(run.pk)) for run in ordered]
+
+
+# ----------------------------------------------------------- one lead, as evaluated
+
+
+def _custom_value(spec: rules.FieldSpec, raw: object) -> object:
+    # Custom dates are stored as "YYYY-MM-DD"; the evaluator compares dates.
+    if spec.type == rules.FieldType.DATE and isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def lead_data(lead: Lead, catalog: rules.Catalog, *, limit: int = 100_000) -> rules.LeadData:
+    """The lead as the reference evaluator takes it: built-in columns, custom values
+    typed by the catalog, and its activities (oldest first)."""
+    fields: dict[str, object] = {}
+    for key, spec in catalog.fields.items():
+        if spec.builtin:
+            fields[key] = getattr(lead, key, None)
+        elif isinstance(lead.custom, dict) and key in lead.custom:
+            fields[key] = _custom_value(spec, lead.custom[key])
+    activities = tuple(
+        rules.Activity(kind=kind, at=at if at.tzinfo else at.replace(tzinfo=UTC))
+        for kind, at in LeadActivity.objects.filter(lead=lead)
+        .order_by("at")
+        .values_list("kind", "at")[:limit]
+    )
+    return rules.LeadData(fields=fields, activities=activities)

@@ -1,0 +1,386 @@
+"""Writes for backtests: start, the worker's chunks, finish, cancel, retry, expiry.
+
+A run is split into chunks of consecutive lead ids (BACKTEST_CHUNK_LEADS each) that
+any number of workers evaluate in parallel. Each chunk is one transaction that
+replaces its own range of results, so a chunk redelivered after a worker died simply
+does its work again. The run row counts finished chunks; whichever chunk finishes last
+sums the counts and marks the run done (a chord without a result backend). Results
+are read only from done runs, so a failed, cancelled or half-finished run shows
+nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from definitions import rules
+from definitions.audit import log_action
+from definitions.catalog import catalog_for
+from definitions.models import Proposal, ProposalState, Version, Workshop
+from definitions.selectors import current_version
+from feedback.backtest_selectors import latest_run, matched_criterion
+from feedback.backtest_sql import compile_range, fold_prepare
+from feedback.models import EvaluationRun, Lead, LeadResult, RunState
+from feedback.services import leads_changed  # noqa: F401  (re-exported for callers)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+log = logging.getLogger(__name__)
+
+
+class RunAbandoned(Exception):
+    """The run was cancelled, failed or restarted while a chunk worked on it."""
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+def run_definition(run: EvaluationRun) -> rules.Definition:
+    """The run's document as a definition, checked against today's catalog (a custom
+    field deleted since would make it unevaluable: that is a clear failure)."""
+    result = rules.parse(run.document, catalog_for(run.workshop, translated=False))
+    if result.definition is None:
+        first = result.errors[0]
+        raise ValidationError(
+            _("The definition no longer fits the field catalog: %(path)s: %(error)s")
+            % {"path": first.path or "/", "error": first.render(_)}
+        )
+    return result.definition
+
+
+def is_stale(run: EvaluationRun, workshop: Workshop) -> bool:
+    """Leads changed (import or API) after the run's moment."""
+    changed = workshop.leads_changed_at
+    return run.state == RunState.DONE and changed is not None and changed > run.as_of
+
+
+# ---------------------------------------------------------------------------- start
+
+
+@transaction.atomic
+def backtest_start(
+    *,
+    actor: User | None,
+    workshop: Workshop,
+    version: Version | None = None,
+    proposal: Proposal | None = None,
+    enqueue: bool = True,
+    reuse: bool = True,
+) -> EvaluationRun:
+    """Backtest a version or a proposal's current draft against every lead.
+
+    Idempotent: a run of the same document that is under way, or done and not stale,
+    is returned instead of starting another (unless ``reuse`` is off). With
+    ``enqueue`` off the caller runs it (backtest_run_inline)."""
+    if (version is None) == (proposal is None):
+        raise ValueError("backtest exactly one of version and proposal")
+    # One start at a time per workshop: two clicks must not start two runs.
+    Workshop.objects.select_for_update(no_key=True).filter(pk=workshop.pk).exists()
+    workshop.refresh_from_db(fields=["leads_changed_at"])
+    previous = latest_run(workshop, version=version, proposal=proposal)
+    if (
+        reuse
+        and previous is not None
+        and (
+            previous.is_active
+            or (previous.state == RunState.DONE and not is_stale(previous, workshop))
+        )
+    ):
+        return previous
+    document = version.document if version is not None else proposal.document  # type: ignore[union-attr]
+    run = EvaluationRun.objects.create(
+        workshop=workshop,
+        version=version,
+        proposal=proposal,
+        proposal_revision=proposal.revision if proposal is not None else None,
+        document=document,
+        as_of=timezone.now(),
+        created_by=actor,
+    )
+    run_definition(run)  # refuse an unevaluable document now, not in the worker
+    log_action(
+        "feedback.run.started",
+        actor=actor,
+        workshop=workshop,
+        run=run.pk,
+        version=version.number if version is not None else None,
+        proposal=proposal.pk if proposal is not None else None,
+    )
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue_prepare(run.pk))
+    return run
+
+
+def _enqueue_prepare(run_id: int) -> None:
+    from feedback.tasks import backtest_prepare_task
+
+    try:
+        backtest_prepare_task.delay(run_id)
+    except Exception as exc:  # the broker is down: say so on the run, not with a 500
+        _fail(
+            run_id,
+            _("The background worker cannot be reached (%(error)s). Try again in a moment.")
+            % {"error": type(exc).__name__},
+        )
+
+
+# --------------------------------------------------------------------- the worker
+
+
+def _chunk_bounds(workshop_id: int, size: int) -> list[int]:
+    """The first lead id of every chunk of ``size`` leads, in one index scan."""
+    table = Lead._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n "  # noqa: S608
+            f"FROM {table} WHERE workshop_id = %s) t WHERE (n - 1) %% %s = 0 ORDER BY id",
+            [workshop_id, size],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def backtest_prepare(run_id: int) -> list[tuple[int, int, int]]:
+    """Start a queued run: clear what an earlier attempt left, fold the texts the
+    definition compares, and cut the leads into chunks. Returns the chunks
+    (index, low, high) for the caller to queue or run."""
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.state != RunState.QUEUED:
+            return []
+        LeadResult.objects.filter(run=run).delete()
+        definition = run_definition(run)
+        bounds = _chunk_bounds(run.workshop_id, settings.BACKTEST_CHUNK_LEADS)
+        last = Lead.objects.filter(workshop_id=run.workshop_id).order_by("-id").first()
+        ends = [*bounds[1:], (last.pk + 1) if last else 0]
+        chunks = [(i, low, high) for i, (low, high) in enumerate(zip(bounds, ends, strict=True))]
+        now = timezone.now()
+        run.state = RunState.RUNNING
+        run.started_at = run.heartbeat_at = now
+        run.finished_at = None
+        run.attempts += 1
+        run.leads_total = Lead.objects.filter(workshop_id=run.workshop_id).count()
+        run.leads_done = run.chunks_done = 0
+        run.chunks_total = len(chunks)
+        run.chunk_counts = {}
+        run.message = ""
+        run.save()
+    fold_prepare(
+        definition, catalog_for(run.workshop, translated=False), workshop_id=run.workshop_id
+    )
+    if not chunks:
+        _finish_if_complete(run.pk)
+    return chunks
+
+
+def backtest_chunk(run_id: int, index: int, low: int, high: int) -> bool:
+    """Evaluate the leads with low <= id < high. True when this chunk finished the run."""
+    run = EvaluationRun.objects.select_related("workshop").filter(pk=run_id).first()
+    if run is None or run.state != RunState.RUNNING or str(index) in run.chunk_counts:
+        return False
+    definition = run_definition(run)
+    catalog = catalog_for(run.workshop, translated=False)
+    statement = compile_range(
+        definition, catalog, workshop_id=run.workshop_id, as_of=run.as_of, low=low, high=high
+    )
+    table = LeadResult._meta.db_table
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute("SET LOCAL work_mem = '64MB'")
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE run_id = %s AND lead_id >= %s AND lead_id < %s",  # noqa: S608
+                    [run_id, low, high],
+                )
+                columns = "run_id, lead_id, qualified, junk, score, stage, matched"
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT %s, r.* FROM ({statement.sql}) r",  # noqa: S608
+                    [run_id, *statement.params],
+                )
+                done = cursor.rowcount
+            counts = _chunk_counts(run_id, low, high, statement.criterion_ids)
+            locked = EvaluationRun.objects.select_for_update().get(pk=run_id)
+            if locked.state != RunState.RUNNING or locked.attempts != run.attempts:
+                raise RunAbandoned
+            if str(index) in locked.chunk_counts:
+                raise RunAbandoned  # a redelivered copy of this chunk finished first
+            locked.chunk_counts[str(index)] = counts
+            locked.chunks_done = len(locked.chunk_counts)
+            locked.leads_done += done
+            locked.heartbeat_at = timezone.now()
+            locked.save(update_fields=["chunk_counts", "chunks_done", "leads_done", "heartbeat_at"])
+    except RunAbandoned:
+        return False
+    return _finish_if_complete(run_id)
+
+
+def _chunk_counts(run_id: int, low: int, high: int, ids: tuple[str, ...]) -> dict[str, Any]:
+    rows = LeadResult.objects.filter(run_id=run_id, lead_id__gte=low, lead_id__lt=high)
+    stages = dict(rows.order_by().values_list("stage").annotate(n=Count("lead_id")))
+    criteria = rows.aggregate(
+        **{f"c{i}": Count("lead_id", filter=Q(matched_criterion(cid))) for i, cid in enumerate(ids)}
+    )
+    qualified = rows.filter(qualified=True).count()
+    return {
+        "stages": stages,
+        "qualified": qualified,
+        "criteria": {cid: criteria[f"c{i}"] for i, cid in enumerate(ids)},
+    }
+
+
+def _finish_if_complete(run_id: int) -> bool:
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+        if run.state != RunState.RUNNING or run.chunks_done < run.chunks_total:
+            return False
+        stages: Counter[str] = Counter()
+        criteria: Counter[str] = Counter()
+        qualified = 0
+        for part in run.chunk_counts.values():
+            stages.update(part["stages"])
+            criteria.update(part["criteria"])
+            qualified += part["qualified"]
+        run.stage_counts = {**dict(stages), "qualified": qualified}
+        run.criterion_counts = dict(criteria)
+        run.state = RunState.DONE
+        run.finished_at = run.heartbeat_at = timezone.now()
+        run.save()
+        # Older runs of the same document are superseded: drop them and their results
+        # (one DELETE each; a run holds a row per lead).
+        same = Q(version_id=run.version_id) if run.version_id else Q(proposal_id=run.proposal_id)
+        EvaluationRun.objects.filter(
+            same,
+            workshop_id=run.workshop_id,
+            id__lt=run.pk,
+        ).exclude(state__in=[RunState.QUEUED, RunState.RUNNING]).delete()
+    return True
+
+
+def _fail(run_id: int, message: str) -> None:
+    with transaction.atomic():
+        updated = EvaluationRun.objects.filter(
+            pk=run_id, state__in=[RunState.QUEUED, RunState.RUNNING]
+        ).update(state=RunState.FAILED, message=message[:2000], finished_at=timezone.now())
+        if updated:
+            LeadResult.objects.filter(run_id=run_id).delete()
+
+
+def backtest_fail(run_id: int, error: BaseException) -> None:
+    """Mark a run failed after an error in the worker; its results are dropped."""
+    log.exception("backtest run %s failed", run_id, exc_info=error)
+    if isinstance(error, ValidationError):
+        message = " ".join(error.messages)
+    else:
+        message = _("The backtest failed: %(error)s") % {"error": type(error).__name__}
+    _fail(run_id, message)
+
+
+def backtest_run_inline(run: EvaluationRun, on_progress: Any = None) -> EvaluationRun:
+    """Run every chunk in this process (the command line, tests, tiny workshops)."""
+    for index, low, high in backtest_prepare(run.pk):
+        try:
+            backtest_chunk(run.pk, index, low, high)
+        except Exception as error:
+            backtest_fail(run.pk, error)
+            raise
+        if on_progress is not None:
+            on_progress(EvaluationRun.objects.get(pk=run.pk))
+    run.refresh_from_db()
+    return run
+
+
+# ------------------------------------------------------------------ cancel / retry
+
+
+@transaction.atomic
+def backtest_cancel(*, actor: User, run: EvaluationRun) -> EvaluationRun:
+    updated = EvaluationRun.objects.filter(
+        pk=run.pk, state__in=[RunState.QUEUED, RunState.RUNNING]
+    ).update(
+        state=RunState.CANCELLED,
+        cancel_requested=True,
+        finished_at=timezone.now(),
+        message=_("Cancelled: no results were kept."),
+    )
+    if not updated:
+        raise ValidationError(_("Only a waiting or running backtest can be cancelled."))
+    # Chunks still running find the run cancelled when they try to commit.
+    LeadResult.objects.filter(run=run).delete()
+    log_action("feedback.run.cancelled", actor=actor, workshop=run.workshop, run=run.pk)
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def backtest_retry(*, actor: User, run: EvaluationRun, enqueue: bool = True) -> EvaluationRun:
+    """Run a failed or cancelled backtest again, from scratch, as the same run."""
+    updated = EvaluationRun.objects.filter(
+        pk=run.pk, state__in=[RunState.FAILED, RunState.CANCELLED]
+    ).update(
+        state=RunState.QUEUED,
+        cancel_requested=False,
+        message="",
+        started_at=None,
+        finished_at=None,
+        as_of=timezone.now(),
+    )
+    if not updated:
+        raise ValidationError(_("Only a failed or cancelled backtest can be run again."))
+    log_action("feedback.run.retried", actor=actor, workshop=run.workshop, run=run.pk)
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue_prepare(run.pk))
+    run.refresh_from_db()
+    return run
+
+
+# ------------------------------------------------------------------- housekeeping
+
+
+def backtests_expire_overdue() -> int:
+    """Fail running backtests whose workers stopped reporting (a worker killed hard,
+    a lost message): their results are dropped and they can be retried."""
+    limit = timezone.now() - timedelta(seconds=settings.BACKTEST_TIMEOUT_SECONDS)
+    overdue = list(
+        EvaluationRun.objects.filter(
+            Q(state=RunState.RUNNING, heartbeat_at__lt=limit)
+            | Q(state=RunState.QUEUED, created_at__lt=limit)
+        ).values_list("pk", flat=True)
+    )
+    for run_id in overdue:
+        _fail(run_id, _("Timed out: no progress for too long. Run it again."))
+    return len(overdue)
+
+
+def backtests_refresh_stale() -> int:
+    """Re-run the backtests people look at (the published version, proposals still in
+    discussion) once their leads changed; the others stay marked stale."""
+    started = 0
+    for workshop in Workshop.objects.filter(leads_changed_at__isnull=False):
+        targets: list[dict[str, Any]] = []
+        current = current_version(workshop)
+        if current is not None:
+            targets.append({"version": current})
+        for proposal in Proposal.objects.filter(
+            workshop=workshop, state__in=[ProposalState.DRAFT, ProposalState.OPEN]
+        ):
+            targets.append({"proposal": proposal})
+        for target in targets:
+            previous = latest_run(workshop, **target)
+            if previous is not None and is_stale(previous, workshop):
+                try:
+                    backtest_start(actor=None, workshop=workshop, **target)
+                except ValidationError:
+                    continue  # the document no longer fits the catalog; shown on its page
+                started += 1
+    return started
