@@ -26,7 +26,11 @@ from ninja.security import HttpBearer
 
 from api import schemas, selectors, services, values
 from api.models import ApiKey
-from definitions.permissions import get_api_key_for_token, get_lead_for_api_key
+from definitions.permissions import (
+    get_api_key_for_token,
+    get_lead_for_api_key,
+    get_version_for_api_key,
+)
 
 BODY = "payload"  # the name every operation gives its JSON body parameter
 
@@ -285,6 +289,29 @@ def lead_get(request: HttpRequest, external_id: ExternalIdPath) -> dict[str, Any
     """The lead's fields, custom fields, outcome and its latest 50 activities."""
     lead = get_lead_for_api_key(_key(request), external_id)
     return selectors.lead_document(lead)
+
+
+@api.post(
+    "/workshops/{slug}/classify",
+    response={200: schemas.ClassifyOut, 404: schemas.Message, **WRITE_ERRORS},
+    operation_id="lead_classify",
+    summary="Classify one lead under the current (or a given) version",
+    tags=["definitions"],
+)
+def lead_classify(request: HttpRequest, slug: str, payload: schemas.ClassifyIn) -> dict[str, Any]:
+    """Judges a lead you send (nothing is stored) the way a backtest would, at this
+    moment: qualified, junk, score, stage, and every matched criterion in plain
+    language. 404 when the slug is not the key's workshop or it has no such version."""
+    key = _key(request)
+    version = get_version_for_api_key(key, slug, payload.version)
+    item = payload.model_dump(mode="json", exclude_unset=True)
+    try:
+        result, definition, catalog = services.classify(
+            workshop=key.workshop, item=item, version=version
+        )
+    except services.InvalidInput as exc:
+        _raise_invalid(exc, (), single=True)
+    return selectors.classification(result, definition, catalog, version)
 
 
 def urls() -> tuple[list[URLPattern | URLResolver], str, str]:

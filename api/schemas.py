@@ -296,3 +296,32 @@ class ErrorItem(BaseModel):
 
 class ValidationErrors(BaseModel):
     detail: list[ErrorItem]
+
+
+# ------------------------------------------------------------------ classification
+
+
+class ClassifyIn(LeadFields):
+    """One lead, not stored: its fields and its activities, judged by a definition."""
+
+    activities: list[ActivityIn] = Field(default_factory=list, max_length=MAX_BATCH)
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="A version number; the current published version when left out.",
+    )
+
+
+class MatchedCriterion(BaseModel):
+    id: str
+    section: str
+    text: str
+
+
+class ClassifyOut(BaseModel):
+    version: int
+    qualified: bool
+    junk: bool
+    score: int
+    stage: str = Field(description="junk, subscriber, lead, mql or sql")
+    matched: list[MatchedCriterion]

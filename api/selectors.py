@@ -7,10 +7,11 @@ import math
 from typing import Any
 
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext
 
 from api.models import ApiKey
 from definitions import rules
-from definitions.models import Workshop
+from definitions.models import Version, Workshop
 from feedback.models import Lead, LeadActivity
 
 RECENT_ACTIVITIES = 50
@@ -58,3 +59,27 @@ def lead_document(lead: Lead) -> dict[str, Any]:
     document["imported_at"] = lead.imported_at
     document["updated_at"] = lead.updated_at
     return document
+
+
+def classification(
+    result: rules.Result, definition: rules.Definition, catalog: rules.Catalog, version: Version
+) -> dict[str, Any]:
+    """The classify answer: the verdict and each matched criterion, in document order,
+    in the request's language."""
+    matched = [
+        {
+            "id": located.node.id,
+            "section": str(located.section),
+            "text": rules.render_criterion(located.node, catalog.translated(gettext), gettext),
+        }
+        for located in rules.walk(definition)
+        if not isinstance(located.node, rules.Group) and located.node.id in result.matched
+    ]
+    return {
+        "version": version.number,
+        "qualified": result.qualified,
+        "junk": result.junk,
+        "score": result.score,
+        "stage": str(result.stage),
+        "matched": matched,
+    }

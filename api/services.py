@@ -23,7 +23,8 @@ from api.models import ApiKey
 from definitions import rules
 from definitions.audit import log_action
 from definitions.catalog import catalog_for
-from definitions.models import Workshop
+from definitions.models import Version, Workshop
+from feedback.backtest_selectors import custom_for_evaluator
 from feedback.models import Lead, LeadActivity
 from feedback.services import leads_changed, search_text
 
@@ -325,3 +326,47 @@ def lead_activities_add(*, lead: Lead, activities: Sequence[Mapping[str, Any]]) 
     if new:
         leads_changed(workshop_id=lead.workshop_id)
     return len(new), len(activities) - len(new)
+
+
+def classify(
+    *, workshop: Workshop, item: Mapping[str, Any], version: Version
+) -> tuple[rules.Result, rules.Definition, rules.Catalog]:
+    """Judge one lead that is not stored, with the reference evaluator: its values
+    are checked and typed exactly as a write would (422 paths and all), nothing is
+    written. The evaluation moment is now."""
+    catalog = catalog_for(workshop, translated=False)
+    problems: list[Problem] = []
+    fields = {k: v for k, v in item.items() if k not in ("activities", "version")}
+    prepared = _prepare(0, {"external_id": "-", **fields}, catalog, problems)
+    activities: list[rules.Activity] = []
+    for index, activity in enumerate(item.get("activities") or []):
+        kind = activity.get("kind")
+        if kind not in catalog.activity_kinds:
+            problems.append(
+                Problem((0, "activities", index, "kind"), _("Unknown activity kind."), "enum")
+            )
+            continue
+        try:
+            activities.append(rules.Activity(kind=kind, at=values.parse_moment(activity.get("at"))))
+        except values.ValueProblem as problem:
+            problems.append(Problem((0, "activities", index, "at"), problem.message, problem.code))
+    definition = rules.parse(version.document, catalog).definition
+    if definition is None:
+        problems.append(
+            Problem(
+                (0, "version"),
+                _("This version no longer fits the workshop's field catalog."),
+                "value_error",
+            )
+        )
+    if problems:
+        raise InvalidInput(problems)
+    assert definition is not None
+    lead_fields: dict[str, object] = dict(prepared.columns)
+    for key, raw in prepared.custom.items():
+        spec = catalog.fields[key]
+        lead_fields[key] = custom_for_evaluator(spec, raw)
+    # One event of a kind per instant, as the lead table stores them.
+    unique = {(a.kind, a.at): a for a in activities}
+    lead = rules.LeadData(fields=lead_fields, activities=tuple(unique.values()))
+    return rules.evaluate(definition, lead, as_of=timezone.now()), definition, catalog

@@ -231,6 +231,20 @@ def get_api_key_for_token(token: str) -> ApiKey | None:
     return key
 
 
+def get_version_for_api_key(key: ApiKey, slug: str, number: int | None) -> Version:
+    """A version of the key's workshop (the current one when `number` is None); 404
+    for another workshop's slug, as for an outsider."""
+    if key.workshop.slug != slug:
+        raise Http404
+    versions = Version.objects.filter(workshop=key.workshop).order_by("-number")
+    if number is not None:
+        versions = versions.filter(number=number)
+    version = versions.first()
+    if version is None:
+        raise Http404
+    return version
+
+
 def get_lead_for_api_key(key: ApiKey, external_id: str) -> Lead:
     """A lead of the key's workshop by external id; another workshop's lead is 404."""
     from feedback.models import Lead

@@ -160,7 +160,7 @@ def lead_verdicts(lead: Lead) -> list[tuple[EvaluationRun, LeadResult | None]]:
 # ----------------------------------------------------------- one lead, as evaluated
 
 
-def _custom_value(spec: rules.FieldSpec, raw: object) -> object:
+def custom_for_evaluator(spec: rules.FieldSpec, raw: object) -> object:
     # Custom dates are stored as "YYYY-MM-DD"; the evaluator compares dates.
     if spec.type == rules.FieldType.DATE and isinstance(raw, str):
         try:
@@ -178,7 +178,7 @@ def lead_data(lead: Lead, catalog: rules.Catalog, *, limit: int = 100_000) -> ru
         if spec.builtin:
             fields[key] = getattr(lead, key, None)
         elif isinstance(lead.custom, dict) and key in lead.custom:
-            fields[key] = _custom_value(spec, lead.custom[key])
+            fields[key] = custom_for_evaluator(spec, lead.custom[key])
     activities = tuple(
         rules.Activity(kind=kind, at=at if at.tzinfo else at.replace(tzinfo=UTC))
         for kind, at in LeadActivity.objects.filter(lead=lead)

@@ -158,9 +158,7 @@ def load_generated(workshop_id: int, leads: int, events: int, *, seed: int = 7) 
                 )  # fmt: skip
                 kept[g.external_id] = [a for a in g.activities if rng.random() < keep]
         # Read before the COPY starts: the connection cannot run a query during one.
-        ids = list(
-            Lead.objects.filter(workshop_id=workshop_id).values_list("external_id", "id")
-        )
+        ids = list(Lead.objects.filter(workshop_id=workshop_id).values_list("external_id", "id"))
         table = LeadActivity._meta.db_table
         with cursor.copy(f"COPY {table} (lead_id, kind, at) FROM STDIN") as copy:
             for external_id, lead_id in ids:

@@ -28,7 +28,13 @@ def _test_database_url() -> str:
 
 @pytest.fixture
 def real_worker(transactional_db: None) -> Any:
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "DEBUG": "0"}
+    # Small backtest chunks, so a few hundred leads already make several.
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "DEBUG": "0",
+        "BACKTEST_CHUNK_LEADS": "100",
+    }
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -77,3 +83,39 @@ def test_a_real_worker_takes_a_task_from_redis_and_writes_to_postgresql(
     else:
         pytest.fail("the worker wrote no heartbeat within 60 s")
     assert WorkerHeartbeat.objects.get(hostname__startswith="pytest-worker@").seen_at is not None
+
+
+@pytest.mark.services
+def test_a_real_worker_runs_a_backtest_in_chunks_to_the_end(
+    real_worker: subprocess.Popen[str], settings: Any
+) -> None:
+    """The whole task path: the run is queued on commit, the worker cuts it into chunks,
+    queues them through Redis, and the last chunk marks the run done."""
+    from definitions import rules, services
+    from feedback import backtest_services
+    from feedback.generator import generate
+    from feedback.models import EvaluationRun, LeadResult, RunState
+    from feedback.services import leads_insert_generated
+    from leadworkshop.celery import app
+    from tests.factories import UserFactory, WorkshopFactory
+
+    app.conf.task_always_eager = False
+    admin: Any = UserFactory(username="worker-admin")
+    workshop: Any = WorkshopFactory(actor=admin, name="Worker Co", slug="worker-co")
+    leads_insert_generated(workshop=workshop, leads=generate(300, seed=11))
+    version = services.version_publish_document(
+        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+    )
+    run = backtest_services.backtest_start(actor=admin, workshop=workshop, version=version)
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.state not in (RunState.QUEUED, RunState.RUNNING):
+            break
+        assert real_worker.poll() is None, real_worker.stdout.read() if real_worker.stdout else ""
+        time.sleep(0.25)
+    assert run.state == RunState.DONE, run.message
+    assert LeadResult.objects.filter(run=run).count() == run.leads_done == 300
+    assert run.chunks_total == run.chunks_done == 3
+    assert EvaluationRun.objects.get(pk=run.pk).stage_counts["qualified"] > 0

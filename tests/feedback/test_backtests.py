@@ -286,7 +286,9 @@ def test_the_run_page_shows_the_funnel_the_change_against_the_parent_and_criteri
     admin: Any, workshop: Workshop, v1: Version, leads: int
 ) -> None:
     base = _done(svc.backtest_start(actor=admin, workshop=workshop, version=v1))
-    stricter = rules.to_json(rules.parse(rules.SALES_LEANING_EXAMPLE, rules.DEFAULT_CATALOG).definition)  # type: ignore[arg-type]
+    parsed = rules.parse(rules.SALES_LEANING_EXAMPLE, rules.DEFAULT_CATALOG).definition
+    assert parsed is not None
+    stricter = rules.to_json(parsed)
     proposal = services.proposal_create(
         actor=admin, workshop=workshop, title="Stricter", document=stricter, parent=v1
     )
@@ -308,7 +310,7 @@ def test_the_run_page_shows_the_funnel_the_change_against_the_parent_and_criteri
 
     client = logged_in(admin)
     page = client.get(reverse("feedback:run_detail", args=["acme", run.pk])).content.decode()
-    assert f"−{lost}" in page and f"+{gained}" in page
+    assert f"\N{MINUS SIGN}{lost}" in page and f"+{gained}" in page
     assert 'id="funnel"' in page and "<meter" in page
     leads_page = client.get(
         reverse("feedback:run_leads", args=["acme", run.pk]) + "?change=lost"
@@ -342,9 +344,11 @@ def test_the_lead_page_says_why_each_version_qualified_it(
     run = _done(svc.backtest_start(actor=admin, workshop=workshop, version=v1))
     result = LeadResult.objects.filter(run=run, qualified=True, matched__contains="hv2").first()
     assert result is not None
-    page = logged_in(admin).get(
-        reverse("feedback:lead_detail", args=["acme", result.lead_id])
-    ).content.decode()
+    page = (
+        logged_in(admin)
+        .get(reverse("feedback:lead_detail", args=["acme", result.lead_id]))
+        .content.decode()
+    )
     assert 'id="verdict-v1"' in page and "qualified" in page
     matched = page.split('class="matched"')[1].split("</ul>")[0]
     assert "At least 2 high-value downloads ever" in matched
