@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db.models import Exists, OuterRef, QuerySet, TextField, Value
 from django.db.models.functions import Concat, StrIndex
 from django.db.models.lookups import GreaterThan
 
@@ -127,7 +127,7 @@ def run_leads(
 def matched_criterion(criterion_id: str) -> GreaterThan:
     """Results whose matched list holds the id: ids never hold a comma, so ",id,"
     inside ",a,b," finds exactly that id."""
-    wrapped = Concat(Value(","), "matched", Value(","))
+    wrapped = Concat(Value(","), "matched", Value(","), output_field=TextField())
     return GreaterThan(StrIndex(wrapped, Value(f",{criterion_id},")), 0)
 
 

@@ -277,11 +277,21 @@ class LeadResult(models.Model):
     # Django deletes these with one DELETE … WHERE (its "fast delete": no signals, no
     # further relations), never by loading the million rows of a run.
     # No index of their own: the primary key (run, lead) serves both the run's pages
-    # and "this lead in these runs", and every index more slows every run.
+    # and "this lead in these runs", and every index more slows every run. No database
+    # constraint either: checking a million deferred foreign keys made each chunk's
+    # commit take as long as its evaluation. Rows are only written by the run's own
+    # statement from leads that exist, and Django's cascade still deletes them with
+    # their run or lead.
     run = models.ForeignKey(
-        EvaluationRun, on_delete=models.CASCADE, related_name="+", db_index=False
+        EvaluationRun,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="results", db_index=False)
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="results", db_index=False, db_constraint=False
+    )
     qualified = models.BooleanField()
     junk = models.BooleanField()
     score = models.IntegerField()

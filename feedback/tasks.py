@@ -68,6 +68,14 @@ def backtest_chunk_task(self: Any, run_id: int, index: int, low: int, high: int)
         svc.backtest_fail(run_id, error)
 
 
+@shared_task(ignore_result=True, acks_late=True)
+def backtest_cleanup_task(run_id: int) -> None:
+    """Drop the runs a finished run supersedes (idempotent)."""
+    from feedback import backtest_services as svc
+
+    svc.backtests_drop_superseded(run_id)
+
+
 @shared_task(ignore_result=True)
 def backtests_housekeeping() -> None:
     """Fail runs that stopped progressing; re-run stale runs people look at."""

@@ -43,7 +43,12 @@ def test_a_lead_is_classified_under_the_current_version_with_its_reasons(
     response = acme.post("/workshops/acme/classify", body)
     assert response.status_code == 200, response.content
     data = response.json()
-    assert (data["version"], data["qualified"], data["junk"], data["stage"]) == (1, True, False, "sql")
+    assert (data["version"], data["qualified"], data["junk"], data["stage"]) == (
+        1,
+        True,
+        False,
+        "sql",
+    )
     ids = [m["id"] for m in data["matched"]]
     assert ids == ["format-source", "industry", "revenue", "hq", "seniority", "demo"]
     assert data["score"] == 15 + 10 + 10 + 5 + 10 + 25

@@ -123,8 +123,12 @@ def test_the_sql_compiler_agrees_with_the_reference_evaluator_on_every_lead(
         rows = cursor.fetchall()
 
     assert len(rows) == len(drawn)
-    for lead_id, qualified, junk, score, stage, matched in rows:
+    for lead_id, qualified, junk, score, stage, matched, *hits in rows:
         expected = rules.evaluate(definition, stored[lead_id], as_of=AS_OF)
+        # The per-criterion 0/1 columns the run's counts sum say the same as ``matched``.
+        assert {cid for cid, hit in zip(statement.criterion_ids, hits, strict=True) if hit} == (
+            expected.matched
+        )
         got = {
             "qualified": bool(qualified),
             "junk": bool(junk),
