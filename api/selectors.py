@@ -70,7 +70,7 @@ def classification(
         {
             "id": located.node.id,
             "section": str(located.section),
-            "text": rules.render_criterion(located.node, catalog.translated(gettext), gettext),
+            "text": rules.render_criterion(located.node, catalog, gettext),
         }
         for located in rules.walk(definition)
         if not isinstance(located.node, rules.Group) and located.node.id in result.matched

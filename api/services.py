@@ -333,8 +333,9 @@ def classify(
 ) -> tuple[rules.Result, rules.Definition, rules.Catalog]:
     """Judge one lead that is not stored, with the reference evaluator: its values
     are checked and typed exactly as a write would (422 paths and all), nothing is
-    written. The evaluation moment is now."""
-    catalog = catalog_for(workshop, translated=False)
+    written. The evaluation moment is now. The catalog comes back in the request's
+    language, for the plain-language reasons."""
+    catalog = catalog_for(workshop)
     problems: list[Problem] = []
     fields = {k: v for k, v in item.items() if k not in ("activities", "version")}
     prepared = _prepare(0, {"external_id": "-", **fields}, catalog, problems)

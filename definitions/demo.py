@@ -94,6 +94,11 @@ def seed_demo() -> Workshop | None:
     )
     _discuss(draft, users)
     leads_insert_generated(workshop=workshop, leads=generate(DEMO_LEADS, seed=2026))
+    # Backtest v1 and the draft right away, so the demo opens with evidence to read.
+    from feedback.backtest_services import backtest_run_inline, backtest_start
+
+    for target in ({"version": v1}, {"proposal": draft}):
+        backtest_run_inline(backtest_start(actor=admin, workshop=workshop, enqueue=False, **target))
     return workshop
 
 

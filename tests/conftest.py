@@ -4,15 +4,21 @@ viewer, outsider) in one workshop, created through the real services."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from definitions.models import Workshop
 from definitions.roles import Department, Role
 from tests.factories import UserFactory, WorkshopFactory, add_member
 
 pytest_plugins: list[str] = []
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def services_available() -> bool:
@@ -31,6 +37,51 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if "services" in item.keywords:
             item.add_marker(skip)
+
+
+def _test_database_url() -> str:
+    s = connection.settings_dict
+    user = s["USER"] or "postgres"
+    host = s["HOST"] or "127.0.0.1"
+    port = s["PORT"] or 5432
+    return f"postgres://{user}@{host}:{port}/{s['NAME']}"
+
+
+@pytest.fixture
+def real_worker(transactional_db: None) -> Any:
+    # Small backtest chunks, so a few hundred leads already make several.
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "DEBUG": "0",
+        "BACKTEST_CHUNK_LEADS": "100",
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "leadworkshop",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-mingle",
+            "--without-gossip",
+            "--hostname=pytest-worker@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
 
 
 @pytest.fixture(autouse=True)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,53 +11,6 @@ from django.db import connection
 
 from feedback.models import WorkerHeartbeat
 from feedback.tasks import worker_heartbeat
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _test_database_url() -> str:
-    s = connection.settings_dict
-    user = s["USER"] or "postgres"
-    host = s["HOST"] or "127.0.0.1"
-    port = s["PORT"] or 5432
-    return f"postgres://{user}@{host}:{port}/{s['NAME']}"
-
-
-@pytest.fixture
-def real_worker(transactional_db: None) -> Any:
-    # Small backtest chunks, so a few hundred leads already make several.
-    env = {
-        **os.environ,
-        "DATABASE_URL": _test_database_url(),
-        "DEBUG": "0",
-        "BACKTEST_CHUNK_LEADS": "100",
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "leadworkshop",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-mingle",
-            "--without-gossip",
-            "--hostname=pytest-worker@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
 
 
 @pytest.mark.services

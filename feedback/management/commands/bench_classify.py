@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test import Client
+
+from api.services import api_key_create
+from definitions import rules
+from definitions.models import Version, Workshop
+from definitions.services import version_publish_document, workshop_create
+
+
+class Command(BaseCommand):
+    help = (
+        "Time --requests calls of POST /api/v1/workshops/{slug}/classify through the whole "
+        "Django stack (middleware, API key, validation, evaluation) with one lead of "
+        "realistic fields and activities. The last line is a JSON object "
+        '{"requests", "p50_ms", "p95_ms", "p99_ms", "max_ms"}.'
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--requests", type=int, default=2000)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["requests"] < 20:
+            raise CommandError("--requests must be at least 20.", returncode=2)
+        user, _created = get_user_model().objects.get_or_create(username="bench")
+        workshop = Workshop.objects.filter(slug="bench-classify").first()
+        if workshop is None:
+            workshop = workshop_create(actor=user, name="Classify benchmark", slug="bench-classify")
+        if not Version.objects.filter(workshop=workshop).exists():
+            version_publish_document(
+                actor=user, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+            )
+        _key, token = api_key_create(actor=user, workshop=workshop, name="bench")
+        now = datetime.now(tz=UTC)
+        body = json.dumps(
+            {
+                "source": "webinar",
+                "channel": "event",
+                "company": "Helix Labs",
+                "industry": "Life Science",
+                "country": "US",
+                "annual_revenue": 420_000_000,
+                "employees": 1800,
+                "job_title": "VP Quality",
+                "seniority": "vp",
+                "email_domain_kind": "business",
+                "activities": [
+                    {"kind": kind, "at": (now - timedelta(hours=h)).isoformat()}
+                    for h, kind in enumerate(
+                        ["product_page_view"] * 6 + ["high_value_download", "demo_request"]
+                    )
+                ],
+            }
+        )
+        client = Client(headers={"Authorization": f"Bearer {token}"})
+        url = f"/api/v1/workshops/{workshop.slug}/classify"
+        timings: list[float] = []
+        for index in range(options["requests"] + 20):
+            started = time.perf_counter()
+            response = client.post(url, data=body, content_type="application/json", secure=True)
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise CommandError(f"{response.status_code}: {response.content[:300]!r}")
+            if index >= 20:  # the first calls warm caches and imports
+                timings.append(elapsed)
+        cuts = statistics.quantiles(timings, n=100)
+        self.stderr.write(f"last answer: {response.json()}")
+        self.stdout.write(
+            json.dumps(
+                {
+                    "requests": len(timings),
+                    "p50_ms": round(cuts[49], 2),
+                    "p95_ms": round(cuts[94], 2),
+                    "p99_ms": round(cuts[98], 2),
+                    "max_ms": round(max(timings), 2),
+                }
+            )
+        )
