@@ -360,7 +360,10 @@ def test_ids_of_another_workshops_drafts_versions_and_fields_are_not_found(
 def test_every_api_operation_refuses_a_request_without_a_key(name: str, admin: Any) -> None:
     """Even with a logged-in session: the API answers programs with keys only."""
     pattern = str(next(p.pattern for p in _api_patterns() if f"{API_NAMESPACE}:{p.name}" == name))
-    url = reverse(name, kwargs={"external_id": "x1"} if "external_id" in pattern else {})
+    kwargs = {"external_id": "x1"} if "external_id" in pattern else {}
+    if "slug" in pattern:
+        kwargs["slug"] = "acme"
+    url = reverse(name, kwargs=kwargs)
     client = Client()
     client.force_login(admin)
     answers = {

@@ -97,6 +97,15 @@ def test_a_backtest_stores_for_every_lead_what_the_reference_evaluator_says(
     assert run.criterion_counts["pp5"] == sum("pp5" in r.matched_ids for r in results.values())
 
 
+def test_a_workshop_without_leads_gets_an_empty_finished_backtest(
+    admin: Any, workshop: Workshop, v1: Version
+) -> None:
+    run = _done(svc.backtest_start(actor=admin, workshop=workshop, version=v1))
+    assert (run.leads_total, run.chunks_total, run.stage_counts) == (0, 0, {"qualified": 0})
+    page = logged_in(admin).get(reverse("feedback:run_detail", args=["acme", run.pk]))
+    assert page.status_code == 200 and 'id="funnel"' in page.content.decode()
+
+
 def test_starting_a_backtest_twice_returns_the_run_already_there(
     admin: Any, workshop: Workshop, v1: Version, leads: int
 ) -> None:
