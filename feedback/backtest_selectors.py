@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet, TextField, Value
 from django.db.models.functions import Concat, StrIndex
@@ -76,6 +77,15 @@ def run_change(run: EvaluationRun, base: EvaluationRun | None) -> Change | None:
     since) counts as not qualified there."""
     if base is None or run.state != RunState.DONE or base.state != RunState.DONE:
         return None
+    # Two finished runs never change, so their comparison (a second over a million
+    # leads) is computed once per process and kept.
+    counts: tuple[int, int] = cache.get_or_set(
+        f"run-change:{run.pk}:{base.pk}", lambda: _count_change(run, base), timeout=None
+    ) or _count_change(run, base)
+    return Change(base=base, gained=counts[0], lost=counts[1])
+
+
+def _count_change(run: EvaluationRun, base: EvaluationRun) -> tuple[int, int]:
     table = LeadResult._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -88,7 +98,7 @@ def run_change(run: EvaluationRun, base: EvaluationRun | None) -> Change | None:
             [base.pk, run.pk],
         )
         gained, lost = cursor.fetchone()
-    return Change(base=base, gained=gained or 0, lost=lost or 0)
+    return gained or 0, lost or 0
 
 
 def run_leads(

@@ -101,6 +101,10 @@ def _plain_http_and_eager_tasks(settings: Any) -> Any:
     }
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
+    # Ids are reused after a test's rollback; nothing cached by id may outlive a test.
+    from django.core.cache import cache
+
+    cache.clear()
     yield
     app.conf.task_always_eager = previous
 
