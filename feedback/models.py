@@ -305,3 +305,77 @@ class LeadResult(models.Model):
     @property
     def matched_ids(self) -> list[str]:
         return [m for m in self.matched.split(",") if m]
+
+
+class Verdict(models.TextChoices):
+    GOOD = "good", _("Good lead")
+    NOT_A_LEAD = "not_lead", _("Not a lead")
+    MISSED = "missed", _("Missed: rejected, but it was good")
+
+
+class Reason(models.TextChoices):
+    """Why a rep says "not a lead" (DESIGN.md §3), in the order of the keyboard digits."""
+
+    NO_BUDGET = "no_budget", _("No budget")
+    NO_AUTHORITY = "no_authority", _("No authority")
+    NO_NEED = "no_need", _("No need")
+    BAD_TIMING = "bad_timing", _("Bad timing")
+    WRONG_INDUSTRY = "wrong_industry", _("Wrong industry")
+    TOO_SMALL = "too_small", _("Too small")
+    STUDENT = "student", _("Student")
+    COMPETITOR = "competitor", _("Competitor")
+    B2C = "b2c", _("B2C")
+    DUPLICATE = "duplicate", _("Duplicate")
+    BAD_CONTACT_DATA = "bad_contact", _("Bad contact data")
+    OTHER = "other", _("Other")
+
+
+class LeadFeedback(models.Model):
+    """A sales rep's verdict on one lead, with what the definition said at that moment.
+
+    A changed verdict is a new row; the one it replaces keeps its text and gets
+    ``superseded_at``, so the history stays. Each rep has at most one current verdict
+    per lead."""
+
+    workshop = models.ForeignKey(
+        "definitions.Workshop", on_delete=models.CASCADE, related_name="feedback"
+    )
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="feedback")
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lead_feedback"
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+    note = models.TextField(blank=True, max_length=2000)
+    # What the definition said when the rep judged: the version and its run's result.
+    version = models.ForeignKey(
+        "definitions.Version", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    qualified = models.BooleanField(null=True)
+    stage = models.CharField(max_length=10, blank=True)
+    score = models.IntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    # The verdict this one changed, so undo can bring it back.
+    replaces = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "rep"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="feedback_one_current_per_rep",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["workshop", "lead"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="feedback_current",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verdict} on {self.lead_id}"

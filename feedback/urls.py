@@ -2,11 +2,20 @@ from __future__ import annotations
 
 from django.urls import path
 
-from feedback import backtest_views, import_views, views
+from feedback import backtest_views, feedback_views, import_views, views
 
 app_name = "feedback"
 
 urlpatterns = [
+    path("w/<slug:slug>/feedback/", feedback_views.feedback_queue, name="feedback_queue"),
+    path("w/<slug:slug>/feedback/undo/", feedback_views.verdict_undo, name="verdict_undo"),
+    path(
+        "w/<slug:slug>/feedback/<int:lead_id>/verdict/",
+        feedback_views.verdict_record,
+        name="verdict_record",
+    ),
+    path("w/<slug:slug>/feedback/<int:lead_id>/bant/", feedback_views.lead_bant, name="lead_bant"),
+    path("w/<slug:slug>/accuracy/", feedback_views.accuracy, name="accuracy"),
     path("w/<slug:slug>/backtests/", backtest_views.run_list, name="run_list"),
     path("w/<slug:slug>/backtests/start/", backtest_views.backtest_start, name="backtest_start"),
     path("w/<slug:slug>/backtests/<int:run_id>/", backtest_views.run_detail, name="run_detail"),

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
-from definitions import rules
+from definitions import roles, rules
 from definitions.catalog import catalog_for
 from definitions.http import AuthedRequest
 from definitions.permissions import get_lead_for_user, get_workshop_for_user
@@ -113,8 +113,24 @@ def lead_detail(request: AuthedRequest, slug: str, lead_id: int) -> HttpResponse
             "values": values,
             "activities": selectors.activities_of(lead),
             "verdicts": _verdicts(lead, catalog),
+            **_feedback_context(request, lead),
         },
     )
+
+
+def _feedback_context(request: AuthedRequest, lead: Lead) -> dict[str, Any]:
+    """What a rep may do here: flag a lead the current version rejected as missed."""
+    from feedback import accuracy_selectors
+
+    version, run = accuracy_selectors.queue_run(lead.workshop)
+    result = backtest_selectors.results_for_leads(run, [lead.pk]).get(lead.pk) if run else None
+    return {
+        "can_flag_missed": roles.GIVE_FEEDBACK in lead.workshop.user_perms
+        and result is not None
+        and not result.qualified,
+        "current_version": version,
+        "feedback_history": accuracy_selectors.verdict_history(lead)[:20],
+    }
 
 
 @dataclass(frozen=True)

@@ -9,3 +9,90 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
 });
+
+// The feedback queue: triage by keyboard. j/k move between leads, g good lead, n then
+// a digit "not a lead" with that reason, s skip, u undo, ? help. Forms stay plain
+// forms (htmx posts them), so every key is also a button that works without script.
+(() => {
+  const cards = () => Array.from(document.querySelectorAll("[data-card]"));
+  const current = () => document.activeElement?.closest?.("[data-card]") ?? null;
+  const focusCard = (card) => {
+    if (!card) return;
+    card.focus();
+    card.scrollIntoView({ block: "nearest" });
+  };
+  const step = (from, by) => {
+    const list = cards();
+    if (!list.length) return;
+    const index = list.indexOf(from);
+    const next = index === -1 ? 0 : Math.min(list.length - 1, Math.max(0, index + by));
+    focusCard(list[next]);
+  };
+  let choosing = null; // the card waiting for a reason digit after "n"
+
+  document.addEventListener("keydown", (event) => {
+    if (!document.querySelector("[data-queue]")) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest?.("input, textarea, select, [contenteditable], dialog")) return;
+    const key = event.key;
+    if (choosing) {
+      const card = choosing;
+      choosing = null;
+      card.classList.remove("choosing");
+      const option = /^[0-9]$/.test(key) ? card.querySelector(`option[data-digit="${key}"]`) : null;
+      if (option) {
+        const select = option.closest("select");
+        select.value = option.value;
+        select.form.requestSubmit();
+      }
+      event.preventDefault();
+      return;
+    }
+    const card = current() ?? cards()[0];
+    switch (key) {
+      case "j":
+      case "s":
+        step(current(), 1);
+        break;
+      case "k":
+        step(current(), -1);
+        break;
+      case "g":
+        card?.querySelector('[data-key="g"]')?.click();
+        break;
+      case "n":
+        if (!card) return;
+        focusCard(card);
+        card.classList.add("choosing");
+        choosing = card;
+        break;
+      case "u":
+        document.getElementById("undo-form")?.requestSubmit();
+        break;
+      case "?":
+        document.getElementById("keys-help")?.showModal();
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  });
+
+  document.addEventListener("click", (event) => {
+    const skip = event.target.closest?.("[data-card] .skip");
+    if (skip) step(skip.closest("[data-card]"), 1);
+  });
+
+  // A verdict replaced its card: go on to the next lead. Undo brings a card back (an
+  // out-of-band swap): focus it.
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const form = event.detail.requestConfig?.elt;
+    if (!form?.matches?.("form[data-verdict]") || event.detail.xhr?.status !== 200) return;
+    const card = document.getElementById(event.detail.target?.id ?? "");
+    if (card) step(card, 1);
+  });
+  document.addEventListener("htmx:oobAfterSwap", (event) => {
+    const card = event.detail.target;
+    if (card?.matches?.("[data-card]")) focusCard(document.getElementById(card.id));
+  });
+})();

@@ -1,0 +1,253 @@
+"""Reads for the feedback queue and for accuracy: the database counts, in a few set
+statements per run; feedback.metrics turns the counts into rates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+
+from definitions import rules
+from definitions.models import Version, Workshop
+from definitions.selectors import current_version
+from feedback import metrics
+from feedback.backtest_selectors import latest_done_run, matched_criterion
+from feedback.models import EvaluationRun, Lead, LeadFeedback, LeadResult, Verdict
+
+GOOD_OUTCOME = Q(lead__converted=True) | Q(lead__reached_stage__in=["opportunity", "customer"])
+KNOWN_OUTCOME = Q(lead__converted__isnull=False) | Q(lead__reached_stage__isnull=False)
+SCORE_EDGES = (0, 20, 40, 60, 80, 100)
+QUEUE_FILTERS = ("unreviewed", "mine", "all")
+
+
+# ------------------------------------------------------------------------- queue
+
+
+def queue_run(workshop: Workshop) -> tuple[Version | None, EvaluationRun | None]:
+    """The current published version and its latest finished backtest."""
+    version = current_version(workshop)
+    run = latest_done_run(workshop, version=version) if version is not None else None
+    return version, run
+
+
+def feedback_queue(
+    workshop: Workshop,
+    run: EvaluationRun,
+    *,
+    rep: Any,
+    show: str = "unreviewed",
+    stage: str = "",
+    source: str = "",
+) -> QuerySet[Lead]:
+    """Leads the run qualified, newest first: not reviewed by anyone yet, reviewed by
+    this rep ("mine"), or all; optionally of one stage or source."""
+    results = LeadResult.objects.filter(run=run, lead=OuterRef("pk"), qualified=True)
+    if stage:
+        results = results.filter(stage=stage)
+    qs = Lead.objects.filter(workshop=workshop).filter(Exists(results))
+    current = LeadFeedback.objects.filter(lead=OuterRef("pk"), superseded_at__isnull=True)
+    if show == "unreviewed":
+        qs = qs.filter(~Exists(current))
+    elif show == "mine":
+        qs = qs.filter(Exists(current.filter(rep=rep)))
+    if source:
+        qs = qs.filter(source=source)
+    return qs.order_by("-id")
+
+
+def my_verdicts(rep: Any, lead_ids: list[int]) -> dict[int, LeadFeedback]:
+    return {
+        f.lead_id: f
+        for f in LeadFeedback.objects.filter(
+            rep=rep, lead_id__in=lead_ids, superseded_at__isnull=True
+        )
+    }
+
+
+def verdict_history(lead: Lead) -> QuerySet[LeadFeedback]:
+    return (
+        LeadFeedback.objects.filter(lead=lead)
+        .select_related("rep", "version")
+        .order_by("-created_at", "-id")
+    )
+
+
+# ---------------------------------------------------------------------- accuracy
+
+
+@dataclass(frozen=True)
+class CriterionStats:
+    id: str
+    text: str
+    matched: metrics.Rate  # conversion of leads it matched
+    unmatched: metrics.Rate  # conversion of leads it did not match
+    rejected: metrics.Rate  # share of reviewed leads it matched that reps rejected
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    run: EvaluationRun
+    outcomes: metrics.Confusion
+    verdicts: metrics.Confusion
+    qualified_share: metrics.Rate
+    coverage: metrics.Rate  # qualified leads with a rep verdict
+    bands: list[metrics.Band]
+    sweep: list[metrics.SweepPoint]
+    best: metrics.SweepPoint | None
+    criteria: list[CriterionStats]
+
+
+def _current_verdicts() -> QuerySet[LeadFeedback]:
+    """The latest current verdict per lead (when reps disagree, the newest counts)."""
+    newer = LeadFeedback.objects.filter(
+        lead=OuterRef("lead"), superseded_at__isnull=True, id__gt=OuterRef("id")
+    )
+    return LeadFeedback.objects.filter(superseded_at__isnull=True).filter(~Exists(newer))
+
+
+def _verdict_of_lead() -> Subquery:
+    return Subquery(_current_verdicts().filter(lead=OuterRef("lead")).values("verdict")[:1])
+
+
+def outcome_counts(run: EvaluationRun) -> dict[str, Any]:
+    """Everything measured against outcomes; cached, since a finished run and the
+    leads it evaluated do not change until the run is stale."""
+    key = f"accuracy-outcomes:{run.pk}:{run.workshop.leads_changed_at}"
+    return cache.get_or_set(key, lambda: _outcome_counts(run), timeout=3600) or {}
+
+
+def _outcome_counts(run: EvaluationRun) -> dict[str, Any]:
+    results = LeadResult.objects.filter(run=run)
+    known = results.filter(KNOWN_OUTCOME)
+    confusion = known.aggregate(
+        tp=Count("lead_id", filter=Q(qualified=True) & GOOD_OUTCOME),
+        fp=Count("lead_id", filter=Q(qualified=True) & ~GOOD_OUTCOME),
+        fn=Count("lead_id", filter=Q(qualified=False) & GOOD_OUTCOME),
+        tn=Count("lead_id", filter=Q(qualified=False) & ~GOOD_OUTCOME),
+    )
+    by_score = list(
+        known.values("score")
+        .annotate(
+            n=Count("lead_id"),
+            good=Count("lead_id", filter=GOOD_OUTCOME),
+            q=Count("lead_id", filter=Q(qualified=True)),
+            q_good=Count("lead_id", filter=Q(qualified=True) & GOOD_OUTCOME),
+        )
+        .order_by("score")
+    )
+    ids = [cid for cid in (run.criterion_counts or {})]
+    per_criterion: dict[str, dict[str, int]] = {}
+    if ids:
+        aggregates: dict[str, Any] = {}
+        for i, cid in enumerate(ids):
+            hit = Q(matched_criterion(cid))
+            aggregates[f"m{i}"] = Count("lead_id", filter=hit)
+            aggregates[f"mg{i}"] = Count("lead_id", filter=hit & GOOD_OUTCOME)
+        row = known.aggregate(
+            total=Count("lead_id"), good=Count("lead_id", filter=GOOD_OUTCOME), **aggregates
+        )
+        for i, cid in enumerate(ids):
+            per_criterion[cid] = {
+                "m": row[f"m{i}"],
+                "mg": row[f"mg{i}"],
+                "u": row["total"] - row[f"m{i}"],
+                "ug": row["good"] - row[f"mg{i}"],
+            }
+    return {"confusion": confusion, "by_score": by_score, "criteria": per_criterion}
+
+
+def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
+    results = LeadResult.objects.filter(run=run).annotate(verdict=_verdict_of_lead())
+    judged = results.filter(verdict__isnull=False)
+    good = Q(verdict__in=[Verdict.GOOD, Verdict.MISSED])
+    confusion = judged.aggregate(
+        tp=Count("lead_id", filter=Q(qualified=True) & good),
+        fp=Count("lead_id", filter=Q(qualified=True) & ~good),
+        fn=Count("lead_id", filter=Q(qualified=False) & good),
+        tn=Count("lead_id", filter=Q(qualified=False) & ~good),
+    )
+    rejected: dict[str, dict[str, Any]] = {}
+    ids = list(run.criterion_counts or {})
+    rows = (
+        LeadFeedback.objects.filter(
+            id__in=_current_verdicts().filter(workshop=run.workshop_id).values("id")
+        )
+        .filter(Exists(LeadResult.objects.filter(run=run, lead=OuterRef("lead"))))
+        .annotate(
+            matched=Subquery(
+                LeadResult.objects.filter(run=run, lead=OuterRef("lead")).values("matched")[:1]
+            )
+        )
+        .values_list("verdict", "reason", "matched")
+    )
+    # One row per reviewed lead: bounded by what people judged, not by the lead table.
+    for verdict, reason, matched in rows:
+        for cid in (matched or "").split(","):
+            if cid not in ids:
+                continue
+            entry = rejected.setdefault(cid, {"n": 0, "rejected": 0, "reasons": Counter()})
+            entry["n"] += 1
+            if verdict == Verdict.NOT_A_LEAD:
+                entry["rejected"] += 1
+                entry["reasons"][reason] += 1
+    return {"confusion": confusion, "criteria": rejected}
+
+
+def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> Accuracy:
+    outcomes = outcome_counts(run)
+    verdicts = verdict_counts(run)
+    by_score = outcomes["by_score"]
+    qualified_rows = [
+        (row["score"], row["q_good"], row["q"] - row["q_good"]) for row in by_score if row["q"]
+    ]
+    out = metrics.Confusion(**outcomes["confusion"])
+    thresholds = sorted({0, *(s for s, _g, _b in qualified_rows)})[:200]
+    sweep = metrics.sweep(qualified_rows, out.fn, out.tn, thresholds)
+    definition = rules.parse(run.document, catalog).definition
+    texts = (
+        {c.id: rules.render_criterion(c, catalog, translate) for c in rules.criteria(definition)}
+        if definition
+        else {}
+    )
+    criteria = []
+    for cid, counts in outcomes["criteria"].items():
+        judged = verdicts["criteria"].get(cid, {"n": 0, "rejected": 0, "reasons": Counter()})
+        criteria.append(
+            CriterionStats(
+                id=cid,
+                text=texts.get(cid, cid),
+                matched=metrics.Rate(counts["mg"], counts["m"]),
+                unmatched=metrics.Rate(counts["ug"], counts["u"]),
+                rejected=metrics.Rate(judged["rejected"], judged["n"]),
+                reasons=judged["reasons"].most_common(3),
+            )
+        )
+    counts = run.stage_counts or {}
+    qualified = counts.get("qualified", 0)
+    reviewed = (
+        LeadFeedback.objects.filter(
+            workshop=run.workshop_id,
+            superseded_at__isnull=True,
+            lead__in=LeadResult.objects.filter(run=run, qualified=True).values("lead"),
+        )
+        .values("lead")
+        .distinct()
+        .count()
+    )
+    return Accuracy(
+        run=run,
+        outcomes=out,
+        verdicts=metrics.Confusion(**verdicts["confusion"]),
+        qualified_share=metrics.Rate(qualified, run.leads_total),
+        coverage=metrics.Rate(reviewed, qualified),
+        bands=metrics.score_bands(
+            [(row["score"], row["n"], row["good"]) for row in by_score], SCORE_EDGES
+        ),
+        sweep=sweep,
+        best=metrics.best_f1(sweep),
+        criteria=criteria,
+    )

@@ -1,0 +1,43 @@
+"""Rates as people should read them: a percentage with its sample and interval, or
+"not enough data" when the sample is too small to say anything."""
+
+from __future__ import annotations
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.translation import gettext as _
+
+from feedback.metrics import Rate
+from feedback.models import Reason
+
+register = template.Library()
+
+
+@register.filter
+def pct(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{100 * value:.0f} %"
+
+
+@register.filter
+def rate(value: Rate) -> str:
+    """'37 % (32 to 42 %, n = 263)' with an en dash, or 'not enough data (n = 4)'."""
+    n = intcomma(value.n)
+    if value.value is None or not value.enough:
+        return _("not enough data (n = %(n)s)") % {"n": n}
+    interval = value.interval
+    assert interval is not None
+    span = f"{100 * interval.low:.0f}\N{EN DASH}{pct(interval.high)}"
+    return _("%(value)s (%(span)s, n = %(n)s)") % {"value": pct(value.value), "span": span, "n": n}
+
+
+@register.filter
+def number(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+@register.filter
+def reason_label(code: str) -> str:
+    """A "not a lead" reason code in the reader's language."""
+    return str(Reason(code).label) if code in Reason.values else code

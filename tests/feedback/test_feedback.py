@@ -1,0 +1,263 @@
+"""Sales feedback: verdicts with history and undo, missed leads, fresh BANT data, the
+triage queue, and accuracy counted by the database equal to counting by hand."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils.translation import gettext
+
+from definitions import rules, services
+from definitions.catalog import catalog_for
+from definitions.models import Version, Workshop
+from feedback import accuracy_selectors, metrics
+from feedback import backtest_services as backtests
+from feedback import feedback_services as svc
+from feedback.generator import generate
+from feedback.models import EvaluationRun, Lead, LeadFeedback, LeadResult, RunState
+from feedback.services import leads_insert_generated
+from tests.factories import logged_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def run(admin: Any, workshop: Workshop) -> EvaluationRun:
+    leads_insert_generated(workshop=workshop, leads=generate(200, seed=9))
+    version = services.version_publish_document(
+        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+    )
+    done = backtests.backtest_run_inline(
+        backtests.backtest_start(actor=admin, workshop=workshop, version=version, enqueue=False)
+    )
+    assert done.state == RunState.DONE
+    return done
+
+
+def _qualified(run: EvaluationRun, yes: bool = True) -> list[Lead]:
+    ids = LeadResult.objects.filter(run=run, qualified=yes).values("lead_id")
+    return list(Lead.objects.filter(pk__in=ids).order_by("-id"))
+
+
+def test_a_verdict_records_what_the_definition_said_at_that_moment(
+    rep: Any, run: EvaluationRun
+) -> None:
+    lead = _qualified(run)[0]
+    result = LeadResult.objects.get(run=run, lead=lead)
+    verdict = svc.verdict_record(actor=rep, lead=lead, verdict="good", note=" Called, real. ")
+    assert (verdict.version, verdict.qualified, verdict.stage, verdict.score, verdict.note) == (
+        run.version,
+        True,
+        result.stage,
+        result.score,
+        "Called, real.",
+    )
+
+
+def test_changing_a_verdict_keeps_the_history_and_undo_brings_the_old_one_back(
+    rep: Any, run: EvaluationRun
+) -> None:
+    lead = _qualified(run)[0]
+    first = svc.verdict_record(actor=rep, lead=lead, verdict="good")
+    second = svc.verdict_record(actor=rep, lead=lead, verdict="not_lead", reason="student")
+    first.refresh_from_db()
+    assert first.superseded_at is not None and second.replaces == first
+    assert LeadFeedback.objects.filter(lead=lead).count() == 2
+
+    undone = svc.verdict_undo(actor=rep, workshop=lead.workshop)
+    assert undone is not None and (undone.lead_id, undone.verdict) == (lead.pk, "not_lead")
+    assert not LeadFeedback.objects.filter(pk=second.pk).exists()
+    first.refresh_from_db()
+    assert first.superseded_at is None
+    assert LeadFeedback.objects.filter(lead=lead, superseded_at__isnull=True).get() == first
+    assert svc.verdict_undo(actor=rep, workshop=lead.workshop) is not None
+    assert svc.verdict_undo(actor=rep, workshop=lead.workshop) is None  # nothing left
+
+
+@pytest.mark.parametrize(
+    ("verdict", "reason", "note", "field"),
+    [
+        ("not_lead", "", "", "reason"),
+        ("not_lead", "martian", "", "reason"),
+        ("good", "student", "", "reason"),
+        ("maybe", "", "", "verdict"),
+        ("good", "", "x" * 2001, "note"),
+    ],
+)
+def test_bad_verdicts_are_refused_at_the_field_that_is_wrong(
+    rep: Any, run: EvaluationRun, verdict: str, reason: str, note: str, field: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        svc.verdict_record(
+            actor=rep, lead=_qualified(run)[0], verdict=verdict, reason=reason, note=note
+        )
+    assert field in caught.value.message_dict
+    assert not LeadFeedback.objects.exists()
+
+
+def test_only_a_rejected_lead_can_be_flagged_as_missed(rep: Any, run: EvaluationRun) -> None:
+    with pytest.raises(ValidationError, match="qualified this lead"):
+        svc.verdict_record(actor=rep, lead=_qualified(run)[0], verdict="missed")
+    rejected = _qualified(run, yes=False)[0]
+    flagged = svc.verdict_record(actor=rep, lead=rejected, verdict="missed", note="Bought later")
+    assert flagged.qualified is False
+    page = logged_in(rep).get(reverse("feedback:lead_detail", args=["acme", rejected.pk]))
+    assert "Bought later" in page.content.decode()
+
+
+def test_a_rep_updates_bant_and_the_backtests_become_stale(
+    rep: Any, run: EvaluationRun, workshop: Workshop
+) -> None:
+    lead = _qualified(run)[0]
+    client = logged_in(rep)
+    url = reverse("feedback:lead_bant", args=["acme", lead.pk])
+    response = client.post(
+        url,
+        {"budget": "confirmed", "authority": "decision_maker", "need": "", "timeline_days": "45"},
+    )
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert (lead.budget, lead.authority, lead.need, lead.timeline_days) == (
+        "confirmed",
+        "decision_maker",
+        None,
+        45.0,
+    )
+    workshop.refresh_from_db()
+    assert backtests.is_stale(run, workshop)
+    bad = client.post(
+        url, {"budget": "<script>", "timeline_days": "-3"}, headers={"HX-Request": "true"}
+    )
+    assert bad.status_code == 400
+    lead.refresh_from_db()
+    assert lead.budget == "confirmed"
+
+
+def test_the_queue_shows_unreviewed_qualified_leads_and_a_verdict_swaps_the_card(
+    rep: Any, run: EvaluationRun
+) -> None:
+    client = logged_in(rep)
+    page = client.get(reverse("feedback:feedback_queue", args=["acme"])).content.decode()
+    qualified = _qualified(run)
+    assert f'id="card-{qualified[0].pk}"' in page
+    assert "Qualified because:" in page
+    card = client.post(
+        reverse("feedback:verdict_record", args=["acme", qualified[0].pk]),
+        {"verdict": "not_lead", "reason": "competitor"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert card.startswith("\n<article") or card.lstrip().startswith("<article")
+    assert "Not a lead: Competitor" in card
+    after = client.get(reverse("feedback:feedback_queue", args=["acme"])).content.decode()
+    assert f'id="card-{qualified[0].pk}"' not in after  # reviewed: out of "not yet reviewed"
+    mine = client.get(reverse("feedback:feedback_queue", args=["acme"]) + "?show=mine")
+    assert f'id="card-{qualified[0].pk}"' in mine.content.decode()
+
+
+def test_a_rep_cannot_touch_another_workshops_lead_or_anothers_verdict(
+    rep: Any, outsider: Any, run: EvaluationRun
+) -> None:
+    lead = _qualified(run)[0]
+    svc.verdict_record(actor=rep, lead=lead, verdict="good")
+    response = logged_in(outsider).post(
+        reverse("feedback:verdict_record", args=["acme", lead.pk]), {"verdict": "not_lead"}
+    )
+    assert response.status_code == 404
+    other = Workshop.objects.get(slug="other")
+    assert svc.verdict_undo(actor=outsider, workshop=other) is None
+    assert LeadFeedback.objects.get().verdict == "good"
+
+
+def _by_hand(run: EvaluationRun) -> tuple[metrics.Confusion, metrics.Confusion]:
+    out = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+    reps = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+    verdicts = {
+        f.lead_id: f.verdict for f in LeadFeedback.objects.filter(superseded_at__isnull=True)
+    }
+    for result in LeadResult.objects.filter(run=run).select_related("lead"):
+        lead = result.lead
+        if lead.converted is not None or lead.reached_stage is not None:
+            good = lead.converted is True or lead.reached_stage in ("opportunity", "customer")
+            out[
+                ("t" if good == result.qualified else "f") + ("p" if result.qualified else "n")
+            ] += 1
+        if result.lead_id in verdicts:
+            good = verdicts[result.lead_id] in ("good", "missed")
+            reps[
+                ("t" if good == result.qualified else "f") + ("p" if result.qualified else "n")
+            ] += 1
+    return metrics.Confusion(**out), metrics.Confusion(**reps)
+
+
+def test_accuracy_counted_in_sql_equals_counting_by_hand(rep: Any, run: EvaluationRun) -> None:
+    for lead in _qualified(run)[:12]:
+        svc.verdict_record(actor=rep, lead=lead, verdict="good")
+    for lead in _qualified(run)[12:20]:
+        svc.verdict_record(actor=rep, lead=lead, verdict="not_lead", reason="student")
+    svc.verdict_record(actor=rep, lead=_qualified(run, yes=False)[0], verdict="missed")
+    result = accuracy_selectors.accuracy_of(run, catalog_for(run.workshop), gettext)
+    outcomes, verdicts = _by_hand(run)
+    assert result.outcomes == outcomes
+    assert result.verdicts == verdicts == metrics.Confusion(tp=12, fp=8, fn=1, tn=0)
+    assert result.coverage.successes == 20
+    assert sum(band.conversion.n for band in result.bands) == outcomes.n
+    student = {c.id: c for c in result.criteria}
+    assert sum(c.rejected.n for c in student.values()) > 0
+    assert any(reason == "student" for c in result.criteria for reason, _n in c.reasons)
+
+    out = StringIO()
+    call_command("accuracy", "--workshop", "acme", stdout=out)
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert summary["outcomes"] == outcomes.as_dict()
+    assert summary["verdicts"]["tp"] == 12 and summary["verdicts"]["n"] == 21
+
+
+def test_the_accuracy_page_shows_versions_side_by_side_and_says_when_data_is_thin(
+    admin: Any, rep: Any, run: EvaluationRun
+) -> None:
+    svc.verdict_record(actor=rep, lead=_qualified(run)[0], verdict="good")
+    page = logged_in(admin).get(reverse("feedback:accuracy", args=["acme"])).content.decode()
+    assert 'id="versions"' in page and "v1" in page
+    assert "not enough data (n = 1)" in page  # one verdict proves nothing
+    assert 'id="sweep"' in page and "★" in page
+
+
+def test_empty_workshops_show_what_is_missing_instead_of_numbers(
+    admin: Any, rep: Any, workshop: Workshop
+) -> None:
+    assert (
+        "No version has a finished backtest"
+        in logged_in(admin).get(reverse("feedback:accuracy", args=["acme"])).content.decode()
+    )
+    assert (
+        "No version is published yet"
+        in logged_in(rep).get(reverse("feedback:feedback_queue", args=["acme"])).content.decode()
+    )
+    services.version_publish_document(
+        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+    )
+    assert (
+        "has no finished backtest yet"
+        in logged_in(rep).get(reverse("feedback:feedback_queue", args=["acme"])).content.decode()
+    )
+
+
+def test_accuracy_needs_a_finished_backtest_on_the_command_line(
+    workshop: Workshop, admin: Any
+) -> None:
+    from django.core.management.base import CommandError
+
+    services.version_publish_document(
+        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+    )
+    with pytest.raises(CommandError, match="no finished backtest"):
+        call_command("accuracy", "--workshop", "acme")
+    assert Version.objects.count() == 1
+    assert Client().get(reverse("feedback:accuracy", args=["acme"])).status_code == 302
