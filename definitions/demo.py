@@ -99,7 +99,40 @@ def seed_demo() -> Workshop | None:
 
     for target in ({"version": v1}, {"proposal": draft}):
         backtest_run_inline(backtest_start(actor=admin, workshop=workshop, enqueue=False, **target))
+    _judge(workshop, users["rep"])
     return workshop
+
+
+def _judge(workshop: Workshop, rep: User, count: int = 300) -> None:
+    """The rep's verdicts on v1's newest qualified leads, and a few missed ones, so the
+    accuracy pages have something to say on first run. A rep knows what became of a
+    lead and why the others were no good; the reasons follow the lead's data."""
+    from feedback.accuracy_selectors import queue_run
+    from feedback.feedback_services import verdict_record
+    from feedback.models import Lead, LeadResult
+
+    _version, run = queue_run(workshop)
+    if run is None:
+        return
+    qualified = LeadResult.objects.filter(run=run, qualified=True).values("lead_id")
+    for lead in Lead.objects.filter(pk__in=qualified).order_by("-id")[:count]:
+        if lead.converted or lead.reached_stage in ("opportunity", "customer"):
+            verdict_record(actor=rep, lead=lead, verdict="good")
+            continue
+        if lead.email_domain_kind == "edu":
+            reason = "student"
+        elif lead.email_domain_kind == "free":
+            reason = "b2c"
+        elif (lead.annual_revenue or 0) < 50e6:
+            reason = "too_small"
+        elif lead.budget == "none":
+            reason = "no_budget"
+        else:
+            reason = ("no_need", "bad_timing", "wrong_industry")[lead.pk % 3]
+        verdict_record(actor=rep, lead=lead, verdict="not_lead", reason=reason)
+    rejected = LeadResult.objects.filter(run=run, qualified=False).values("lead_id")
+    for lead in Lead.objects.filter(pk__in=rejected, converted=True).order_by("-id")[:20]:
+        verdict_record(actor=rep, lead=lead, verdict="missed", note="Closed without us.")
 
 
 def _discuss(proposal: Proposal, users: dict[str, User]) -> None:

@@ -1,0 +1,80 @@
+"""A sales rep triages ten leads with the keyboard only and takes one verdict back; a
+stakeholder then sees the reps' precision on the accuracy page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from definitions import rules, services
+from definitions.roles import Department, Role
+from feedback import backtest_services
+from feedback.generator import generate
+from feedback.models import LeadFeedback
+from feedback.services import leads_insert_generated
+from tests.browser.conftest import log_in
+from tests.factories import PASSWORD, UserFactory, WorkshopFactory, add_member
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_rep_triages_ten_leads_by_keyboard_and_the_accuracy_page_counts_them(
+    new_page: Callable[[], Any],
+) -> None:
+    admin: Any = UserFactory(username="facilitator")
+    workshop: Any = WorkshopFactory(actor=admin, name="Acme", slug="acme")
+    add_member(workshop, UserFactory(username="ren"), Role.SALES_REP, Department.SALES)
+    leads_insert_generated(workshop=workshop, leads=generate(300, seed=21))
+    version = services.version_publish_document(
+        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+    )
+    backtest_services.backtest_run_inline(
+        backtest_services.backtest_start(
+            actor=admin, workshop=workshop, version=version, enqueue=False
+        )
+    )
+
+    page = new_page()
+    log_in(page, "ren", PASSWORD)
+    page.goto("/w/acme/feedback/")
+    cards = page.locator("[data-card]")
+    cards.first.wait_for()
+    ids = [cards.nth(i).get_attribute("id") for i in range(10)]
+
+    page.keyboard.press("j")  # the first lead
+    for i, card_id in enumerate(ids):
+        card = page.locator(f"#{card_id}")
+        assert page.evaluate("document.activeElement.id") == card_id
+        if i % 3 == 2:
+            page.keyboard.press("n")
+            page.keyboard.press("7")  # the seventh reason: student
+            card.get_by_text("Not a lead: Student").wait_for()
+        else:
+            page.keyboard.press("g")
+            card.locator(".verdict").get_by_text("Good lead").wait_for()
+        # The next card takes the focus once the verdict is in.
+        if i + 1 < len(ids):
+            page.wait_for_function(
+                "id => document.activeElement && document.activeElement.id === id", arg=ids[i + 1]
+            )
+    assert LeadFeedback.objects.filter(superseded_at__isnull=True).count() == 10
+
+    page.keyboard.press("u")  # take back the tenth verdict
+    page.locator(f"#{ids[9]} .verdict").wait_for(state="detached")
+    assert LeadFeedback.objects.count() == 9
+    assert LeadFeedback.objects.filter(verdict="not_lead", reason="student").count() == 3
+
+    page.keyboard.press("?")
+    page.get_by_role("dialog", name="Keyboard").wait_for()
+    page.keyboard.press("Escape")
+
+    stakeholder = new_page()
+    log_in(stakeholder, "facilitator", PASSWORD)
+    stakeholder.goto("/w/acme/accuracy/")
+    versions = stakeholder.locator("#versions")
+    row = versions.get_by_role("row", name="v1")
+    assert "n = 9" in row.inner_text()  # the rep precision rests on the nine verdicts
+    confusion = stakeholder.locator("#confusion").get_by_role("row", name="Rep verdicts")
+    assert confusion.inner_text().split()[-1] == "9"
