@@ -67,6 +67,15 @@ def my_verdicts(rep: Any, lead_ids: list[int]) -> dict[int, LeadFeedback]:
     }
 
 
+def verdicts_of(workshop: Workshop) -> QuerySet[LeadFeedback]:
+    """Every verdict of the workshop, history included, oldest first."""
+    return (
+        LeadFeedback.objects.filter(workshop=workshop)
+        .select_related("rep", "lead", "version")
+        .order_by("created_at", "id")
+    )
+
+
 def verdict_history(lead: Lead) -> QuerySet[LeadFeedback]:
     return (
         LeadFeedback.objects.filter(lead=lead)

@@ -3,13 +3,16 @@ missed-lead flag, fresh BANT data, and accuracy per version."""
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -17,12 +20,18 @@ from django.views.decorators.http import require_GET, require_POST
 from definitions import roles, rules
 from definitions.catalog import catalog_for
 from definitions.http import AuthedRequest
-from definitions.permissions import get_lead_for_user, get_workshop_for_user, require
+from definitions.permissions import (
+    get_lead_for_user,
+    get_run_for_user,
+    get_workshop_for_user,
+    require,
+)
 from definitions.selectors import versions_of
 from feedback import accuracy_selectors as selectors
 from feedback import feedback_services as svc
 from feedback.backtest_selectors import latest_done_run, results_for_leads
-from feedback.models import Lead, LeadActivity, Reason
+from feedback.models import Lead, LeadActivity, LeadResult, Reason, RunState
+from feedback.tabular import csv_safe
 
 PER_PAGE = 20
 
@@ -218,9 +227,7 @@ def lead_bant(request: AuthedRequest, slug: str, lead_id: int) -> HttpResponse:
     return redirect(f"{_queue_url(slug)}?{request.POST.get('query', '')}")
 
 
-@require_GET
-def accuracy(request: AuthedRequest, slug: str) -> HttpResponse:
-    workshop = get_workshop_for_user(request.user, slug)
+def _accuracy_context(request: AuthedRequest, workshop: Any) -> dict[str, Any]:
     catalog = catalog_for(workshop)
     rows = []
     for version in versions_of(workshop)[:12]:
@@ -232,12 +239,94 @@ def accuracy(request: AuthedRequest, slug: str) -> HttpResponse:
     if request.GET.get("version", "").isdigit():
         wanted = int(request.GET["version"])
         chosen = next((r for r in rows if r[0].number == wanted), chosen)
+    return {"workshop": workshop, "rows": rows, "chosen": chosen}
+
+
+@require_GET
+def accuracy(request: AuthedRequest, slug: str) -> HttpResponse:
+    workshop = get_workshop_for_user(request.user, slug)
+    return render(request, "feedback/accuracy.html", _accuracy_context(request, workshop))
+
+
+@require_GET
+def accuracy_print(request: AuthedRequest, slug: str) -> HttpResponse:
+    """The accuracy report on paper: the same numbers, no navigation."""
+    workshop = get_workshop_for_user(request.user, slug)
     return render(
         request,
-        "feedback/accuracy.html",
-        {
-            "workshop": workshop,
-            "rows": rows,
-            "chosen": chosen,
-        },
+        "feedback/accuracy_print.html",
+        {**_accuracy_context(request, workshop), "printed_at": timezone.now()},
     )
+
+
+def _csv_response(rows: Iterator[list[object]], filename: str) -> StreamingHttpResponse:
+    """A CSV streamed row by row (a run has a row per lead), cells formula-escaped."""
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow([csv_safe(v) for v in row]) for row in rows),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def verdicts_csv(request: AuthedRequest, slug: str) -> StreamingHttpResponse:
+    workshop = get_workshop_for_user(request.user, slug)
+
+    def rows() -> Iterator[list[object]]:
+        yield [
+            _("time"), _("rep"), _("external id"), _("lead"), _("verdict"), _("reason"),
+            _("note"), _("version"), _("qualified"), _("stage"), _("score"), _("current"),
+        ]  # fmt: skip
+        for f in selectors.verdicts_of(workshop).iterator(chunk_size=2000):
+            yield [
+                f.created_at.isoformat(), f.rep.get_username(), f.lead.external_id, str(f.lead),
+                f.verdict, f.reason, f.note, f.version.number if f.version else "",
+                f.qualified, f.stage, f.score, f.superseded_at is None,
+            ]  # fmt: skip
+
+    return _csv_response(rows(), f"{workshop.slug}-verdicts.csv")
+
+
+@require_GET
+def run_results_csv(
+    request: AuthedRequest, slug: str, run_id: int
+) -> HttpResponse | StreamingHttpResponse:
+    run = get_run_for_user(request.user, slug, run_id)
+    if run.state != RunState.DONE:
+        messages.info(
+            request,
+            _("This backtest has not finished: its results can be exported once it is done."),
+        )
+        return redirect("feedback:run_detail", slug=slug, run_id=run.pk)
+
+    def rows() -> Iterator[list[object]]:
+        yield [_("external id"), _("lead"), _("company"), _("qualified"), _("junk"), _("score"),
+               _("stage"), _("matched criteria")]  # fmt: skip
+        results = (
+            LeadResult.objects.filter(run=run)
+            .select_related("lead")
+            .order_by("lead_id")
+            .only(
+                "lead__external_id",
+                "lead__name",
+                "lead__email",
+                "lead__company",
+                "qualified",
+                "junk",
+                "score",
+                "stage",
+                "matched",
+            )
+        )
+        for r in results.iterator(chunk_size=5000):
+            yield [r.lead.external_id, str(r.lead), r.lead.company, r.qualified, r.junk,
+                   r.score, r.stage, r.matched]  # fmt: skip
+
+    return _csv_response(rows(), f"{run.workshop.slug}-backtest-{run.pk}.csv")

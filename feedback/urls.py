@@ -16,6 +16,13 @@ urlpatterns = [
     ),
     path("w/<slug:slug>/feedback/<int:lead_id>/bant/", feedback_views.lead_bant, name="lead_bant"),
     path("w/<slug:slug>/accuracy/", feedback_views.accuracy, name="accuracy"),
+    path("w/<slug:slug>/accuracy/print/", feedback_views.accuracy_print, name="accuracy_print"),
+    path("w/<slug:slug>/feedback/verdicts.csv", feedback_views.verdicts_csv, name="verdicts_csv"),
+    path(
+        "w/<slug:slug>/backtests/<int:run_id>/results.csv",
+        feedback_views.run_results_csv,
+        name="run_results_csv",
+    ),
     path("w/<slug:slug>/backtests/", backtest_views.run_list, name="run_list"),
     path("w/<slug:slug>/backtests/start/", backtest_views.backtest_start, name="backtest_start"),
     path("w/<slug:slug>/backtests/<int:run_id>/", backtest_views.run_detail, name="run_detail"),

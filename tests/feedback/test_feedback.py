@@ -261,3 +261,22 @@ def test_accuracy_needs_a_finished_backtest_on_the_command_line(
         call_command("accuracy", "--workshop", "acme")
     assert Version.objects.count() == 1
     assert Client().get(reverse("feedback:accuracy", args=["acme"])).status_code == 302
+
+
+def test_verdicts_and_results_export_as_csv_with_formulas_defused(
+    admin: Any, rep: Any, run: EvaluationRun
+) -> None:
+    lead = _qualified(run)[0]
+    svc.verdict_record(actor=rep, lead=lead, verdict="good", note="=HYPERLINK(1)")
+    client = logged_in(admin)
+    verdicts = b"".join(
+        client.get(reverse("feedback:verdicts_csv", args=["acme"])).streaming_content
+    )
+    lines = verdicts.decode().splitlines()
+    assert len(lines) == 2 and "'=HYPERLINK(1)" in lines[1]
+    response = client.get(reverse("feedback:run_results_csv", args=["acme", run.pk]))
+    rows = b"".join(response.streaming_content).decode().splitlines()
+    assert len(rows) == 1 + run.leads_total
+    assert response["Content-Disposition"].endswith(f'backtest-{run.pk}.csv"')
+    printed = client.get(reverse("feedback:accuracy_print", args=["acme"])).content.decode()
+    assert "Accuracy report" in printed and "Version v1" in printed
