@@ -105,6 +105,8 @@ class Accuracy:
     qualified_share: metrics.Rate
     coverage: metrics.Rate  # qualified leads with a rep verdict
     bands: list[metrics.Band]
+    # (score, good, not good) of qualified leads with a known outcome, for sweeps.
+    qualified_by_score: list[tuple[int, int, int]]
     sweep: list[metrics.SweepPoint]
     best: metrics.SweepPoint | None
     criteria: list[CriterionStats]
@@ -256,6 +258,7 @@ def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> A
         bands=metrics.score_bands(
             [(row["score"], row["n"], row["good"]) for row in by_score], SCORE_EDGES
         ),
+        qualified_by_score=qualified_rows,
         sweep=sweep,
         best=metrics.best_f1(sweep),
         criteria=criteria,

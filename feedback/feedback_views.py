@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from definitions import roles, rules
+from definitions import roles, rules, services
 from definitions.catalog import catalog_for
 from definitions.http import AuthedRequest
 from definitions.permissions import (
@@ -31,6 +31,7 @@ from feedback import accuracy_selectors as selectors
 from feedback import feedback_services as svc
 from feedback.backtest_selectors import latest_done_run, results_for_leads
 from feedback.models import Lead, LeadActivity, LeadResult, Reason, RunState
+from feedback.suggestions import Suggestion, suggestions_for
 from feedback.tabular import csv_safe
 
 PER_PAGE = 20
@@ -227,7 +228,9 @@ def lead_bant(request: AuthedRequest, slug: str, lead_id: int) -> HttpResponse:
     return redirect(f"{_queue_url(slug)}?{request.POST.get('query', '')}")
 
 
-def _accuracy_context(request: AuthedRequest, workshop: Any) -> dict[str, Any]:
+def _accuracy_context(
+    request: AuthedRequest, workshop: Any, wanted: str | None = None
+) -> dict[str, Any]:
     catalog = catalog_for(workshop)
     rows = []
     for version in versions_of(workshop)[:12]:
@@ -236,10 +239,47 @@ def _accuracy_context(request: AuthedRequest, workshop: Any) -> dict[str, Any]:
             run.workshop = workshop
             rows.append((version, selectors.accuracy_of(run, catalog, _)))
     chosen = rows[0] if rows else None
-    if request.GET.get("version", "").isdigit():
-        wanted = int(request.GET["version"])
-        chosen = next((r for r in rows if r[0].number == wanted), chosen)
-    return {"workshop": workshop, "rows": rows, "chosen": chosen}
+    wanted = request.GET.get("version", "") if wanted is None else wanted
+    if wanted.isdigit():
+        chosen = next((r for r in rows if r[0].number == int(wanted)), chosen)
+    suggestions: list[Suggestion] = []
+    if chosen is not None:
+        definition = rules.parse(chosen[1].run.document, catalog).definition
+        if definition is not None:
+            suggestions = suggestions_for(chosen[1], definition, catalog)
+    return {
+        "workshop": workshop,
+        "rows": rows,
+        "chosen": chosen,
+        "suggestions": suggestions,
+        "can_propose": roles.PROPOSE in workshop.user_perms,
+    }
+
+
+@require_POST
+def suggestion_apply(request: AuthedRequest, slug: str) -> HttpResponse:
+    """Turn one suggestion into a draft proposal whose parent is the version measured."""
+    workshop = get_workshop_for_user(request.user, slug, roles.PROPOSE)
+    context = _accuracy_context(request, workshop, request.POST.get("version", ""))
+    chosen = context["chosen"]
+    key = request.POST.get("key", "")
+    suggestion = next((s for s in context["suggestions"] if s.key == key), None)
+    if chosen is None or suggestion is None:
+        messages.error(request, _("That suggestion no longer applies: the numbers changed."))
+        return redirect("feedback:accuracy", slug=slug)
+    try:
+        proposal = services.proposal_create(
+            actor=request.user,
+            workshop=workshop,
+            title=suggestion.title,
+            document=suggestion.document,
+            parent=chosen[0],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("feedback:accuracy", slug=slug)
+    messages.success(request, suggestion.why)
+    return redirect("definitions:proposal_detail", slug=slug, proposal_id=proposal.pk)
 
 
 @require_GET

@@ -17,6 +17,11 @@ urlpatterns = [
     path("w/<slug:slug>/feedback/<int:lead_id>/bant/", feedback_views.lead_bant, name="lead_bant"),
     path("w/<slug:slug>/accuracy/", feedback_views.accuracy, name="accuracy"),
     path("w/<slug:slug>/accuracy/print/", feedback_views.accuracy_print, name="accuracy_print"),
+    path(
+        "w/<slug:slug>/accuracy/suggestion/",
+        feedback_views.suggestion_apply,
+        name="suggestion_apply",
+    ),
     path("w/<slug:slug>/feedback/verdicts.csv", feedback_views.verdicts_csv, name="verdicts_csv"),
     path(
         "w/<slug:slug>/backtests/<int:run_id>/results.csv",
