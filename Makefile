@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install run test test-unit test-browser lint messages makemessages clean
+.PHONY: install assets run test test-unit test-browser lint messages makemessages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,16 @@ locale/.compiled: $(VENV)/.installed $(wildcard locale/*/LC_MESSAGES/django.po)
 	$(BIN)/python manage.py compilemessages --ignore '.venv' -v 0
 	touch $@
 
-install: $(VENV)/.installed locale/.compiled
+# Browser assets come from npm (pinned in package-lock.json) and are copied into
+# static/vendor/, which is not committed.
+static/vendor/chart.umd.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chart.umd.min.js
+
+assets: static/vendor/chart.umd.min.js
+
+install: $(VENV)/.installed locale/.compiled assets
 
 messages: locale/.compiled
 
@@ -41,4 +50,4 @@ lint: install
 	$(BIN)/mypy .
 
 clean:
-	rm -rf $(VENV) var locale/.compiled
+	rm -rf $(VENV) var locale/.compiled node_modules static/vendor

@@ -251,8 +251,82 @@ def _accuracy_context(
         "workshop": workshop,
         "rows": rows,
         "chosen": chosen,
+        "charts": _charts(rows, chosen),
         "suggestions": suggestions,
         "can_propose": roles.PROPOSE in workshop.user_perms,
+    }
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
+
+
+def _charts(rows: list[Any], chosen: Any) -> dict[str, Any]:
+    """The accuracy charts' numbers (the tables on the page show the same)."""
+    if chosen is None:
+        return {}
+    trend = list(reversed(rows))
+    acc = chosen[1]
+    best = acc.best.threshold if acc.best else None
+    return {
+        "trend": {
+            "type": "line",
+            "labels": [f"v{version.number}" for version, _acc in trend],
+            "y": "%",
+            "max": 100,
+            "datasets": [
+                {
+                    "label": _("Precision (outcomes)"),
+                    "data": [_percent(a.outcomes.precision.value) for _v, a in trend],
+                },
+                {
+                    "label": _("Recall (outcomes)"),
+                    "data": [_percent(a.outcomes.recall.value) for _v, a in trend],
+                },
+                {
+                    "label": _("Precision (reps)"),
+                    "data": [
+                        _percent(a.verdicts.precision.value)
+                        if a.verdicts.precision.enough
+                        else None
+                        for _v, a in trend
+                    ],
+                },
+            ],
+        },
+        "bands": {
+            "type": "bar",
+            "labels": [
+                f"{b.low}+" if b.high is None else f"{b.low}\N{EN DASH}{b.high}" for b in acc.bands
+            ],
+            "x": _("Score"),
+            "y": "%",
+            "datasets": [
+                {
+                    "label": _("Conversion"),
+                    "data": [_percent(b.conversion.value) for b in acc.bands],
+                }
+            ],
+        },
+        "sweep": {
+            "type": "line",
+            "labels": [p.threshold for p in acc.sweep],
+            "x": _("MQL threshold"),
+            "y": "%",
+            "max": 100,
+            "datasets": [
+                {
+                    "label": _("Precision"),
+                    "data": [_percent(p.confusion.precision.value) for p in acc.sweep],
+                    "radius": [6 if p.threshold == best else 0 for p in acc.sweep],
+                },
+                {
+                    "label": _("Recall"),
+                    "data": [_percent(p.confusion.recall.value) for p in acc.sweep],
+                    "radius": [6 if p.threshold == best else 0 for p in acc.sweep],
+                },
+            ],
+        },
     }
 
 

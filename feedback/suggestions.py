@@ -108,14 +108,12 @@ def _junk_rule(
     outcomes: metrics.Confusion,
 ) -> Suggestion | None:
     qualified = LeadResult.objects.filter(run=run, qualified=True).values("lead_id")
-    rejections = list(
+    reviewed = list(
         LeadFeedback.objects.filter(
-            workshop=run.workshop_id,
-            superseded_at__isnull=True,
-            verdict=Verdict.NOT_A_LEAD,
-            lead__in=qualified,
-        ).values_list("reason", flat=True)
+            workshop=run.workshop_id, superseded_at__isnull=True, lead__in=qualified
+        ).values_list("verdict", "reason")
     )
+    rejections = [reason for verdict, reason in reviewed if verdict == Verdict.NOT_A_LEAD]
     if len(rejections) < MIN_REJECTIONS:
         return None
     reason, count = max(((r, rejections.count(r)) for r in set(rejections)), key=lambda p: p[1])
@@ -142,7 +140,7 @@ def _junk_rule(
             "Reps rejected %(n)s of %(total)s reviewed qualified leads as “%(reason)s”; "
             "the rule says it from the lead's data."
         )
-        % {"n": count, "total": len(rejections), "reason": label},
+        % {"n": count, "total": len(reviewed), "reason": label},
         document=changed,
         before=outcomes,
         after=_effect(run, changed, catalog),

@@ -298,7 +298,7 @@ def test_a_dominant_rejection_reason_becomes_a_junk_rule_suggestion_with_its_tru
     assert definition is not None
     [junk] = [s for s in suggestions_for(accuracy, definition, catalog) if s.key == "junk:b2c"]
     assert junk.document["disqualify"][-1]["value"] == "free"
-    assert "6 of 6" in junk.why
+    assert "6 of 6" in junk.why  # six reviewed, all rejected as B2C
 
     # The effect is what the reference evaluator says of the changed definition.
     changed = rules.parse(junk.document, catalog).definition
