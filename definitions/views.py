@@ -17,8 +17,9 @@ from definitions import roles, selectors, services
 from definitions.audit import describe
 from definitions.forms import MemberAddForm, MemberCreateForm, MemberUpdateForm, WorkshopForm
 from definitions.http import AuthedRequest
-from definitions.models import Workshop
+from definitions.models import ProposalState, Workshop
 from definitions.permissions import get_membership_for_user, get_workshop_for_user
+from feedback.accuracy_selectors import current_accuracy
 from feedback.selectors import worker_status
 
 
@@ -73,6 +74,8 @@ def workshop_home(request: AuthedRequest, slug: str) -> HttpResponse:
         "recent": [(e, describe(e)) for e in selectors.audit_entries(workshop)[:5]],
         "current": selectors.current_version(workshop),
         "draft_count": selectors.drafts_of(workshop).count(),
+        "open_count": selectors.proposals_of(workshop, ProposalState.OPEN).count(),
+        "accuracy": current_accuracy(workshop, _),
         "worker": worker_status(),
     }
     return render(request, "definitions/workshop_home.html", context)

@@ -125,13 +125,15 @@ def _verdict_of_lead() -> Subquery:
 
 
 def outcome_counts(run: EvaluationRun) -> dict[str, Any]:
-    """Everything measured against outcomes; cached, since a finished run and the
-    leads it evaluated do not change until the run is stale."""
+    """Everything measured against outcomes: stored on the run once it is done (see
+    backtest_services.backtest_after_done), else counted now and cached."""
+    if run.outcome_stats:
+        return run.outcome_stats
     key = f"accuracy-outcomes:{run.pk}:{run.workshop.leads_changed_at}"
-    return cache.get_or_set(key, lambda: _outcome_counts(run), timeout=3600) or {}
+    return cache.get_or_set(key, lambda: count_outcomes(run), timeout=3600) or {}
 
 
-def _outcome_counts(run: EvaluationRun) -> dict[str, Any]:
+def count_outcomes(run: EvaluationRun) -> dict[str, Any]:
     results = LeadResult.objects.filter(run=run)
     known = results.filter(KNOWN_OUTCOME)
     confusion = known.aggregate(
@@ -172,40 +174,38 @@ def _outcome_counts(run: EvaluationRun) -> dict[str, Any]:
 
 
 def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
-    results = LeadResult.objects.filter(run=run).annotate(verdict=_verdict_of_lead())
-    judged = results.filter(verdict__isnull=False)
-    good = Q(verdict__in=[Verdict.GOOD, Verdict.MISSED])
-    confusion = judged.aggregate(
-        tp=Count("lead_id", filter=Q(qualified=True) & good),
-        fp=Count("lead_id", filter=Q(qualified=True) & ~good),
-        fn=Count("lead_id", filter=Q(qualified=False) & good),
-        tn=Count("lead_id", filter=Q(qualified=False) & ~good),
-    )
-    rejected: dict[str, dict[str, Any]] = {}
-    ids = list(run.criterion_counts or {})
+    """Everything measured against the reps' verdicts. It starts from the verdicts
+    (one per reviewed lead, the newest), not from the run's million results, and reads
+    each reviewed lead's result by primary key."""
+    result = LeadResult.objects.filter(run=run, lead=OuterRef("lead"))
     rows = (
-        LeadFeedback.objects.filter(
-            id__in=_current_verdicts().filter(workshop=run.workshop_id).values("id")
-        )
-        .filter(Exists(LeadResult.objects.filter(run=run, lead=OuterRef("lead"))))
+        _current_verdicts()
+        .filter(workshop=run.workshop_id)
         .annotate(
-            matched=Subquery(
-                LeadResult.objects.filter(run=run, lead=OuterRef("lead")).values("matched")[:1]
-            )
+            q=Subquery(result.values("qualified")[:1]),
+            matched=Subquery(result.values("matched")[:1]),
         )
-        .values_list("verdict", "reason", "matched")
+        .filter(q__isnull=False)
+        .values_list("verdict", "reason", "q", "matched")
     )
+    confusion = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+    ids = set(run.criterion_counts or {})
+    per_criterion: dict[str, dict[str, Any]] = {}
+    reviewed_qualified = 0
     # One row per reviewed lead: bounded by what people judged, not by the lead table.
-    for verdict, reason, matched in rows:
+    for verdict, reason, qualified, matched in rows:
+        good = verdict in (Verdict.GOOD, Verdict.MISSED)
+        confusion[("t" if good == qualified else "f") + ("p" if qualified else "n")] += 1
+        reviewed_qualified += bool(qualified)
         for cid in (matched or "").split(","):
             if cid not in ids:
                 continue
-            entry = rejected.setdefault(cid, {"n": 0, "rejected": 0, "reasons": Counter()})
+            entry = per_criterion.setdefault(cid, {"n": 0, "rejected": 0, "reasons": Counter()})
             entry["n"] += 1
             if verdict == Verdict.NOT_A_LEAD:
                 entry["rejected"] += 1
                 entry["reasons"][reason] += 1
-    return {"confusion": confusion, "criteria": rejected}
+    return {"confusion": confusion, "criteria": per_criterion, "reviewed": reviewed_qualified}
 
 
 def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> Accuracy:
@@ -263,3 +263,14 @@ def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> A
         best=metrics.best_f1(sweep),
         criteria=criteria,
     )
+
+
+def current_accuracy(workshop: Workshop, translate: Any) -> Accuracy | None:
+    """The current published version's accuracy, for the workshop's dashboard."""
+    from definitions.catalog import catalog_for
+
+    _version, run = queue_run(workshop)
+    if run is None:
+        return None
+    run.workshop = workshop
+    return accuracy_of(run, catalog_for(workshop), translate)

@@ -304,12 +304,22 @@ def _enqueue_cleanup(run_id: int) -> None:
         log.warning("could not queue the clean-up after run %s", run_id, exc_info=True)
 
 
-def backtests_drop_superseded(run_id: int) -> int:
-    """Delete the finished, failed and cancelled runs older than this done run of the
-    same version or proposal, with their results. Returns how many."""
+def backtest_after_done(run_id: int) -> int:
+    """The slow work after a run is shown done: count it against outcomes once, for
+    the accuracy pages, and drop the runs it supersedes. Returns how many it dropped."""
+    from feedback.accuracy_selectors import count_outcomes
+
     run = EvaluationRun.objects.filter(pk=run_id, state=RunState.DONE).first()
     if run is None:
         return 0
+    if not run.outcome_stats:
+        EvaluationRun.objects.filter(pk=run.pk).update(outcome_stats=count_outcomes(run))
+    return backtests_drop_superseded(run)
+
+
+def backtests_drop_superseded(run: EvaluationRun) -> int:
+    """Delete the finished, failed and cancelled runs older than this done run of the
+    same version or proposal, with their results. Returns how many."""
     same = Q(version_id=run.version_id) if run.version_id else Q(proposal_id=run.proposal_id)
     deleted, _per_model = (
         EvaluationRun.objects.filter(same, workshop_id=run.workshop_id, id__lt=run.pk)
@@ -349,6 +359,9 @@ def backtest_run_inline(run: EvaluationRun, on_progress: Any = None) -> Evaluati
         if on_progress is not None:
             on_progress(EvaluationRun.objects.get(pk=run.pk))
     run.refresh_from_db()
+    if run.state == RunState.DONE and not run.outcome_stats:
+        backtest_after_done(run.pk)
+        run.refresh_from_db()
     return run
 
 

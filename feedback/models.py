@@ -241,6 +241,9 @@ class EvaluationRun(models.Model):
     chunk_counts = models.JSONField(default=dict, blank=True)
     stage_counts = models.JSONField(default=dict, blank=True)
     criterion_counts = models.JSONField(default=dict, blank=True)
+    # Counts against outcomes (feedback.accuracy_selectors), computed once after the
+    # run is done: seconds over a million leads, so never while a page waits.
+    outcome_stats = models.JSONField(default=dict, blank=True)
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)

@@ -70,10 +70,11 @@ def backtest_chunk_task(self: Any, run_id: int, index: int, low: int, high: int)
 
 @shared_task(ignore_result=True, acks_late=True)
 def backtest_cleanup_task(run_id: int) -> None:
-    """Drop the runs a finished run supersedes (idempotent)."""
+    """Count a finished run against outcomes and drop the runs it supersedes
+    (idempotent)."""
     from feedback import backtest_services as svc
 
-    svc.backtests_drop_superseded(run_id)
+    svc.backtest_after_done(run_id)
 
 
 @shared_task(ignore_result=True)

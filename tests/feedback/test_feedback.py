@@ -350,3 +350,12 @@ def test_dropping_a_criterion_keeps_every_group_valid(
     for group_id, size in expected.items():
         group = groups[group_id]
         assert len(group.get("all") or group.get("any")) == size
+
+
+def test_a_finished_run_is_counted_against_outcomes_once_and_the_dashboard_reads_it(
+    admin: Any, run: EvaluationRun
+) -> None:
+    run.refresh_from_db()
+    assert run.outcome_stats["confusion"] == accuracy_selectors.count_outcomes(run)["confusion"]
+    page = logged_in(admin).get(reverse("definitions:workshop_home", args=["acme"]))
+    assert 'id="dashboard-accuracy"' in page.content.decode()
