@@ -11,11 +11,11 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from definitions import rules
-from definitions.models import Version, Workshop
+from definitions.models import Proposal, ProposalState, Version, Workshop
 from definitions.selectors import current_version
 from feedback import metrics
 from feedback.backtest_selectors import latest_done_run, matched_criterion
-from feedback.models import EvaluationRun, Lead, LeadFeedback, LeadResult, Verdict
+from feedback.models import EvaluationRun, Lead, LeadFeedback, LeadResult, RunState, Verdict
 
 GOOD_OUTCOME = Q(lead__converted=True) | Q(lead__reached_stage__in=["opportunity", "customer"])
 KNOWN_OUTCOME = Q(lead__converted__isnull=False) | Q(lead__reached_stage__isnull=False)
@@ -274,3 +274,28 @@ def current_accuracy(workshop: Workshop, translate: Any) -> Accuracy | None:
         return None
     run.workshop = workshop
     return accuracy_of(run, catalog_for(workshop), translate)
+
+
+def draft_accuracies(
+    workshop: Workshop, catalog: rules.Catalog, translate: Any
+) -> list[tuple[Proposal, Accuracy]]:
+    """Drafts and proposals in discussion with a finished backtest of their current
+    revision, measured before anyone votes on them."""
+    out = []
+    for proposal in Proposal.objects.filter(
+        workshop=workshop, state__in=[ProposalState.DRAFT, ProposalState.OPEN]
+    ).order_by("-updated_at")[:6]:
+        run = (
+            EvaluationRun.objects.filter(
+                workshop=workshop,
+                proposal=proposal,
+                proposal_revision=proposal.revision,
+                state=RunState.DONE,
+            )
+            .order_by("-id")
+            .first()
+        )
+        if run is not None:
+            run.workshop = workshop
+            out.append((proposal, accuracy_of(run, catalog, translate)))
+    return out

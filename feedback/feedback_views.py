@@ -242,6 +242,7 @@ def _accuracy_context(
     wanted = request.GET.get("version", "") if wanted is None else wanted
     if wanted.isdigit():
         chosen = next((r for r in rows if r[0].number == int(wanted)), chosen)
+    drafts = selectors.draft_accuracies(workshop, catalog, _)
     suggestions: list[Suggestion] = []
     if chosen is not None:
         definition = rules.parse(chosen[1].run.document, catalog).definition
@@ -251,6 +252,7 @@ def _accuracy_context(
         "workshop": workshop,
         "rows": rows,
         "chosen": chosen,
+        "drafts": drafts,
         "charts": _charts(rows, chosen),
         "suggestions": suggestions,
         "can_propose": roles.PROPOSE in workshop.user_perms,

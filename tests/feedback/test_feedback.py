@@ -228,6 +228,14 @@ def test_the_accuracy_page_shows_versions_side_by_side_and_says_when_data_is_thi
     assert "not enough data (n = 1)" in page  # one verdict proves nothing
     assert 'id="sweep"' in page and "★" in page
 
+    # A backtested draft joins the comparison before its vote.
+    draft = services.proposal_create(actor=admin, workshop=run.workshop, title="Stricter <b>")
+    backtests.backtest_run_inline(
+        backtests.backtest_start(actor=admin, workshop=run.workshop, proposal=draft, enqueue=False)
+    )
+    page = logged_in(admin).get(reverse("feedback:accuracy", args=["acme"])).content.decode()
+    assert 'class="draft-row"' in page and "Stricter &lt;b&gt;" in page
+
 
 def test_empty_workshops_show_what_is_missing_instead_of_numbers(
     admin: Any, rep: Any, workshop: Workshop
