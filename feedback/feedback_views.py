@@ -123,7 +123,9 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
     )
 
 
-def _card_response(request: AuthedRequest, lead: Lead, *, oob: bool = False) -> HttpResponse:
+def _card_response(
+    request: AuthedRequest, lead: Lead, *, oob: bool = False, error: str = ""
+) -> HttpResponse:
     _version, run = selectors.queue_run(lead.workshop)
     [card] = _cards(lead.workshop, run, [lead], request.user)
     return render(
@@ -135,6 +137,7 @@ def _card_response(request: AuthedRequest, lead: Lead, *, oob: bool = False) -> 
             "reasons": _reasons(),
             "bant_choices": _bant_choices(),
             "oob": oob,
+            "error": error,
             "query": request.POST.get("query", ""),
         },
     )
@@ -154,7 +157,7 @@ def verdict_record(request: AuthedRequest, slug: str, lead_id: int) -> HttpRespo
         )
     except ValidationError as exc:
         if request.htmx:
-            response = _card_response(request, lead)
+            response = _card_response(request, lead, error=" ".join(exc.messages))
             response.status_code = 400
             response["HX-Trigger"] = "lw-error"
             return response
@@ -217,7 +220,7 @@ def lead_bant(request: AuthedRequest, slug: str, lead_id: int) -> HttpResponse:
         values["timeline_days"] = None
     if error:
         if request.htmx:
-            response = _card_response(request, lead)
+            response = _card_response(request, lead, error=error)
             response.status_code = 400
             return response
         messages.error(request, error)

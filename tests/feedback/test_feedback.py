@@ -136,6 +136,7 @@ def test_a_rep_updates_bant_and_the_backtests_become_stale(
         url, {"budget": "<script>", "timeline_days": "-3"}, headers={"HX-Request": "true"}
     )
     assert bad.status_code == 400
+    assert 'role="alert"' in bad.content.decode()
     lead.refresh_from_db()
     assert lead.budget == "confirmed"
 
