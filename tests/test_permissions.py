@@ -158,6 +158,7 @@ TABLE: tuple[Row, ...] = (
     Row("feedback:lead_bant", "post", roles.GIVE_FEEDBACK, extra=("lead_id",)),
     Row("feedback:accuracy", "get", roles.VIEW),
     Row("feedback:accuracy_print", "get", roles.VIEW),
+    Row("feedback:suggestion_apply", "post", roles.PROPOSE),
     Row("feedback:verdicts_csv", "get", roles.VIEW),
     Row("feedback:run_results_csv", "get", roles.VIEW, extra=("run_id",)),
     Row("api:key_list", "get", roles.IMPORT_LEADS),
