@@ -260,9 +260,8 @@ def field_condition(
         if op == rules.Op.WITHIN_LAST_DAYS:
             assert isinstance(criterion.value, int)
             # age = today - d must lie in 0..N; clamp where N days reach before year 1.
-            start = date.min if (today - date.min).days < criterion.value else today
-            if start is today:
-                start = today - timedelta(days=criterion.value)
+            days = criterion.value
+            start = date.min if (today - date.min).days < days else today - timedelta(days=days)
             return Q(GreaterThanOrEqual(value, start)) & Q(LessThanOrEqual(value, today))
         return _compare(op, value, [date.fromisoformat(str(item)) for item in items])
     return _compare(op, value, [float(item) for item in items])
