@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 TRANSLATED = [code for code, _name in settings.LANGUAGES if code != "en"]
@@ -117,3 +117,38 @@ def test_every_string_in_the_code_is_in_the_catalogs(tmp_path: Path, settings: A
         shipped = _msgids((LOCALE_DIR / code / "LC_MESSAGES" / "django.po").read_text())
         missing = sorted(fresh - shipped)
         assert not missing, f"{code}: {len(missing)} strings not in the catalog, e.g. {missing[:5]}"
+
+
+@pytest.mark.django_db
+def test_five_wrong_passwords_lock_the_account_from_that_address_with_a_clear_page(
+    settings: Any,
+) -> None:
+    settings.AXES_ENABLED = True
+    from axes.utils import reset
+
+    UserFactory(username="mallory-target", password="a-long-unusual-passphrase")
+    client = Client()
+    url = reverse("login")
+    for _attempt in range(5):
+        response = client.post(url, {"username": "mallory-target", "password": "wrong"})
+    assert response.status_code == 429
+    assert "Too many failed log-ins" in response.content.decode()
+    # Even the right password is refused while locked, and nothing logs in.
+    locked = client.post(
+        url, {"username": "mallory-target", "password": "a-long-unusual-passphrase"}
+    )
+    assert locked.status_code == 429 and "_auth_user_id" not in client.session
+    reset(username="mallory-target")
+    ok = client.post(url, {"username": "mallory-target", "password": "a-long-unusual-passphrase"})
+    assert ok.status_code == 302 and "_auth_user_id" in client.session
+
+
+def test_new_passwords_are_hashed_with_argon2() -> None:
+    # The test fixture swaps in MD5 for speed; the production settings module says:
+    from leadworkshop import settings as production
+
+    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    encoded = Argon2PasswordHasher().encode("correct horse", Argon2PasswordHasher().salt())
+    assert encoded.startswith("argon2$") and Argon2PasswordHasher().verify("correct horse", encoded)
