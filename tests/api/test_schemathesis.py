@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
@@ -49,7 +51,15 @@ def test_every_api_operation_answers_generated_requests_as_documented(
     # A fresh WSGI handler: middleware reads its settings (plain HTTP in tests) when built.
     handler = WSGIHandler()
     case.operation.schema.app = handler
-    response = case.call(app=handler, headers={"Authorization": f"Bearer {token}"})
+    # As Django's test client does: a real handler closes the database connection when
+    # a request ends, which would end the test's transaction on PostgreSQL.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = case.call(app=handler, headers={"Authorization": f"Bearer {token}"})
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     # Two checks do not fit this API on purpose. ignored_auth sends a wrong key and
     # expects 401, but this test sends the right one (tests/api/test_auth_and_scoping.py
     # covers wrong and missing keys). positive_data_acceptance wants every
