@@ -33,7 +33,8 @@ def _stored(spec: rules.FieldSpec, value: object) -> object:
     if value is None or value == "":
         return None
     if spec.type == rules.FieldType.DATE:
-        assert isinstance(value, date)
+        if not isinstance(value, date):
+            return value  # a custom field's JSON holds a value of any type, as written
         if spec.key in BUILTIN:
             if isinstance(value, datetime):
                 return value
