@@ -25,6 +25,7 @@ from definitions.permissions import (
 from feedback import backtest_selectors as selectors
 from feedback import backtest_services as svc
 from feedback.models import EvaluationRun, RunState
+from feedback.templatetags.metrics import STAGE_LABELS
 
 PER_PAGE = 50
 
@@ -198,11 +199,10 @@ def _result_choices() -> list[tuple[str, str]]:
         ("", _("All leads")),
         ("qualified", _("Qualified")),
         ("not_qualified", _("Not qualified")),
-        ("sql", _("SQL")),
-        ("mql", _("MQL")),
-        ("lead", _("Lead")),
-        ("subscriber", _("Subscriber")),
-        ("junk", _("Junk")),
+        *(
+            (stage, str(STAGE_LABELS[stage]))
+            for stage in ("sql", "mql", "lead", "subscriber", "junk")
+        ),
     ]
 
 

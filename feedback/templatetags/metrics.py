@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from feedback.metrics import Rate
 from feedback.models import Reason
@@ -41,3 +42,18 @@ def number(value: float | None, digits: int = 2) -> str:
 def reason_label(code: str) -> str:
     """A "not a lead" reason code in the reader's language."""
     return str(Reason(code).label) if code in Reason.values else code
+
+
+# A backtest's stages as people read them; the run pages and their filters use these.
+STAGE_LABELS = {
+    "subscriber": gettext_lazy("Subscriber (not qualified)"),
+    "lead": gettext_lazy("Lead"),
+    "mql": gettext_lazy("MQL"),
+    "sql": gettext_lazy("SQL"),
+    "junk": gettext_lazy("Junk"),
+}
+
+
+@register.filter
+def stage_label(stage: str) -> str:
+    return str(STAGE_LABELS.get(stage, stage))
