@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install assets run test test-unit test-browser lint messages makemessages clean
+.PHONY: install assets run test test-unit test-browser lint messages makemessages loadtest clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,8 @@ locale/.compiled: $(VENV)/.installed $(wildcard locale/*/LC_MESSAGES/django.po)
 static/vendor/chart.umd.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p static/vendor
-	cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chart.umd.min.js
+	# With its source map: production's manifest storage checks every file a script names.
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map static/vendor/
 
 assets: static/vendor/chart.umd.min.js
 
@@ -43,6 +44,11 @@ run: install
 
 test: install
 	scripts/test.sh
+
+# The load test against gunicorn, one Celery worker, PostgreSQL and Redis with 1M leads.
+# Not part of `make test`: it takes about ten minutes. See the README's "Load test".
+loadtest: install
+	scripts/loadtest.sh
 
 lint: install
 	$(BIN)/ruff check .

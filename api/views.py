@@ -15,6 +15,7 @@ from api.models import ApiKey
 from definitions import roles
 from definitions.http import AuthedRequest
 from definitions.models import Workshop
+from definitions.once import submit_once
 from definitions.permissions import get_api_key_for_user, get_workshop_for_user
 from definitions.views import apply_errors
 
@@ -39,6 +40,7 @@ def _page(
 
 
 @require_http_methods(["GET", "POST"])
+@submit_once
 def key_list(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, roles.IMPORT_LEADS)
     if request.method != "POST":

@@ -30,6 +30,7 @@ from definitions.models import (
     ProposalState,
     Workshop,
 )
+from definitions.once import submit_once
 from definitions.permissions import (
     get_catalog_entry_for_user,
     get_proposal_for_user,
@@ -90,6 +91,7 @@ def definition_home(request: AuthedRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@submit_once
 def draft_create(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, roles.PROPOSE)
     form = DraftCreateForm(request.POST)
@@ -306,6 +308,7 @@ def version_print(request: AuthedRequest, slug: str, number: int) -> HttpRespons
 
 
 @require_http_methods(["GET", "POST"])
+@submit_once
 def draft_import(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, roles.PROPOSE)
     form = DefinitionImportForm(request.POST or None, request.FILES or None)

@@ -379,3 +379,17 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} for {self.recipient}"
+
+
+class FormSubmission(models.Model):
+    """The one-time token of a rendered form, spent by the first POST that carried it.
+    A second POST of the same form (a double click, a resend after a slow answer) is
+    answered with where the first one went, instead of acting twice."""
+
+    token = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    location = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return str(self.token)

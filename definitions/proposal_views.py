@@ -19,6 +19,7 @@ from definitions.http import AuthedRequest
 from definitions.markdown import render_markdown
 from definitions.models import Proposal, ProposalState, VoteChoice
 from definitions.notify import describe as describe_notification
+from definitions.once import submit_once
 from definitions.permissions import (
     get_amendment_for_user,
     get_comment_for_user,
@@ -266,6 +267,7 @@ def vote_cast(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRespon
 
 
 @require_POST
+@submit_once
 def comment_add(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
     proposal = get_proposal_for_user(request.user, slug, proposal_id, roles.COMMENT)
     form = CommentForm(request.POST, criteria=[(c, c) for c in _ids(proposal)])
@@ -336,6 +338,7 @@ def comment_delete(
 
 
 @require_http_methods(["GET", "POST"])
+@submit_once
 def amendment_suggest(
     request: AuthedRequest, slug: str, proposal_id: int, criterion_id: str
 ) -> HttpResponse:

@@ -18,6 +18,7 @@ from definitions.audit import describe
 from definitions.forms import MemberAddForm, MemberCreateForm, MemberUpdateForm, WorkshopForm
 from definitions.http import AuthedRequest
 from definitions.models import ProposalState, Workshop
+from definitions.once import submit_once
 from definitions.permissions import get_membership_for_user, get_workshop_for_user
 from feedback.accuracy_selectors import current_accuracy
 from feedback.selectors import worker_status
@@ -50,6 +51,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@submit_once
 def workshop_create(request: AuthedRequest) -> HttpResponse:
     form = WorkshopForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -60,7 +62,12 @@ def workshop_create(request: AuthedRequest) -> HttpResponse:
         else:
             messages.success(request, _("Workshop created. You are its admin."))
             return redirect("definitions:workshop_home", slug=workshop.slug)
-    return render(request, "definitions/workshop_create.html", {"form": form})
+    return render(
+        request,
+        "definitions/workshop_create.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_GET
@@ -138,6 +145,7 @@ def member_add(request: AuthedRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@submit_once
 def member_create(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, perm=roles.MANAGE_MEMBERS)
     form = MemberCreateForm(request.POST, prefix="new")

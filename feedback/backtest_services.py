@@ -312,6 +312,11 @@ def backtest_after_done(run_id: int) -> int:
     run = EvaluationRun.objects.filter(pk=run_id, state=RunState.DONE).first()
     if run is None:
         return 0
+    if connection.vendor == "postgresql":
+        # Fresh statistics for the new results at once, not whenever autovacuum comes
+        # by: the triage queue's plan over a million results depends on them.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {LeadResult._meta.db_table}")
     if not run.outcome_stats:
         EvaluationRun.objects.filter(pk=run.pk).update(outcome_stats=count_outcomes(run))
     return backtests_drop_superseded(run)

@@ -93,13 +93,13 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def write_csv(path: Path, rows: int, *, seed: int = 7) -> None:
+def write_csv(path: Path, rows: int, *, seed: int = 7, id_prefix: str = "P") -> None:
     """Write `rows` generated leads to `path` (UTF-8, comma-separated)."""
     tmp = path.with_suffix(path.suffix + ".part")
     with tmp.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
-        for lead in generate(rows, seed=seed, id_prefix="P"):
+        for lead in generate(rows, seed=seed, id_prefix=id_prefix):
             f = lead.fields
             writer.writerow(
                 [

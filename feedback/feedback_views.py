@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -31,6 +30,7 @@ from feedback import accuracy_selectors as selectors
 from feedback import feedback_services as svc
 from feedback.backtest_selectors import latest_done_run, results_for_leads
 from feedback.models import Lead, LeadActivity, LeadResult, Reason, RunState
+from feedback.selectors import CappedPaginator
 from feedback.suggestions import Suggestion, suggestions_for
 from feedback.tabular import csv_safe
 
@@ -98,7 +98,7 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
         qs = selectors.feedback_queue(
             workshop, run, rep=request.user, show=show, stage=stage, source=source
         )
-        page = Paginator(qs, PER_PAGE, allow_empty_first_page=True).get_page(
+        page = CappedPaginator(qs, PER_PAGE, allow_empty_first_page=True).get_page(
             request.GET.get("page")
         )
         cards = _cards(workshop, run, list(page.object_list), request.user)

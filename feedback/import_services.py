@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -879,6 +879,15 @@ def import_run(
     job = ImportJob.objects.select_related("workshop").get(pk=job_id)
     if job.state not in (ImportState.QUEUED, ImportState.RUNNING):
         return job
+    if not _claim(job.pk):
+        return job  # a redelivered copy of the task: another process is running this job
+    try:
+        return _run_claimed(job, on_progress)
+    finally:
+        _release(job.pk)
+
+
+def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | None) -> ImportJob:
     plan = compile_plan(job, job.mapping)
     ImportJob.objects.filter(pk=job.pk).update(
         state=ImportState.RUNNING,
@@ -1254,6 +1263,62 @@ def _merge(
     connection.connection.create_function("py_lower", 1, lambda s: s.lower() if s else s)
     cursor.execute(insert, params)
     return cursor.rowcount - updated, updated, []
+
+
+# ------------------------------------------------------------------ one runner, dead runners
+
+# PostgreSQL advisory locks (IMPORT_LOCK, job id): a running import holds its job's lock
+# for as long as its database connection lives, so a worker that was killed lets go of
+# it at once, and a second copy of the task cannot run the same job.
+IMPORT_LOCK = 0x1E4D
+
+
+def _claim(job_id: int) -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite: the embedded setup has one worker
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [IMPORT_LOCK, job_id])
+        return bool(cursor.fetchone()[0])
+
+
+def _release(job_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [IMPORT_LOCK, job_id])
+
+
+def imports_recover() -> int:
+    """Settle the imports whose worker died (killed, restarted, machine lost). The merge
+    is one transaction, so nothing of theirs was imported; they fail and can be run
+    again. On PostgreSQL a job shown running whose lock nobody holds has no worker;
+    elsewhere, one without progress for IMPORT_TIMEOUT_SECONDS. Returns how many."""
+    active = ImportJob.objects.filter(
+        state__in=[ImportState.RUNNING, ImportState.CANCELLING], started_at__isnull=False
+    )
+    if connection.vendor != "postgresql":
+        limit = timezone.now() - timedelta(seconds=settings.IMPORT_TIMEOUT_SECONDS)
+        active = active.filter(heartbeat_at__lt=limit)
+    settled = 0
+    for job_id in active.values_list("pk", flat=True):
+        if not _claim(job_id):
+            continue  # its worker is alive and holds it
+        try:
+            settled += ImportJob.objects.filter(pk=job_id, state=ImportState.RUNNING).update(
+                state=ImportState.FAILED,
+                finished_at=timezone.now(),
+                message=_(
+                    "The worker stopped during this import (it was restarted or killed). "
+                    "Nothing was imported; run it again."
+                ),
+            )
+            settled += ImportJob.objects.filter(pk=job_id, state=ImportState.CANCELLING).update(
+                state=ImportState.CANCELLED,
+                finished_at=timezone.now(),
+                message=_("Cancelled: nothing was imported."),
+            )
+        finally:
+            _release(job_id)
+    return settled
 
 
 # ------------------------------------------------------------------ start / cancel

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from definitions import roles
 from definitions.catalog import catalog_for
 from definitions.http import AuthedRequest
+from definitions.once import submit_once
 from definitions.permissions import get_import_for_user, get_workshop_for_user
 from feedback import import_services as svc
 from feedback import tabular
@@ -26,6 +27,7 @@ FINAL = (ImportState.DONE, ImportState.FAILED, ImportState.CANCELLED)
 
 
 @require_http_methods(["GET", "POST"])
+@submit_once
 def import_list(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, roles.IMPORT_LEADS)
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -105,7 +107,8 @@ def import_mapping(request: AuthedRequest, slug: str, job_id: int) -> HttpRespon
         messages.error(request, _("The uploaded file can no longer be read; upload it again."))
         return redirect("feedback:import_list", slug=slug)
     suggested = svc.suggested_mapping(job, shape)
-    options = suggested.get("options", svc.default_options())
+    # A mapping file from the command line may name only some options.
+    options = {**svc.default_options(), **(suggested.get("options") or {})}
     initial_options = {**options, "null_tokens": ", ".join(t for t in options["null_tokens"] if t)}
     options_form = OptionsForm(request.POST or None, initial=initial_options)
     mapping = suggested

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import cast
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.db.models.expressions import OrderBy
 from django.utils import timezone
@@ -60,6 +63,18 @@ def capped_count(qs: QuerySet[Lead]) -> tuple[int, bool]:
     """(count, more): the exact count up to COUNT_CAP, else COUNT_CAP and True."""
     n = qs.order_by()[: COUNT_CAP + 1].count()
     return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+class CappedPaginator(Paginator):
+    """Pages over a large queryset that count at most COUNT_CAP rows: beyond that the
+    number of pages is a lower bound, and ``more`` says so (the pager shows "500+")."""
+
+    more = False
+
+    @cached_property
+    def count(self) -> int:
+        n, self.more = capped_count(cast(QuerySet[Lead], self.object_list))
+        return n
 
 
 def activities_of(lead: Lead, limit: int = 200) -> QuerySet[LeadActivity]:

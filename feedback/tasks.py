@@ -78,9 +78,14 @@ def backtest_cleanup_task(run_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
-def backtests_housekeeping() -> None:
-    """Fail runs that stopped progressing; re-run stale runs people look at."""
-    from feedback import backtest_services as svc
+def housekeeping() -> None:
+    """Fail backtests that stopped progressing and imports whose worker died; re-run
+    stale backtests people look at; forget spent form tokens."""
+    from definitions.once import submissions_forget
+    from feedback import backtest_services
+    from feedback.import_services import imports_recover
 
-    svc.backtests_expire_overdue()
-    svc.backtests_refresh_stale()
+    backtest_services.backtests_expire_overdue()
+    imports_recover()
+    backtest_services.backtests_refresh_stale()
+    submissions_forget()

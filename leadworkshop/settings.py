@@ -96,6 +96,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'leadworkshop.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        # A kept connection is checked before each request reuses it, so a database
+        # restart costs one reconnect, not one failed request per web process.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -256,12 +259,15 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "feedback.tasks.worker_heartbeat", "schedule": 30.0},
     "close-due-proposals": {"task": "definitions.tasks.close_due_proposals", "schedule": 60.0},
-    "backtests-housekeeping": {"task": "feedback.tasks.backtests_housekeeping", "schedule": 60.0},
+    "housekeeping": {"task": "feedback.tasks.housekeeping", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Largest file an import accepts (bytes); default 200 MB.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+# Without PostgreSQL's locks to tell, an import that reported no progress for this long
+# is taken for one whose worker died (housekeeping fails it; it can be run again).
+IMPORT_TIMEOUT_SECONDS = env_int("IMPORT_TIMEOUT_SECONDS", 1800, minimum=10)
 # Uploads above this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

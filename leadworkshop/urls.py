@@ -36,3 +36,6 @@ urlpatterns = [
     # The versioned ingestion API for programs (API keys, no session); see docs/api.md.
     path("api/v1/", api_v1.urls()),
 ]
+
+# A database that is briefly gone answers 503 with "nothing was saved; try again".
+handler500 = "leadworkshop.errors.server_error"

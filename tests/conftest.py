@@ -47,16 +47,11 @@ def _test_database_url() -> str:
     return f"postgres://{user}@{host}:{port}/{s['NAME']}"
 
 
-@pytest.fixture
-def real_worker(transactional_db: None) -> Any:
-    # Small backtest chunks, so a few hundred leads already make several.
-    env = {
-        **os.environ,
-        "DATABASE_URL": _test_database_url(),
-        "DEBUG": "0",
-        "BACKTEST_CHUNK_LEADS": "100",
-    }
-    worker = subprocess.Popen(
+def start_worker(**env: str) -> subprocess.Popen[str]:
+    """A real Celery worker process on the test database, fed through the broker that
+    CELERY_BROKER_URL names, in a process group of its own (so a test can kill it
+    hard). Small backtest chunks, so a few hundred leads already make several."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -71,17 +66,34 @@ def real_worker(transactional_db: None) -> Any:
             "--hostname=pytest-worker@%h",
         ],
         cwd=ROOT,
-        env=env,
+        env={
+            **os.environ,
+            "DATABASE_URL": _test_database_url(),
+            "DEBUG": "0",
+            "BACKTEST_CHUNK_LEADS": "100",
+            **env,
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
-    yield worker
+
+
+def stop_worker(worker: subprocess.Popen[str]) -> None:
     worker.terminate()
     try:
         worker.wait(timeout=20)
     except subprocess.TimeoutExpired:
         worker.kill()
+        worker.wait(timeout=20)
+
+
+@pytest.fixture
+def real_worker(transactional_db: None) -> Any:
+    worker = start_worker()
+    yield worker
+    stop_worker(worker)
 
 
 @pytest.fixture(autouse=True)

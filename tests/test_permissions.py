@@ -228,6 +228,11 @@ def everyone(admin: Any, marketer: Any, rep: Any, viewer: Any, outsider: Any) ->
 @pytest.fixture
 def objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
     """One object of each kind a URL can name, in the acme workshop."""
+    return make_objects(admin, workshop)
+
+
+def make_objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
+    """One object of each kind a URL can name, in ``workshop``, made by its admin."""
     version = services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
@@ -322,6 +327,39 @@ def test_each_role_gets_exactly_what_its_permissions_allow(
         assert response.status_code == 403
     else:
         assert response.status_code in (200, 302, 400), response.status_code
+
+
+# URL arguments that name an object by its database id. (A version number, a criterion
+# id or a format only mean something inside the workshop that the slug names.)
+OBJECT_IDS = {
+    "run_id", "job_id", "lead_id", "draft_id", "comment_id", "amendment_id",
+    "proposal_id", "field_id", "kind_id", "key_id",
+}  # fmt: skip
+FOREIGN_ID_CASES = [(row, arg) for row in TABLE for arg in row.extra if arg in OBJECT_IDS]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("row", "arg"), FOREIGN_ID_CASES, ids=lambda v: v if isinstance(v, str) else v.name
+)
+def test_an_id_of_another_workshops_object_is_not_found_even_for_an_admin(
+    row: Row,
+    arg: str,
+    admin: Any,
+    outsider: Any,
+    workshop: Workshop,
+    objects: dict[str, Any],
+) -> None:
+    """Every URL that names an object, with acme's slug and one id of the same kind of
+    object in another workshop (the rest acme's own): the admin of acme gets 404."""
+    foreign = make_objects(outsider, Workshop.objects.get(slug="other"))
+    kwargs: dict[str, Any] = {"slug": workshop.slug}
+    for name in row.extra:
+        kwargs[ALIASES.get(name, name)] = (foreign if name == arg else objects)[name]
+    client = Client()
+    client.force_login(admin)
+    response = getattr(client, row.method)(reverse(row.name, kwargs=kwargs))
+    assert response.status_code == 404, f"{row.method} {row.name} with a foreign {arg}"
 
 
 @pytest.mark.django_db

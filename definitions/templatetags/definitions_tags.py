@@ -21,3 +21,13 @@ def markdown(text: str) -> Any:
     from definitions.markdown import render_markdown
 
     return render_markdown(text or "")
+
+
+@register.simple_tag
+def form_token() -> str:
+    """A hidden one-time token: a view with @submit_once acts on this form once."""
+    from django.utils.html import format_html
+
+    from definitions.once import TOKEN_FIELD, new_token
+
+    return format_html('<input type="hidden" name="{}" value="{}">', TOKEN_FIELD, new_token())

@@ -10,6 +10,28 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 
+// An htmx request that found the server or its database away (503, or no answer at
+// all): nothing was saved. Say so where the page shows its messages, instead of nothing.
+const sayUnavailable = () => {
+  const main = document.getElementById("main");
+  if (!main?.dataset.unavailable) return;
+  let list = main.querySelector(":scope > .messages");
+  if (!list) {
+    list = document.createElement("ul");
+    list.className = "messages";
+    list.setAttribute("role", "status");
+    main.prepend(list);
+  }
+  const item = document.createElement("li");
+  item.className = "message error";
+  item.textContent = main.dataset.unavailable;
+  list.replaceChildren(item);
+};
+document.addEventListener("htmx:responseError", (event) => {
+  if (event.detail.xhr.status === 503) sayUnavailable();
+});
+document.addEventListener("htmx:sendError", sayUnavailable);
+
 // The feedback queue: triage by keyboard. j/k move between leads, g good lead, n then
 // a digit "not a lead" with that reason, s skip, u undo, ? help. Forms stay plain
 // forms (htmx posts them), so every key is also a button that works without script.

@@ -53,7 +53,7 @@ def test_a_bad_workshop_form_shows_the_error_at_its_field_and_saves_nothing(
 ) -> None:
     before = Workshop.objects.count()
     response = logged_in(admin).post(reverse("definitions:workshop_create"), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors.get(field)
     assert Workshop.objects.count() == before
 

@@ -387,3 +387,27 @@ def test_an_xlsx_workbook_imports_like_a_csv(admin: Any, workshop: Workshop, tmp
     xavier = Lead.objects.get(external_id="X1")
     assert xavier.annual_revenue == 4.5e8
     assert xavier.created_at is not None and xavier.created_at.date().isoformat() == "2026-03-31"
+
+
+def test_a_saved_mapping_with_only_some_options_opens_with_the_defaults_for_the_rest(
+    admin: Any, workshop: Workshop
+) -> None:
+    """Mapping files from the command line may name only some options; the mapping is
+    saved for the header, and the page for the next file must still open."""
+    first, _shape = upload(admin, workshop, (HEADER + ROWS).encode())
+    svc.import_start(
+        actor=admin,
+        job=first,
+        mapping={
+            "version": 1,
+            "options": {"decimal": "comma"},
+            "columns": {"Prospect ID": {"target": "external_id"}},
+        },
+        enqueue=False,
+    )
+    second, _shape = upload(admin, workshop, (HEADER + ROWS).encode())
+    client = Client()
+    client.force_login(admin)
+    page = client.get(reverse("feedback:import_mapping", args=[workshop.slug, second.pk]))
+    assert page.status_code == 200
+    assert '<option value="comma" selected>' in page.content.decode()

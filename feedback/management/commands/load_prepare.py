@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from definitions import proposal_services, rules, services
+from definitions.models import Workshop
+from definitions.roles import Department, Role
+from feedback import backtest_services
+from feedback.bench import load_generated, mapping, write_csv
+from feedback.models import ImportMapping
+
+SLUG = "load"
+PASSWORD = "load-test-password"  # noqa: S105  (loopback load test users only)
+
+
+class Command(BaseCommand):
+    help = (
+        "Prepare the load test (scripts/loadtest.sh): the workshop 'load' with --leads "
+        "generated leads, the worked example published and backtested, a proposal open "
+        "for a vote and backtested, and the users the scenario logs in as: stakeholder1…N, "
+        "rep1…N, admin1…N, all with the password load-test-password. Also writes each "
+        "admin's small CSV for the import part of the scenario. Re-running it keeps the "
+        "leads and refreshes the rest. Prints a JSON summary as its last line."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--leads", type=int, default=1_000_000)
+        parser.add_argument("--events", type=int, default=2_000_000)
+        parser.add_argument("--stakeholders", type=int, default=50)
+        parser.add_argument("--reps", type=int, default=20)
+        parser.add_argument("--admins", type=int, default=5)
+        parser.add_argument("--csv-rows", type=int, default=500)
+        parser.add_argument("--out", default="var/load", help="folder for the admins' CSVs")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError("The load test runs on PostgreSQL (set DATABASE_URL).")
+        started = time.perf_counter()
+        users = self._users(options)
+        owner = users["admin"][0]
+        workshop = Workshop.objects.filter(slug=SLUG).first()
+        if workshop is None:
+            workshop = services.workshop_create(
+                actor=owner, name="Load test", slug=SLUG, department=Department.MARKETING
+            )
+        self._members(workshop, owner, users)
+        leads = workshop.leads.count()
+        if leads < options["leads"]:
+            self.stderr.write(f"Generating {options['leads']:,} leads …")
+            workshop.leads.all().delete()
+            leads, _events = load_generated(workshop.pk, options["leads"], options["events"])
+        version, proposal = self._definition(workshop, owner, users)
+        for target in ({"version": version}, {"proposal": proposal}):
+            run = backtest_services.backtest_start(
+                actor=owner, workshop=workshop, enqueue=False, **target
+            )
+            if run.state != "done":
+                self.stderr.write(f"Backtesting {target} over {leads:,} leads …")
+                backtest_services.backtest_run_inline(run)
+        csvs = self._csvs(workshop, options)
+        self.stdout.write(
+            json.dumps(
+                {
+                    "workshop": SLUG,
+                    "leads": leads,
+                    "proposal": proposal.pk,
+                    "password": PASSWORD,
+                    "users": {kind: len(members) for kind, members in users.items()},
+                    "csv": [str(p) for p in csvs],
+                    "seconds": round(time.perf_counter() - started, 1),
+                }
+            )
+        )
+
+    def _users(self, options: dict[str, Any]) -> dict[str, list[Any]]:
+        # One Argon2 hash for all: hashing is slow on purpose, 75 times would take long.
+        encoded = make_password(PASSWORD)
+        model = get_user_model()
+        users: dict[str, list[Any]] = {}
+        for kind, count in (
+            ("admin", options["admins"]),
+            ("stakeholder", options["stakeholders"]),
+            ("rep", options["reps"]),
+        ):
+            users[kind] = []
+            for n in range(1, count + 1):
+                user, _created = model.objects.update_or_create(
+                    username=f"{kind}{n}", defaults={"password": encoded}
+                )
+                users[kind].append(user)
+        return users
+
+    def _members(self, workshop: Workshop, owner: Any, users: dict[str, list[Any]]) -> None:
+        departments = [Department.MARKETING, Department.SALES, Department.LEADERSHIP]
+        roles = {"admin": Role.ADMIN, "stakeholder": Role.STAKEHOLDER, "rep": Role.SALES_REP}
+        present = set(workshop.memberships.values_list("user_id", flat=True))
+        for kind, members in users.items():
+            for n, user in enumerate(members):
+                if user.pk in present:
+                    continue
+                department = Department.SALES if kind == "rep" else departments[n % 3]
+                services.member_add(
+                    actor=owner,
+                    workshop=workshop,
+                    user=user,
+                    role=roles[kind],
+                    department=department,
+                )
+
+    @transaction.atomic
+    def _definition(self, workshop: Workshop, owner: Any, users: dict[str, list[Any]]) -> Any:
+        version = workshop.versions.order_by("-number").first()
+        if version is None:
+            version = services.version_publish_document(
+                actor=owner, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+            )
+        proposal = workshop.proposals.filter(state="open").order_by("pk").first()
+        if proposal is None:
+            proposal_services.policy_update(
+                actor=owner,
+                workshop=workshop,
+                quorum_percent=60,
+                required_departments=["marketing", "sales"],
+                majority_percent=50,
+                block_vetoes=True,
+                default_voting_days=7,
+            )
+            author = users["stakeholder"][1]
+            proposal = services.proposal_create(
+                actor=author,
+                workshop=workshop,
+                title="Sales-leaning: BANT before handover",
+                document=rules.SALES_LEANING_EXAMPLE,
+                parent=version,
+            )
+            proposal = proposal_services.proposal_open(
+                actor=author,
+                proposal=proposal,
+                closes_at=timezone.now() + timedelta(days=30),
+                rationale="Ask for **BANT** before handover.",
+            )
+            for n, stakeholder in enumerate(users["stakeholder"][:20]):
+                proposal_services.vote_cast(
+                    actor=stakeholder,
+                    proposal=proposal,
+                    choice="agree" if n % 3 else "disagree",
+                    reason=f"Position {n}.",
+                )
+                proposal_services.comment_add(
+                    actor=stakeholder, proposal=proposal, body=f"Comment {n} on the **floor**."
+                )
+        return version, proposal
+
+    def _csvs(self, workshop: Workshop, options: dict[str, Any]) -> list[Path]:
+        """One small file per admin, with its own ids, and the saved mapping that the
+        import page offers for their header (as it would after a first import)."""
+        from feedback.bench import HEADER
+        from feedback.import_services import header_signature
+
+        out = Path(options["out"])
+        out.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for n in range(1, options["admins"] + 1):
+            path = out / f"admin{n}-{options['csv_rows']}.csv"
+            if not path.exists():
+                write_csv(path, options["csv_rows"], seed=1000 + n, id_prefix=f"L{n}-")
+            paths.append(path.resolve())
+        if not workshop.custom_fields.filter(key="total_visits").exists():
+            spec = mapping()["columns"]["Total Visits"]
+            services.custom_field_add(
+                actor=get_user_model().objects.get(username="admin1"),
+                workshop=workshop,
+                key=spec["key"],
+                label=spec["label"],
+                type=spec["type"],
+                category=spec["category"],
+            )
+        ImportMapping.objects.update_or_create(
+            workshop=workshop, signature=header_signature(HEADER), defaults={"mapping": mapping()}
+        )
+        return paths
