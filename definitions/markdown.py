@@ -7,6 +7,8 @@ no script, event handler, style or javascript: URL survives either step.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -31,6 +33,8 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
+# A pure function of the text: every poll of a proposal re-renders the same comments.
+@lru_cache(maxsize=4096)
 def render_markdown(text: str) -> SafeString:
     html = _md.render(text)
     clean = nh3.clean(

@@ -66,15 +66,37 @@ def proposal_list(request: AuthedRequest, slug: str) -> HttpResponse:
     )
 
 
-def _live_context(proposal: Proposal, user: Any) -> dict[str, Any]:
+def _live_context(
+    request: AuthedRequest, proposal: Proposal, token: str | None = None
+) -> dict[str, Any]:
+    """What the polled live part of the page shows: the definition with its comment
+    counts, the votes and tally, the threads and amendments. Polled every few seconds
+    by everyone following a vote, so it computes nothing else."""
+    workshop = proposal.workshop
+    catalog = catalog_for(workshop)
+    definition = rules.parse(proposal.document, catalog).definition
+    criteria = []
+    if definition is not None:
+        criteria = [
+            (c.id, rules.render_criterion(c, catalog, _)) for c in rules.criteria(definition)
+        ]
     votes = list(selectors.votes_of(proposal))
     ballots = [consensus.Ballot(v.choice, v.department) for v in votes]
     tally = consensus.tally_by_department(ballots)
     departments = dict(Department.choices)
     comments = selectors.comments_of(proposal)
     return {
+        "workshop": workshop,
+        "proposal": proposal,
+        "definition": definition,
+        "catalog": catalog,
+        "lines": render_lines(definition, catalog) if definition else [],
+        "criteria": dict(criteria),
+        "criteria_choices": criteria,
+        "can_comment": roles.COMMENT in workshop.user_perms,
+        "can_amend": roles.PROPOSE in workshop.user_perms and proposal.state == ProposalState.OPEN,
         "votes": votes,
-        "my_vote": next((v for v in votes if v.voter_id == user.pk), None),
+        "my_vote": next((v for v in votes if v.voter_id == request.user.pk), None),
         "tally": [
             (departments.get(dep, dep), [row[c] for c in consensus.CHOICES])
             for dep, row in sorted(tally.items())
@@ -87,7 +109,7 @@ def _live_context(proposal: Proposal, user: Any) -> dict[str, Any]:
         "comments": comments,
         "anchored": _anchored(comments),
         "amendments": list(proposal.amendments.select_related("author")),
-        "token": selectors.live_token(proposal),
+        "token": token or selectors.live_token(proposal),
     }
 
 
@@ -100,22 +122,15 @@ def _anchored(comments: list[Any]) -> dict[str, int]:
 
 
 def _detail_context(request: AuthedRequest, proposal: Proposal) -> dict[str, Any]:
-    workshop = proposal.workshop
-    catalog = catalog_for(workshop)
-    definition = rules.parse(proposal.document, catalog).definition
+    """The whole page: the live part and everything around it."""
+    live = _live_context(request, proposal)
+    workshop, catalog, definition = proposal.workshop, live["catalog"], live["definition"]
     parent_definition = (
         rules.parse(proposal.parent.document, catalog).definition if proposal.parent else None
     )
-    criteria = []
-    if definition is not None:
-        criteria = [
-            (c.id, rules.render_criterion(c, catalog, _)) for c in rules.criteria(definition)
-        ]
     policy = proposal_services.policy_of(workshop)
     return {
-        "workshop": workshop,
-        "proposal": proposal,
-        "lines": render_lines(definition, catalog) if definition else [],
+        **live,
         "changes": describe_changes(parent_definition, definition, catalog)
         if parent_definition and definition
         else None,
@@ -123,17 +138,15 @@ def _detail_context(request: AuthedRequest, proposal: Proposal) -> dict[str, Any
         "is_author_or_admin": proposal.author_id == request.user.pk
         or roles.CHANGE in workshop.user_perms,
         "can_vote": roles.VOTE in workshop.user_perms and proposal.state == ProposalState.OPEN,
-        "can_comment": roles.COMMENT in workshop.user_perms,
-        "can_amend": roles.PROPOSE in workshop.user_perms and proposal.state == ProposalState.OPEN,
         "vote_form": VoteForm(),
-        "comment_form": CommentForm(criteria=criteria, initial=_comment_initial(request)),
+        "comment_form": CommentForm(
+            criteria=live["criteria_choices"], initial=_comment_initial(request)
+        ),
         "open_form": OpenForm(
             initial=OpenForm.initial_for(policy.default_voting_days, proposal.rationale)
         ),
-        "criteria": dict(criteria),
         "policy": policy,
         **backtest_panel(workshop, proposal=proposal),
-        **_live_context(proposal, request.user),
     }
 
 
@@ -157,9 +170,10 @@ def proposal_live(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
     """Polled every few seconds: 204 when nothing changed (htmx then does nothing),
     otherwise the live part of the page."""
     proposal = get_proposal_for_user(request.user, slug, proposal_id)
-    if request.GET.get("v") == selectors.live_token(proposal):
+    token = selectors.live_token(proposal)
+    if request.GET.get("v") == token:
         return HttpResponse(status=204)
-    context = _detail_context(request, proposal)
+    context = _live_context(request, proposal, token)
     return render(request, "definitions/proposal_detail.html#live", context)
 
 

@@ -208,9 +208,36 @@ def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
     return {"confusion": confusion, "criteria": per_criterion, "reviewed": reviewed_qualified}
 
 
+def judgements(run: EvaluationRun) -> tuple[dict[str, Any], int]:
+    """(verdict_counts, reviewed qualified leads) of the run. They change only when a
+    rep gives or takes back a verdict, so they are cached under the workshop's
+    verdicts_changed_at: the dashboard and the accuracy pages read them on every view."""
+    stamp = Workshop.objects.values_list("verdicts_changed_at", flat=True).get(pk=run.workshop_id)
+    key = f"judged:{run.pk}:{stamp.isoformat() if stamp else '-'}"
+    cached = cache.get(key)
+    if cached is None:
+        reviewed = (
+            LeadFeedback.objects.filter(
+                workshop=run.workshop_id,
+                superseded_at__isnull=True,
+                lead__in=LeadResult.objects.filter(run=run, qualified=True).values("lead"),
+            )
+            .values("lead")
+            .distinct()
+            .count()
+        )
+        cached = (verdict_counts(run), reviewed)
+        cache.set(key, cached, JUDGED_CACHE_SECONDS)
+    return cached
+
+
+# Only a bound on memory: the key changes with every verdict.
+JUDGED_CACHE_SECONDS = 3600
+
+
 def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> Accuracy:
     outcomes = outcome_counts(run)
-    verdicts = verdict_counts(run)
+    verdicts, reviewed = judgements(run)
     by_score = outcomes["by_score"]
     qualified_rows = [
         (row["score"], row["q_good"], row["q"] - row["q_good"]) for row in by_score if row["q"]
@@ -239,16 +266,6 @@ def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> A
         )
     counts = run.stage_counts or {}
     qualified = counts.get("qualified", 0)
-    reviewed = (
-        LeadFeedback.objects.filter(
-            workshop=run.workshop_id,
-            superseded_at__isnull=True,
-            lead__in=LeadResult.objects.filter(run=run, qualified=True).values("lead"),
-        )
-        .values("lead")
-        .distinct()
-        .count()
-    )
     return Accuracy(
         run=run,
         outcomes=out,

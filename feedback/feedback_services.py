@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from definitions.models import Workshop
 from definitions.selectors import current_version
 from feedback.backtest_selectors import latest_done_run
 from feedback.models import Lead, LeadFeedback, LeadResult, Reason, Verdict
@@ -55,6 +56,7 @@ def verdict_record(
     if previous is not None:
         previous.superseded_at = timezone.now()
         previous.save(update_fields=["superseded_at"])
+    _verdicts_changed(lead.workshop_id)
     return LeadFeedback.objects.create(
         workshop=lead.workshop,
         lead=lead,
@@ -68,6 +70,10 @@ def verdict_record(
         score=result.score if result else None,
         replaces=previous,
     )
+
+
+def _verdicts_changed(workshop_id: int) -> None:
+    Workshop.objects.filter(pk=workshop_id).update(verdicts_changed_at=timezone.now())
 
 
 @transaction.atomic
@@ -84,6 +90,7 @@ def verdict_undo(*, actor: User, workshop: Any) -> LeadFeedback | None:
         return None
     replaced = last.replaces
     last.delete()
+    _verdicts_changed(last.workshop_id)
     if replaced is not None:
         replaced.superseded_at = None
         replaced.save(update_fields=["superseded_at"])

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -452,3 +453,34 @@ def test_a_missing_workshop_and_a_hidden_one_look_the_same(
     assert hidden.status_code == missing.status_code == 404
     assert hidden.templates[0].name == missing.templates[0].name == "404.html"
     assert workshop.name.encode() not in hidden.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "row", [r for r in TABLE if r.method == "post"], ids=lambda r: f"post-{r.name}"
+)
+def test_every_state_change_without_a_csrf_token_is_refused(
+    row: Row, admin: Any, workshop: Workshop, objects: dict[str, Any]
+) -> None:
+    """The admin may do everything, yet a POST without the CSRF token does nothing."""
+    kwargs: dict[str, Any] = {"slug": workshop.slug}
+    for name in row.extra:
+        kwargs[ALIASES.get(name, name)] = objects[name]
+    if row.needs_membership_id:
+        kwargs["membership_id"] = Membership.objects.get(workshop=workshop, user=admin).pk
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+    assert client.post(reverse(row.name, kwargs=kwargs)).status_code == 403
+
+
+def test_no_view_outside_the_key_authenticated_api_is_exempt_from_csrf() -> None:
+    def views(resolver: URLResolver) -> Iterator[tuple[str, Any]]:
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                if entry.namespace != API_NAMESPACE:
+                    yield from views(entry)
+            elif isinstance(entry, URLPattern):
+                yield str(entry.pattern), entry.callback
+
+    exempt = [p for p, view in views(get_resolver()) if getattr(view, "csrf_exempt", False)]
+    assert exempt == []

@@ -63,8 +63,10 @@ class Member(HttpUser):
 
 
 class Stakeholder(Member):
-    """Has the proposal page open: htmx polls its live part every 3 s; now and then
-    reloads it, looks at the backtest or the leads, and changes their vote."""
+    """Has the proposal page open: htmx polls its live part every 3 s. Now and then
+    reloads it, opens the workshop or the leads, and about every five minutes votes or
+    changes their vote (with 50 of them, a vote every six seconds or so: a lively
+    meeting, so most polls find something changed and get the whole live part)."""
 
     kind = "stakeholder"
     fixed_count = 50
@@ -72,13 +74,13 @@ class Stakeholder(Member):
 
     live = f"{W}/proposals/{PROPOSAL}/live/"
 
-    @task(12)
+    @task(80)
     def poll(self) -> None:
         # As htmx does: the URL carries the version of what the page shows, and the
         # server answers 204 while nothing changed.
         self._follow(self.client.get(self.live, headers=HTMX, name="proposal live poll"))
 
-    @task(2)
+    @task(8)
     def proposal(self) -> None:
         self._follow(self.client.get(f"{W}/proposals/{PROPOSAL}/", name="proposal page"))
 
@@ -87,13 +89,15 @@ class Stakeholder(Member):
         if found:
             self.live = found.group(1).replace("&amp;", "&")
 
-    @task(1)
+    @task(4)
     def home(self) -> None:
         self.client.get(f"{W}/", name="workshop home")
 
-    @task(1)
+    @task(4)
     def leads(self) -> None:
-        query = random.choice(["", "?q=acme", "?industry=manufacturing", "?sort=-annual_revenue"])
+        query = random.choice(
+            ["", "?q=acme", "?field=industry&value=manufacturing", "?sort=revenue", "?page=20"]
+        )
         self.client.get(f"{W}/leads/{query}", name="lead list")
 
     @task(1)
