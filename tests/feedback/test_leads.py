@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from django.urls import reverse
 
+from definitions import rules, services
 from definitions.models import Workshop
 from feedback.generator import generate
 from feedback.models import Lead, LeadActivity
@@ -90,3 +92,83 @@ def test_another_workshops_lead_is_not_found(admin: Any, outsider: Any, workshop
     foreign = Lead.objects.create(workshop=other, external_id="f1", name="Foreign")
     url = reverse("feedback:lead_detail", args=["acme", foreign.pk])
     assert logged_in(admin).get(url).status_code == 404
+
+
+def _typed(value: Any) -> str:
+    """A value as a person would type it into the filter."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date().isoformat()
+    if isinstance(value, float):
+        return f"{value:,.2f}"  # with thousands separators, as a CRM shows it
+    return str(value).lower()  # texts match without case; choices are lower-case
+
+
+def _matches(lead: Lead, key: str, typed: str) -> bool:
+    value = getattr(lead, key)
+    return value is not None and _typed(value).lower() == typed.lower()
+
+
+@pytest.mark.parametrize("key", list(rules.DEFAULT_CATALOG.fields))
+def test_a_filter_on_any_built_in_field_lists_exactly_the_leads_with_that_value(
+    key: str, admin: Any, workshop: Workshop, leads: int
+) -> None:
+    if key == "region":  # the generator leaves it empty; a CRM export may not
+        some = list(Lead.objects.order_by("id").values_list("pk", flat=True)[:40])[::7]
+        Lead.objects.filter(pk__in=some).update(region="Lombardia")
+    lead = (
+        Lead.objects.filter(workshop=workshop, **{f"{key}__isnull": False}).order_by("id").first()
+    )
+    assert lead is not None, f"some lead has a {key}"
+    typed = _typed(getattr(lead, key))
+    page = logged_in(admin).get(
+        reverse("feedback:lead_list", args=["acme"]), {"field": key, "value": typed}
+    )
+    expected = [
+        each.pk
+        for each in Lead.objects.filter(workshop=workshop).order_by("-id")
+        if _matches(each, key, typed)
+    ]
+    assert page.context["filter_error"] is False
+    assert [each.pk for each in page.context["leads"]] == expected[:50]
+    assert page.context["count"] == len(expected)
+
+
+def test_a_filter_on_a_custom_field_compares_its_typed_value(
+    admin: Any, workshop: Workshop, leads: int
+) -> None:
+    services.custom_field_add(
+        actor=admin,
+        workshop=workshop,
+        key="tier",
+        label="Tier",
+        type="text",
+        category="demographic",
+    )
+    services.custom_field_add(
+        actor=admin, workshop=workshop, key="seats", label="Seats", type="number",
+        category="firmographic",
+    )  # fmt: skip
+    first, second, third = Lead.objects.filter(workshop=workshop).order_by("id")[:3]
+    first.custom = {"tier": "Gold", "seats": 12}
+    second.custom = {"tier": "Silver", "seats": 12.0}
+    third.custom = {"tier": "Gold"}
+    Lead.objects.bulk_update([first, second, third], ["custom"])
+    url = reverse("feedback:lead_list", args=["acme"])
+    client = logged_in(admin)
+    by_tier = client.get(url, {"field": "tier", "value": "Gold"}).context["leads"]
+    by_seats = client.get(url, {"field": "seats", "value": "12"}).context["leads"]
+    assert {each.pk for each in by_tier} == {first.pk, third.pk}
+    assert {each.pk for each in by_seats} == {first.pk, second.pk}
+
+
+def test_a_whole_e_mail_address_finds_its_lead_in_any_case(
+    viewer: Any, workshop: Workshop, leads: int
+) -> None:
+    lead = Lead.objects.filter(workshop=workshop).exclude(email="").order_by("-id").first()
+    assert lead is not None
+    page = logged_in(viewer).get(
+        reverse("feedback:lead_list", args=["acme"]), {"q": lead.email.upper()}
+    )
+    assert [each.pk for each in page.context["leads"]] == [lead.pk]
