@@ -470,14 +470,18 @@ def amendment_decline(*, actor: User, amendment: Amendment, response: str) -> Am
     return amendment
 
 
-def outcome_of(proposal: Proposal) -> consensus.Outcome:
+def outcome_of(
+    proposal: Proposal, ballots: list[consensus.Ballot] | None = None
+) -> consensus.Outcome:
+    """The outcome if voting closed now (``ballots``: the votes, when already read)."""
     policy = policy_of(proposal.workshop)
-    ballots = [
-        consensus.Ballot(choice, department)
-        for choice, department in Vote.objects.filter(proposal=proposal).values_list(
-            "choice", "department"
-        )
-    ]
+    if ballots is None:
+        ballots = [
+            consensus.Ballot(choice, department)
+            for choice, department in Vote.objects.filter(proposal=proposal).values_list(
+                "choice", "department"
+            )
+        ]
     eligible = Membership.objects.filter(workshop=proposal.workshop, role__in=VOTER_ROLES).count()
     return consensus.decide(
         consensus.Policy(

@@ -67,50 +67,64 @@ def proposal_list(request: AuthedRequest, slug: str) -> HttpResponse:
 
 
 def _live_context(
-    request: AuthedRequest, proposal: Proposal, token: str | None = None
+    request: AuthedRequest,
+    proposal: Proposal,
+    tokens: selectors.LiveTokens | None = None,
+    *,
+    votes: bool = True,
+    discussion: bool = True,
 ) -> dict[str, Any]:
-    """What the polled live part of the page shows: the definition with its comment
-    counts, the votes and tally, the threads and amendments. Polled every few seconds
-    by everyone following a vote, so it computes nothing else."""
+    """What the polled live parts of the page show: the votes and tally; the
+    definition with its comment counts, the amendments and the discussion. Polled
+    every few seconds by everyone following a vote, so it computes only the parts
+    asked for and nothing else."""
     workshop = proposal.workshop
-    catalog = catalog_for(workshop)
-    definition = rules.parse(proposal.document, catalog).definition
-    criteria = []
-    if definition is not None:
-        criteria = [
-            (c.id, rules.render_criterion(c, catalog, _)) for c in rules.criteria(definition)
-        ]
-    votes = list(selectors.votes_of(proposal))
-    ballots = [consensus.Ballot(v.choice, v.department) for v in votes]
-    tally = consensus.tally_by_department(ballots)
-    departments = dict(Department.choices)
-    comments = selectors.comments_of(proposal)
-    return {
+    context: dict[str, Any] = {
         "workshop": workshop,
         "proposal": proposal,
-        "definition": definition,
-        "catalog": catalog,
-        "lines": render_lines(definition, catalog) if definition else [],
-        "criteria": dict(criteria),
-        "criteria_choices": criteria,
+        "tokens": tokens or selectors.live_tokens(proposal),
+        "votes_changed": votes,
+        "discussion_changed": discussion,
         "can_comment": roles.COMMENT in workshop.user_perms,
         "can_amend": roles.PROPOSE in workshop.user_perms and proposal.state == ProposalState.OPEN,
-        "votes": votes,
-        "my_vote": next((v for v in votes if v.voter_id == request.user.pk), None),
-        "tally": [
-            (departments.get(dep, dep), [row[c] for c in consensus.CHOICES])
-            for dep, row in sorted(tally.items())
-        ],
-        "totals": [sum(1 for b in ballots if b.choice == c) for c in consensus.CHOICES],
-        "choice_labels": [label for _value, label in VoteChoice.choices],
-        "outcome_now": proposal_services.outcome_of(proposal)
-        if proposal.state == ProposalState.OPEN
-        else None,
-        "comments": comments,
-        "anchored": _anchored(comments),
-        "amendments": list(proposal.amendments.select_related("author")),
-        "token": token or selectors.live_token(proposal),
     }
+    if votes:
+        cast = list(selectors.votes_of(proposal))
+        ballots = [consensus.Ballot(v.choice, v.department) for v in cast]
+        departments = dict(Department.choices)
+        context |= {
+            "votes": cast,
+            "my_vote": next((v for v in cast if v.voter_id == request.user.pk), None),
+            "tally": [
+                (departments.get(dep, dep), [row[c] for c in consensus.CHOICES])
+                for dep, row in sorted(consensus.tally_by_department(ballots).items())
+            ],
+            "totals": [sum(1 for b in ballots if b.choice == c) for c in consensus.CHOICES],
+            "choice_labels": [label for _value, label in VoteChoice.choices],
+            "outcome_now": proposal_services.outcome_of(proposal, ballots)
+            if proposal.state == ProposalState.OPEN
+            else None,
+        }
+    if discussion:
+        catalog = catalog_for(workshop)
+        definition = rules.parse(proposal.document, catalog).definition
+        criteria = []
+        if definition is not None:
+            criteria = [
+                (c.id, rules.render_criterion(c, catalog, _)) for c in rules.criteria(definition)
+            ]
+        comments = selectors.comments_of(proposal)
+        context |= {
+            "definition": definition,
+            "catalog": catalog,
+            "lines": render_lines(definition, catalog) if definition else [],
+            "criteria": dict(criteria),
+            "criteria_choices": criteria,
+            "comments": comments,
+            "anchored": _anchored(comments),
+            "amendments": list(proposal.amendments.select_related("author")),
+        }
+    return context
 
 
 def _anchored(comments: list[Any]) -> dict[str, int]:
@@ -170,10 +184,12 @@ def proposal_live(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
     """Polled every few seconds: 204 when nothing changed (htmx then does nothing),
     otherwise the live part of the page."""
     proposal = get_proposal_for_user(request.user, slug, proposal_id)
-    token = selectors.live_token(proposal)
-    if request.GET.get("v") == token:
+    tokens = selectors.live_tokens(proposal)
+    votes = request.GET.get("v") != tokens.votes
+    discussion = request.GET.get("d") != tokens.discussion
+    if not votes and not discussion:
         return HttpResponse(status=204)
-    context = _live_context(request, proposal, token)
+    context = _live_context(request, proposal, tokens, votes=votes, discussion=discussion)
     return render(request, "definitions/proposal_detail.html#live", context)
 
 

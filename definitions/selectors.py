@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, QuerySet
@@ -108,9 +109,18 @@ def votes_of(proposal: Proposal) -> QuerySet[Vote]:
     return Vote.objects.filter(proposal=proposal).select_related("voter").order_by("cast_at")
 
 
-def live_token(proposal: Proposal) -> str:
-    """Changes whenever anything on the live part of the proposal page changes; one
-    cheap query per poll, so "nothing changed" costs almost nothing."""
+@dataclass(frozen=True)
+class LiveTokens:
+    """Versions of the two live parts of a proposal page. The votes change often in a
+    meeting; the text, amendments and discussion less so. A poll re-renders only the
+    part whose version moved."""
+
+    votes: str
+    discussion: str
+
+
+def live_tokens(proposal: Proposal) -> LiveTokens:
+    """Cheap aggregates, one query per part: "nothing changed" costs almost nothing."""
     # Separate aggregates: one joined query would multiply votes by comments.
     votes = Vote.objects.filter(proposal=proposal).aggregate(n=Count("id"), at=Max("updated_at"))
     comments = Comment.objects.filter(proposal=proposal).aggregate(
@@ -119,10 +129,16 @@ def live_token(proposal: Proposal) -> str:
     amendments = Amendment.objects.filter(proposal=proposal).aggregate(
         n=Count("id"), at=Max("decided_at")
     )
+    # Opening, closing or revising the proposal changes both parts.
     state = Proposal.objects.values_list("state", "revision").get(pk=proposal.pk)
-    values = (*votes.values(), *comments.values(), *amendments.values(), *state)
-    raw = "|".join(str(v) for v in values)
-    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+    return LiveTokens(
+        votes=_digest(*votes.values(), *state),
+        discussion=_digest(*comments.values(), *amendments.values(), *state),
+    )
+
+
+def _digest(*values: object) -> str:
+    return hashlib.sha256("|".join(str(v) for v in values).encode()).hexdigest()[:16]
 
 
 def unread_count(user: AnyUser) -> int:

@@ -535,19 +535,41 @@ def test_comments_and_rationales_render_inert(
 # ------------------------------------------------------------------ live updates and inbox
 
 
+def _poll_url(html: str) -> str:
+    """The URL the page's live-poll element asks for next, as htmx reads it."""
+    return html.split('id="live-poll" hidden hx-get="')[1].split('"')[0].replace("&amp;", "&")
+
+
 def test_the_live_poll_is_204_until_something_changes(
     opened: Proposal, marketer: Any, leader: Any
 ) -> None:
     client = logged_in(leader)
     url = reverse("definitions:proposal_live", args=["acme", opened.pk])
-    first = client.get(url)
-    token = first.content.decode().split("?v=")[1].split('"')[0]
-    assert client.get(url + f"?v={token}").status_code == 204
+    poll = _poll_url(client.get(url).content.decode())
+    assert client.get(poll).status_code == 204
     ps.vote_cast(actor=marketer, proposal=opened, choice="agree")
-    changed = client.get(url + f"?v={token}")
+    changed = client.get(poll)
     assert changed.status_code == 200
     assert "Marketing" in changed.content.decode()
     assert 'hx-swap-oob="true"' in changed.content.decode()
+    assert client.get(_poll_url(changed.content.decode())).status_code == 204
+
+
+def test_a_poll_renders_only_the_part_that_changed(
+    opened: Proposal, marketer: Any, leader: Any
+) -> None:
+    """A vote re-renders the votes, not the text and discussion; a comment the
+    reverse. Each answer carries the next poll's versions of both parts."""
+    client = logged_in(leader)
+    url = reverse("definitions:proposal_live", args=["acme", opened.pk])
+    poll = _poll_url(client.get(url).content.decode())
+    ps.vote_cast(actor=marketer, proposal=opened, choice="agree")
+    after_vote = client.get(poll).content.decode()
+    assert 'id="live-votes"' in after_vote and 'id="live-main"' not in after_vote
+    ps.comment_add(actor=marketer, proposal=opened, body="A new thought.")
+    after_comment = client.get(_poll_url(after_vote)).content.decode()
+    assert 'id="live-main"' in after_comment and 'id="live-votes"' not in after_comment
+    assert "A new thought." in after_comment
 
 
 def test_the_header_counts_unread_notifications_until_read(opened: Proposal, marketer: Any) -> None:
