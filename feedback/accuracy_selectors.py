@@ -177,16 +177,11 @@ def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
     """Everything measured against the reps' verdicts. It starts from the verdicts
     (one per reviewed lead, the newest), not from the run's million results, and reads
     each reviewed lead's result by primary key."""
-    result = LeadResult.objects.filter(run=run, lead=OuterRef("lead"))
+    # One join to the run's result of each reviewed lead (its primary key).
     rows = (
         _current_verdicts()
-        .filter(workshop=run.workshop_id)
-        .annotate(
-            q=Subquery(result.values("qualified")[:1]),
-            matched=Subquery(result.values("matched")[:1]),
-        )
-        .filter(q__isnull=False)
-        .values_list("verdict", "reason", "q", "matched")
+        .filter(workshop=run.workshop_id, lead__results__run=run)
+        .values_list("verdict", "reason", "lead__results__qualified", "lead__results__matched")
     )
     confusion = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     ids = set(run.criterion_counts or {})
@@ -216,17 +211,9 @@ def judgements(run: EvaluationRun) -> tuple[dict[str, Any], int]:
     key = f"judged:{run.pk}:{stamp.isoformat() if stamp else '-'}"
     cached = cache.get(key)
     if cached is None:
-        reviewed = (
-            LeadFeedback.objects.filter(
-                workshop=run.workshop_id,
-                superseded_at__isnull=True,
-                lead__in=LeadResult.objects.filter(run=run, qualified=True).values("lead"),
-            )
-            .values("lead")
-            .distinct()
-            .count()
-        )
-        cached = (verdict_counts(run), reviewed)
+        counts = verdict_counts(run)
+        # One current verdict per lead: the qualified ones counted are the reviewed leads.
+        cached = (counts, counts["reviewed"])
         cache.set(key, cached, JUDGED_CACHE_SECONDS)
     return cached
 

@@ -35,6 +35,8 @@ from feedback.suggestions import Suggestion, suggestions_for
 from feedback.tabular import csv_safe
 
 PER_PAGE = 20
+# A rep works through pages in order: counting further than 50 pages helps nobody.
+QUEUE_COUNT_CAP = 50 * PER_PAGE
 
 
 def _bant_choices() -> dict[str, list[tuple[str, str]]]:
@@ -98,9 +100,9 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
         qs = selectors.feedback_queue(
             workshop, run, rep=request.user, show=show, stage=stage, source=source
         )
-        page = CappedPaginator(qs, PER_PAGE, allow_empty_first_page=True).get_page(
-            request.GET.get("page")
-        )
+        page = CappedPaginator(
+            qs, PER_PAGE, allow_empty_first_page=True, cap=QUEUE_COUNT_CAP
+        ).get_page(request.GET.get("page"))
         cards = _cards(workshop, run, list(page.object_list), request.user)
     source_spec = rules.DEFAULT_CATALOG.fields["source"]
     return render(

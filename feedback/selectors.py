@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -66,10 +66,10 @@ def leads_of(
     return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
 
 
-def capped_count(qs: QuerySet[Lead]) -> tuple[int, bool]:
-    """(count, more): the exact count up to COUNT_CAP, else COUNT_CAP and True."""
-    n = qs.order_by()[: COUNT_CAP + 1].count()
-    return min(n, COUNT_CAP), n > COUNT_CAP
+def capped_count(qs: QuerySet[Lead], cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """(count, more): the exact count up to ``cap``, else ``cap`` and True."""
+    n = qs.order_by()[: cap + 1].count()
+    return min(n, cap), n > cap
 
 
 class CappedPaginator(Paginator):
@@ -78,9 +78,13 @@ class CappedPaginator(Paginator):
 
     more = False
 
+    def __init__(self, *args: Any, cap: int = COUNT_CAP, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cap = cap
+
     @cached_property
     def count(self) -> int:
-        n, self.more = capped_count(cast(QuerySet[Lead], self.object_list))
+        n, self.more = capped_count(cast(QuerySet[Lead], self.object_list), self.cap)
         return n
 
 
