@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 
 from definitions.models import (
     ActivityKind,
@@ -120,20 +120,37 @@ class LiveTokens:
 
 
 def live_tokens(proposal: Proposal) -> LiveTokens:
-    """Cheap aggregates, one query per part: "nothing changed" costs almost nothing."""
-    # Separate aggregates: one joined query would multiply votes by comments.
-    votes = Vote.objects.filter(proposal=proposal).aggregate(n=Count("id"), at=Max("updated_at"))
-    comments = Comment.objects.filter(proposal=proposal).aggregate(
-        n=Count("id"), at=Max("created_at"), e=Max("edited_at"), d=Max("deleted_at")
-    )
-    amendments = Amendment.objects.filter(proposal=proposal).aggregate(
-        n=Count("id"), at=Max("decided_at")
+    """One query of small aggregates: "nothing changed" costs almost nothing."""
+
+    def of(model: Any, **aggregate: Any) -> dict[str, Subquery]:
+        # Each aggregate its own subquery: one joined query would multiply votes by
+        # comments.
+        rows = model.objects.filter(proposal=OuterRef("pk")).order_by().values("proposal")
+        return {
+            f"{model.__name__}_{k}": Subquery(rows.annotate(x=v).values("x"))
+            for k, v in aggregate.items()
+        }
+
+    parts = {
+        **of(Vote, n=Count("id"), at=Max("updated_at")),
+        **of(Comment, n=Count("id"), at=Max("created_at"), e=Max("edited_at"), d=Max("deleted_at")),
+        **of(Amendment, n=Count("id"), at=Max("decided_at")),
+    }
+    row = (
+        Proposal.objects.filter(pk=proposal.pk)
+        .annotate(**parts)
+        .values("state", "revision", *parts)
+        .get()
     )
     # Opening, closing or revising the proposal changes both parts.
-    state = Proposal.objects.values_list("state", "revision").get(pk=proposal.pk)
+    state = (row["state"], row["revision"])
     return LiveTokens(
-        votes=_digest(*votes.values(), *state),
-        discussion=_digest(*comments.values(), *amendments.values(), *state),
+        votes=_digest(*(row[k] for k in ("Vote_n", "Vote_at")), *state),
+        discussion=_digest(
+            *(row[k] for k in ("Comment_n", "Comment_at", "Comment_e", "Comment_d")),
+            *(row[k] for k in ("Amendment_n", "Amendment_at")),
+            *state,
+        ),
     )
 
 

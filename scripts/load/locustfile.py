@@ -29,6 +29,8 @@ PROPOSAL = int(os.environ.get("LOAD_PROPOSAL", "1"))
 CSV_DIR = Path(os.environ.get("LOAD_CSV_DIR", ROOT / "var" / "load"))
 W = f"/w/{SLUG}"
 HTMX = {"HX-Request": "true"}
+# How often, on average, each stakeholder votes or changes their vote.
+VOTE_MINUTES = float(os.environ.get("LOAD_VOTE_MINUTES", "15"))
 REASONS = ["no_budget", "too_small", "student", "b2c", "no_need", "bad_timing"]
 
 # Each kind of user takes the next free account: stakeholder1, stakeholder2, …
@@ -64,9 +66,9 @@ class Member(HttpUser):
 
 class Stakeholder(Member):
     """Has the proposal page open: htmx polls its live part every 3 s. Now and then
-    reloads it, opens the workshop or the leads, and about every five minutes votes or
-    changes their vote (with 50 of them, a vote every six seconds or so: a lively
-    meeting, so most polls find something changed and get the whole live part)."""
+    reloads it or opens the workshop or the leads, and every VOTE_MINUTES on average
+    (at random) votes or changes their vote: with the default of 15 minutes and 50
+    stakeholders, a vote every 18 s somewhere in the room."""
 
     kind = "stakeholder"
     fixed_count = 50
@@ -74,9 +76,17 @@ class Stakeholder(Member):
 
     live = f"{W}/proposals/{PROPOSAL}/live/"
 
+    def on_start(self) -> None:
+        super().on_start()
+        self.vote_at = time.monotonic() + random.expovariate(1 / (VOTE_MINUTES * 60))
+
     @task(80)
     def poll(self) -> None:
-        # As htmx does: the URL carries the version of what the page shows, and the
+        if time.monotonic() >= self.vote_at:
+            self.vote_at = time.monotonic() + random.expovariate(1 / (VOTE_MINUTES * 60))
+            self.vote()
+            return
+        # As htmx does: the URL carries the versions of what the page shows, and the
         # server answers 204 while nothing changed.
         self._follow(self.client.get(self.live, headers=HTMX, name="proposal live poll"))
 
@@ -100,7 +110,6 @@ class Stakeholder(Member):
         )
         self.client.get(f"{W}/leads/{query}", name="lead list")
 
-    @task(1)
     def vote(self) -> None:
         self.post(
             f"{W}/proposals/{PROPOSAL}/vote/",

@@ -572,6 +572,34 @@ def test_a_poll_renders_only_the_part_that_changed(
     assert "A new thought." in after_comment
 
 
+def test_each_change_moves_the_version_of_the_part_it_shows_in(
+    opened: Proposal, marketer: Any, admin: Any
+) -> None:
+    from definitions.selectors import live_tokens
+
+    before = live_tokens(opened)
+    ps.vote_cast(actor=marketer, proposal=opened, choice="agree")
+    voted = live_tokens(opened)
+    assert voted.votes != before.votes and voted.discussion == before.discussion
+    comment = ps.comment_add(actor=marketer, proposal=opened, body="Hm.")
+    commented = live_tokens(opened)
+    assert commented.discussion != voted.discussion and commented.votes == voted.votes
+    ps.comment_delete(actor=marketer, comment=comment)
+    assert live_tokens(opened).discussion != commented.discussion
+    ps.amendment_suggest(
+        actor=marketer,
+        proposal=opened,
+        criterion_id="revenue",
+        replacement={"field": "annual_revenue", "op": "gte", "value": 1, "points": 1},
+        reason="Lower.",
+    )
+    amended = live_tokens(opened)
+    assert amended.discussion != commented.discussion
+    ps.proposal_close(actor=admin, proposal=opened)
+    closed = live_tokens(opened)
+    assert closed.votes != amended.votes and closed.discussion != amended.discussion
+
+
 def test_the_header_counts_unread_notifications_until_read(opened: Proposal, marketer: Any) -> None:
     client = logged_in(marketer)
     assert 'class="count"' in client.get(reverse("inbox")).content.decode()
