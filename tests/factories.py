@@ -61,3 +61,32 @@ def logged_in(user: Any) -> Any:
     client = Client()
     client.force_login(user)
     return client
+
+
+def open_for_vote(admin: Any, workshop: Workshop, title: str = "Vote") -> Any:
+    """The worked example published as v1 and a proposal open for a day under a policy
+    that lets any vote count: the setting of tests about voting and commenting."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from definitions import proposal_services, rules
+
+    services.version_publish_document(
+        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+    )
+    proposal_services.policy_update(
+        actor=admin,
+        workshop=workshop,
+        quorum_percent=0,
+        required_departments=[],
+        majority_percent=0,
+        block_vetoes=False,
+        default_voting_days=7,
+    )
+    return proposal_services.proposal_open(
+        actor=admin,
+        proposal=services.proposal_create(actor=admin, workshop=workshop, title=title),
+        closes_at=timezone.now() + timedelta(days=1),
+        rationale="r",
+    )

@@ -30,7 +30,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from definitions import proposal_services, rules, services
+from definitions import rules, services
 from definitions.models import Vote
 from feedback import backtest_services, import_services
 from feedback.backtest_selectors import latest_done_run
@@ -40,7 +40,7 @@ from feedback.models import EvaluationRun, ImportJob, ImportState, Lead, LeadRes
 from feedback.services import leads_insert_generated
 from feedback.tasks import backtest_prepare_task, run_import
 from tests.conftest import ROOT, _test_database_url, start_worker, stop_worker
-from tests.factories import UserFactory, WorkshopFactory
+from tests.factories import UserFactory, WorkshopFactory, open_for_vote
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -353,29 +353,6 @@ def browser_session(user: Any, base: str, page: str) -> requests.Session:
     return http
 
 
-def _open_proposal(admin: Any, workshop: Any) -> Any:
-    services.version_publish_document(
-        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-    )
-    proposal_services.policy_update(
-        actor=admin,
-        workshop=workshop,
-        quorum_percent=0,
-        required_departments=[],
-        majority_percent=0,
-        block_vetoes=False,
-        default_voting_days=7,
-    )
-    from datetime import timedelta
-
-    return proposal_services.proposal_open(
-        actor=admin,
-        proposal=services.proposal_create(actor=admin, workshop=workshop, title="Vote"),
-        closes_at=timezone.now() + timedelta(days=1),
-        rationale="r",
-    )
-
-
 def _postgres_cluster() -> list[str]:
     """`pg_ctlcluster VERSION NAME` of the local cluster on the test database's port."""
     if shutil.which("pg_lsclusters") is None or shutil.which("pg_ctlcluster") is None:
@@ -396,7 +373,7 @@ def test_votes_while_postgresql_restarts_are_saved_or_refused_clearly_and_can_be
     cluster = _postgres_cluster()
     admin: Any = UserFactory(username="voter")
     workshop: Any = WorkshopFactory(actor=admin, name="Restart", slug="restart")
-    proposal = _open_proposal(admin, workshop)
+    proposal = open_for_vote(admin, workshop)
     page = reverse("definitions:proposal_detail", args=["restart", proposal.pk])
     vote = reverse("definitions:vote_cast", args=["restart", proposal.pk])
     # Kept connections, as production may run: the restart breaks one the server holds.
@@ -493,7 +470,7 @@ def test_with_redis_down_pages_work_jobs_say_they_cannot_start_and_queue_once_it
     admin: Any = UserFactory(username="redis-admin")
     workshop: Any = WorkshopFactory(actor=admin, name="No Redis", slug="no-redis")
     leads_insert_generated(workshop=workshop, leads=generate(50, seed=9))
-    proposal = _open_proposal(admin, workshop)
+    proposal = open_for_vote(admin, workshop)
     pages = [
         reverse("definitions:workshop_home", args=["no-redis"]),
         reverse("definitions:proposal_detail", args=["no-redis", proposal.pk]),

@@ -20,11 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api.models import ApiKey
-from definitions import proposal_services, rules, services
+from definitions import rules, services
 from definitions.models import Comment, FormSubmission, Proposal, Workshop
 from definitions.once import TOKEN_FIELD, submissions_forget
 from feedback.models import ImportJob
-from tests.factories import UserFactory
+from tests.factories import UserFactory, open_for_vote
 
 
 @dataclass(frozen=True)
@@ -104,22 +104,7 @@ FORMS = [
 
 @pytest.fixture
 def setting(admin: Any, workshop: Workshop) -> dict[str, Any]:
-    services.version_publish_document(
-        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-    )
-    proposal_services.policy_update(
-        actor=admin,
-        workshop=workshop,
-        quorum_percent=0,
-        required_departments=[],
-        majority_percent=0,
-        block_vetoes=False,
-        default_voting_days=7,
-    )
-    proposal = services.proposal_create(actor=admin, workshop=workshop, title="Open")
-    proposal = proposal_services.proposal_open(
-        actor=admin, proposal=proposal, closes_at=timezone.now() + timedelta(days=3), rationale="r"
-    )
+    proposal = open_for_vote(admin, workshop, "Open")
     client = Client()
     client.force_login(admin)
     return {"proposal": proposal, "client": client}
@@ -218,24 +203,7 @@ def test_two_simultaneous_sends_of_one_form_make_one_comment() -> None:
     assert connection.vendor == "postgresql"
     admin: Any = UserFactory(username="racer")
     workshop = services.workshop_create(actor=admin, name="Race", slug="race")
-    proposal_services.policy_update(
-        actor=admin,
-        workshop=workshop,
-        quorum_percent=0,
-        required_departments=[],
-        majority_percent=0,
-        block_vetoes=False,
-        default_voting_days=7,
-    )
-    services.version_publish_document(
-        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-    )
-    proposal = proposal_services.proposal_open(
-        actor=admin,
-        proposal=services.proposal_create(actor=admin, workshop=workshop, title="Race"),
-        closes_at=timezone.now() + timedelta(days=1),
-        rationale="r",
-    )
+    proposal = open_for_vote(admin, workshop, "Race")
     url = reverse("definitions:comment_add", args=["race", proposal.pk])
     token = str(uuid.uuid4())
     barrier = threading.Barrier(2)
