@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -46,11 +47,11 @@ def _bant_choices() -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def _reasons() -> list[tuple[int, str, str]]:
-    """(keyboard digit, code, label): 1 to 9, then 0, then the rest by click only."""
+def _reasons() -> list[tuple[str, str, int]]:
+    """(code, label, keyboard digit): 1 to 9, then 0, then the rest by click only (-1)."""
     digits = [*range(1, 10), 0]
     return [
-        (digits[i] if i < len(digits) else -1, code, str(label))
+        (code, str(label), digits[i] if i < len(digits) else -1)
         for i, (code, label) in enumerate(Reason.choices)
     ]
 
@@ -73,11 +74,16 @@ def _cards(workshop: Any, run: Any, leads: list[Lead], rep: Any) -> list[dict[st
     return [
         {
             "lead": lead,
+            "url": reverse("feedback:lead_detail", args=[workshop.slug, lead.pk]),
             "result": results.get(lead.pk),
             "why": [texts[m] for m in results[lead.pk].matched_ids if m in texts]
             if lead.pk in results
             else [],
             "verdict": verdicts.get(lead.pk),
+            # Looked up here, not as card.verdict.reason in the template: a missing
+            # verdict would make every lookup through it a failed, costly one.
+            "reason": verdicts[lead.pk].reason if lead.pk in verdicts else "",
+            "note": verdicts[lead.pk].note if lead.pk in verdicts else "",
             "activities": recent.get(lead.pk, []),
             "source": catalog.fields["source"].choice_label(lead.source) if lead.source else "",
         }
@@ -172,8 +178,6 @@ def verdict_record(request: AuthedRequest, slug: str, lead_id: int) -> HttpRespo
 
 
 def _queue_url(slug: str) -> str:
-    from django.urls import reverse
-
     return reverse("feedback:feedback_queue", args=[slug])
 
 
