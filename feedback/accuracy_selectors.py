@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from definitions import rules
@@ -177,29 +178,37 @@ def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
     """Everything measured against the reps' verdicts. It starts from the verdicts
     (one per reviewed lead, the newest), not from the run's million results, and reads
     each reviewed lead's result by primary key."""
-    # One join to the run's result of each reviewed lead (its primary key).
-    rows = (
-        _current_verdicts()
-        .filter(workshop=run.workshop_id, lead__results__run=run)
-        .values_list("verdict", "reason", "lead__results__qualified", "lead__results__matched")
-    )
+    # The database counts the reviewed leads per (verdict, reason, qualified, matched
+    # criteria): Python then walks those groups, not every judged lead. Plain SQL: the
+    # ORM would join through the lead table to reach the result, for nothing.
+    feedback, result = LeadFeedback._meta.db_table, LeadResult._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT f.verdict, f.reason, r.qualified, r.matched, count(*)"  # noqa: S608
+            f" FROM {feedback} f JOIN {result} r ON r.run_id = %s AND r.lead_id = f.lead_id"
+            " WHERE f.workshop_id = %s AND f.superseded_at IS NULL AND NOT EXISTS ("
+            f"  SELECT 1 FROM {feedback} newer WHERE newer.lead_id = f.lead_id"
+            "   AND newer.superseded_at IS NULL AND newer.id > f.id)"
+            " GROUP BY f.verdict, f.reason, r.qualified, r.matched",
+            [run.pk, run.workshop_id],
+        )
+        groups = cursor.fetchall()
     confusion = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     ids = set(run.criterion_counts or {})
     per_criterion: dict[str, dict[str, Any]] = {}
     reviewed_qualified = 0
-    # One row per reviewed lead: bounded by what people judged, not by the lead table.
-    for verdict, reason, qualified, matched in rows:
+    for verdict, reason, qualified, matched, n in groups:
         good = verdict in (Verdict.GOOD, Verdict.MISSED)
-        confusion[("t" if good == qualified else "f") + ("p" if qualified else "n")] += 1
-        reviewed_qualified += bool(qualified)
+        confusion[("t" if good == qualified else "f") + ("p" if qualified else "n")] += n
+        reviewed_qualified += n if qualified else 0
         for cid in (matched or "").split(","):
             if cid not in ids:
                 continue
             entry = per_criterion.setdefault(cid, {"n": 0, "rejected": 0, "reasons": Counter()})
-            entry["n"] += 1
+            entry["n"] += n
             if verdict == Verdict.NOT_A_LEAD:
-                entry["rejected"] += 1
-                entry["reasons"][reason] += 1
+                entry["rejected"] += n
+                entry["reasons"][reason] += n
     return {"confusion": confusion, "criteria": per_criterion, "reviewed": reviewed_qualified}
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from definitions import rules
@@ -108,16 +109,27 @@ def _junk_rule(
     outcomes: metrics.Confusion,
 ) -> Suggestion | None:
     qualified = LeadResult.objects.filter(run=run, qualified=True).values("lead_id")
-    reviewed = list(
+    # Reviewed qualified leads per verdict and reason, counted by the database.
+    groups = (
         LeadFeedback.objects.filter(
             workshop=run.workshop_id, superseded_at__isnull=True, lead__in=qualified
-        ).values_list("verdict", "reason")
+        )
+        .values("verdict", "reason")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("verdict", "reason", "n")
     )
-    rejections = [reason for verdict, reason in reviewed if verdict == Verdict.NOT_A_LEAD]
-    if len(rejections) < MIN_REJECTIONS:
+    reviewed = 0
+    by_reason: dict[str, int] = {}
+    for verdict, why, n in groups:
+        reviewed += n
+        if verdict == Verdict.NOT_A_LEAD:
+            by_reason[why] = by_reason.get(why, 0) + n
+    rejections = sum(by_reason.values())
+    if rejections < MIN_REJECTIONS:
         return None
-    reason, count = max(((r, rejections.count(r)) for r in set(rejections)), key=lambda p: p[1])
-    if count < MIN_REJECTIONS or count / len(rejections) < DOMINANT_SHARE:
+    reason, count = max(by_reason.items(), key=lambda p: (p[1], p[0]))
+    if count < MIN_REJECTIONS or count / rejections < DOMINANT_SHARE:
         return None
     rule = JUNK_RULES.get(reason)
     if rule is None or any(
@@ -140,7 +152,7 @@ def _junk_rule(
             "Reps rejected %(n)s of %(total)s reviewed qualified leads as “%(reason)s”; "
             "the rule says it from the lead's data."
         )
-        % {"n": count, "total": len(reviewed), "reason": label},
+        % {"n": count, "total": reviewed, "reason": label},
         document=changed,
         before=outcomes,
         after=_effect(run, changed, catalog),
