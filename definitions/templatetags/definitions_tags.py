@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import template
@@ -33,22 +34,23 @@ def form_token() -> str:
     return format_html('<input type="hidden" name="{}" value="{}">', TOKEN_FIELD, new_token())
 
 
-@register.simple_tag(takes_context=True)
-def options(context: Any, choices: Any, selected: Any = "") -> str:
+@register.simple_tag
+def options(choices: Any, selected: Any = "") -> str:
     """The <option> elements of a select: an empty "—" first, then one per choice,
     given as (value, label) or (value, label, keyboard digit). A list of twenty cards
-    each with four selects is a thousand options: built here once per list and
-    selection for the whole page, instead of node by node in a template loop."""
+    each with four selects is a thousand options: built once per list, language and
+    selection for the process, instead of node by node in a template loop."""
+    chosen = "" if selected is None else str(selected)
+    return _options(tuple((str(c[0]), str(c[1]), *c[2:]) for c in choices), chosen)
+
+
+@functools.lru_cache(maxsize=1024)
+def _options(choices: tuple[tuple[Any, ...], ...], chosen: str) -> str:
     from django.utils.html import format_html, format_html_join
 
-    chosen = "" if selected is None else str(selected)
-    built = context.render_context.setdefault("options", {})
-    key = (id(choices), chosen)
-    if key in built:
-        return str(built[key])
     rows = []
     for choice in choices:
-        value, label = str(choice[0]), choice[1]
+        value, label = choice[0], choice[1]
         digit = choice[2] if len(choice) > 2 and choice[2] >= 0 else None
         rows.append(
             (
@@ -58,8 +60,23 @@ def options(context: Any, choices: Any, selected: Any = "") -> str:
                 format_html("{} · {}", digit, label) if digit is not None else label,
             )
         )
-    built[key] = format_html(
+    return format_html(
         '<option value="">—</option>{}',
         format_html_join("", '<option value="{}"{}{}>{}</option>', rows),
     )
-    return str(built[key])
+
+
+@register.simple_tag
+def language_choices() -> list[tuple[str, str]]:
+    """(code, the language's name in itself) for the header's language switch."""
+    return _language_choices()
+
+
+@functools.cache
+def _language_choices() -> list[tuple[str, str]]:
+    # Constant for the process: the switch is on every page, and asking Django per
+    # page means activating each language in turn.
+    from django.conf import settings
+    from django.utils.translation import get_language_info
+
+    return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
