@@ -16,6 +16,7 @@ LEADS=${LEADS:-1000000}
 DURATION=${DURATION:-5m}
 PORT=${LOAD_PORT:-8077}
 WEB_WORKERS=${WEB_WORKERS:-4}
+WEB_THREADS=${WEB_THREADS:-1}
 DB_NAME=${LOAD_DB:-lwload}
 OUT=var/load
 mkdir -p "$OUT"
@@ -38,7 +39,7 @@ PROPOSAL=$(tail -n1 "$OUT/prepare.log" | "$BIN/python" -c 'import json,sys; prin
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
-"$BIN/gunicorn" leadworkshop.wsgi --workers "$WEB_WORKERS" --bind "127.0.0.1:$PORT" \
+"$BIN/gunicorn" leadworkshop.wsgi --workers "$WEB_WORKERS" --threads "$WEB_THREADS" --bind "127.0.0.1:$PORT" \
   --log-level warning --error-logfile "$OUT/gunicorn.log" &
 pids+=($!)
 "$BIN/celery" -A leadworkshop worker --concurrency=1 --pool=prefork -Q loadtest \

@@ -484,3 +484,44 @@ def test_no_view_outside_the_key_authenticated_api_is_exempt_from_csrf() -> None
 
     exempt = [p for p, view in views(get_resolver()) if getattr(view, "csrf_exempt", False)]
     assert exempt == []
+
+
+@pytest.mark.django_db
+def test_rights_granted_through_a_group_count_like_rights_granted_to_the_user(
+    workshop: Workshop, outsider: Any
+) -> None:
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    from definitions.permissions import get_workshop_for_user, workshop_perms
+
+    group = Group.objects.create(name="visitors")
+    assign_perm(f"definitions.{roles.VIEW}", group, workshop)
+    outsider.groups.add(group)
+
+    assert workshop_perms(outsider, workshop) == frozenset({roles.VIEW})
+    assert get_workshop_for_user(outsider, workshop.slug).user_perms == frozenset({roles.VIEW})
+
+
+@pytest.mark.django_db
+def test_the_workshop_and_the_users_rights_load_in_one_query(
+    workshop: Workshop, marketer: Any, django_assert_num_queries: Any
+) -> None:
+    from definitions.permissions import get_workshop_for_user, workshop_perms
+
+    with django_assert_num_queries(1):
+        loaded = get_workshop_for_user(marketer, workshop.slug, roles.PROPOSE)
+    assert loaded.user_perms == workshop_perms(marketer, workshop)
+    assert {roles.VIEW, roles.PROPOSE, roles.VOTE} <= loaded.user_perms
+    assert roles.MANAGE_MEMBERS not in loaded.user_perms
+
+
+@pytest.mark.django_db
+def test_a_superuser_holds_every_right_on_every_workshop(workshop: Workshop) -> None:
+    from django.contrib.auth import get_user_model
+
+    from definitions.permissions import get_workshop_for_user
+
+    root = get_user_model().objects.create_superuser("root", password="x" * 12)
+    loaded = get_workshop_for_user(root, workshop.slug, roles.MANAGE_MEMBERS)
+    assert {roles.VIEW, roles.CHANGE, roles.MANAGE_MEMBERS} <= loaded.user_perms

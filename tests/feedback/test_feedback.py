@@ -4,6 +4,7 @@ triage queue, and accuracy counted by the database equal to counting by hand."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from io import StringIO
 from typing import Any
 
@@ -17,13 +18,14 @@ from django.utils.translation import gettext
 from definitions import rules, services
 from definitions.catalog import catalog_for
 from definitions.models import Version, Workshop
+from definitions.roles import Department, Role
 from feedback import accuracy_selectors, metrics
 from feedback import backtest_services as backtests
 from feedback import feedback_services as svc
 from feedback.generator import generate
 from feedback.models import EvaluationRun, Lead, LeadFeedback, LeadResult, RunState
 from feedback.services import leads_insert_generated
-from tests.factories import logged_in
+from tests.factories import UserFactory, add_member, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -218,6 +220,35 @@ def test_accuracy_counted_in_sql_equals_counting_by_hand(rep: Any, run: Evaluati
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
     assert summary["outcomes"] == outcomes.as_dict()
     assert summary["verdicts"]["tp"] == 12 and summary["verdicts"]["n"] == 21
+
+
+def test_when_reps_disagree_the_newest_verdict_counts_once_per_lead(
+    rep: Any, workshop: Workshop, run: EvaluationRun
+) -> None:
+    other = add_member(workshop, UserFactory(username="rep2"), Role.SALES_REP, Department.SALES)
+    first, second, third = _qualified(run)[:3]
+    svc.verdict_record(actor=rep, lead=first, verdict="good")
+    svc.verdict_record(actor=other, lead=first, verdict="not_lead", reason="student")
+    svc.verdict_record(actor=other, lead=second, verdict="good")
+    svc.verdict_record(actor=rep, lead=second, verdict="not_lead", reason="no_budget")
+    svc.verdict_record(actor=rep, lead=third, verdict="not_lead", reason="student")
+
+    counts = accuracy_selectors.verdict_counts(run)
+
+    assert counts["confusion"] == {"tp": 0, "fp": 3, "fn": 0, "tn": 0}
+    assert counts["reviewed"] == 3
+    # Per criterion, by hand: each lead's newest verdict against the criteria it matched.
+    newest = {first.pk: "student", second.pk: "no_budget", third.pk: "student"}
+    expected: dict[str, Counter[str]] = {}
+    for result in LeadResult.objects.filter(run=run, lead_id__in=newest):
+        for cid in filter(None, result.matched.split(",")):
+            if cid in (run.criterion_counts or {}):
+                expected.setdefault(cid, Counter())[newest[result.lead_id]] += 1
+    assert expected  # the qualified leads matched some criteria
+    assert {cid: entry["reasons"] for cid, entry in counts["criteria"].items()} == expected
+    assert all(
+        e["n"] == e["rejected"] == sum(e["reasons"].values()) for e in counts["criteria"].values()
+    )
 
 
 def test_the_accuracy_page_shows_versions_side_by_side_and_says_when_data_is_thin(
