@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# What the import is measured against (README, "Speed"): a bare `psql \copy` of the
+# benchmark CSV into a plain text table, and the floor of any import into the lead
+# table: `\copy` of already converted leads into an empty copy of it with all its
+# indexes. Run after `manage.py bench_import --keep` (it reads that workshop's leads).
+#
+#   DB=lwbench CSV=/tmp/bench/leads-1m.csv scripts/import_floor.sh
+set -euo pipefail
+DB=${DB:?name of the PostgreSQL database bench_import --keep used}
+CSV=${CSV:?the benchmark CSV}
+P="psql -h 127.0.0.1 -U postgres -d $DB -v ON_ERROR_STOP=1 -q"
+DUMP=$(mktemp /tmp/lead-floor.XXXXXX)
+trap 'rm -f "$DUMP"; $P -c "DROP TABLE IF EXISTS plain_copy, lead_floor" 2>/dev/null' EXIT
+
+seconds() { local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N); echo "$e - $s" | bc; }
+
+cols=$(head -1 "$CSV" | python3 -c \
+  'import csv,sys; print(", ".join(f"c{i} text" for i in range(len(next(csv.reader(sys.stdin))))))')
+$P -c "DROP TABLE IF EXISTS plain_copy; CREATE TABLE plain_copy ($cols)"
+echo "plain \\copy of the CSV: $(seconds $P -c "\\copy plain_copy FROM '$CSV' WITH (FORMAT csv, HEADER true)") s"
+
+workshop=$($P -tAc "SELECT id FROM definitions_workshop WHERE slug LIKE 'bench-%' ORDER BY id DESC LIMIT 1")
+$P -c "\\copy (SELECT * FROM feedback_lead WHERE workshop_id = $workshop) TO '$DUMP'"
+$P -c "DROP TABLE IF EXISTS lead_floor;
+       CREATE TABLE lead_floor (LIKE feedback_lead INCLUDING DEFAULTS INCLUDING INDEXES INCLUDING CONSTRAINTS)"
+indexes=$($P -tAc "SELECT count(*) FROM pg_indexes WHERE tablename = 'lead_floor'")
+echo "\\copy of the converted leads into an empty lead table with its $indexes indexes: $(seconds $P -c "\\copy lead_floor FROM '$DUMP'") s"
