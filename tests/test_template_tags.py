@@ -46,3 +46,10 @@ def test_the_language_switch_names_each_language_in_itself() -> None:
         "{% for code, name in langs %}{{ code }}={{ name }};{% endfor %}"
     ).render(Context())
     assert html == "en=English;it=italiano;pt=Português;fr=français;ja=日本語;"
+
+
+def test_options_without_the_empty_choice() -> None:
+    html = Template("{% load definitions_tags %}{% options choices 'b' blank=False %}").render(
+        Context({"choices": [("a", "Alpha"), ("b", "Beta")]})
+    )
+    assert html == '<option value="a">Alpha</option><option value="b" selected>Beta</option>'

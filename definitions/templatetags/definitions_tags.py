@@ -35,18 +35,20 @@ def form_token() -> str:
 
 
 @register.simple_tag
-def options(choices: Any, selected: Any = "") -> str:
-    """The <option> elements of a select: an empty "—" first, then one per choice,
-    given as (value, label) or (value, label, keyboard digit). A list of twenty cards
+def options(choices: Any, selected: Any = "", blank: bool = True) -> str:
+    """The <option> elements of a select: an empty "—" first (unless `blank` is
+    false), then one per choice, given as (value, label) or (value, label, keyboard
+    digit). A list of twenty cards
     each with four selects is a thousand options: built once per list, language and
     selection for the process, instead of node by node in a template loop."""
     chosen = "" if selected is None else str(selected)
-    return _options(tuple((str(c[0]), str(c[1]), *c[2:]) for c in choices), chosen)
+    return _options(tuple((str(c[0]), str(c[1]), *c[2:]) for c in choices), chosen, blank)
 
 
 @functools.lru_cache(maxsize=1024)
-def _options(choices: tuple[tuple[Any, ...], ...], chosen: str) -> str:
+def _options(choices: tuple[tuple[Any, ...], ...], chosen: str, blank: bool) -> str:
     from django.utils.html import format_html, format_html_join
+    from django.utils.safestring import mark_safe
 
     rows = []
     for choice in choices:
@@ -61,7 +63,8 @@ def _options(choices: tuple[tuple[Any, ...], ...], chosen: str) -> str:
             )
         )
     return format_html(
-        '<option value="">—</option>{}',
+        "{}{}",
+        mark_safe('<option value="">—</option>') if blank else "",
         format_html_join("", '<option value="{}"{}{}>{}</option>', rows),
     )
 
