@@ -155,3 +155,41 @@ def test_a_new_choice_column_with_too_many_values_fails_with_advice(
     assert job.state == ImportState.FAILED
     assert "more than 200 different values" in job.message
     assert not Lead.objects.filter(workshop=workshop).exists()
+
+
+def test_a_null_token_that_looks_like_a_number_is_still_empty(
+    admin: Any, workshop: Workshop
+) -> None:
+    # "0" matches the exact number pattern that is cast inline, row by row; the
+    # admin's null tokens come first.
+    content = "Prospect ID,Annual revenue,Created\nP1,0,0\nP2, 1500 , 2026-03-04 \n"
+    job = run(
+        admin,
+        workshop,
+        content.encode(),
+        null_tokens=[*svc.default_options()["null_tokens"], "0"],
+    )
+    assert (job.imported, job.errors) == (2, 0), job.error_report
+    p1 = Lead.objects.get(workshop=workshop, external_id="P1")
+    p2 = Lead.objects.get(workshop=workshop, external_id="P2")
+    assert (p1.annual_revenue, p1.created_at) == (None, None)
+    # Padded cells are trimmed before the pattern is tried.
+    assert (p2.annual_revenue, p2.created_at) == (1500, datetime(2026, 3, 4, tzinfo=UTC))
+
+
+def test_one_column_mixing_exact_and_other_forms_converts_every_cell(
+    admin: Any, workshop: Workshop
+) -> None:
+    rows = [f"P{i},2026-01-{i:02d},{i * 1000}" for i in range(1, 29)]
+    rows += ['Q1,29/01/2026,"1.234,5"', "Q2,N/A,-", "Q3,not a date,lots"]
+    content = "Prospect ID,Created,Annual revenue\n" + "\n".join(rows) + "\n"
+    job = run(admin, workshop, content.encode(), date_order="dmy")
+    assert (job.imported, job.errors) == (30, 1), job.error_report
+    by_id = {lead.external_id: lead for lead in Lead.objects.filter(workshop=workshop)}
+    assert by_id["P7"].created_at == datetime(2026, 1, 7, tzinfo=UTC)
+    assert by_id["P7"].annual_revenue == 7000
+    assert by_id["Q1"].created_at == datetime(2026, 1, 29, tzinfo=UTC)
+    assert by_id["Q1"].annual_revenue == 1234.5
+    assert (by_id["Q2"].created_at, by_id["Q2"].annual_revenue) == (None, None)
+    assert "Q3" not in by_id
+    assert "not a date" in job.error_report
