@@ -458,8 +458,7 @@ class _Sql:
         """The cell is empty or one of the null tokens (typed columns: says the lookup)."""
         x = self.cell(t)
         if _needs_lookup(t):
-            # No lookup row (a cell cast inline) is not missing.
-            return f"({x} IS NULL OR coalesce(l{t.index}.missing, false))"
+            return f"({x} IS NULL OR l{t.index}.missing)"
         return f"({x} IS NULL OR lower({x}) IN (SELECT token FROM import_nulls))"  # noqa: S608
 
     def fast(self, t: Target, x: str) -> str | None:
@@ -472,22 +471,6 @@ class _Sql:
         if t.kind == "at" or t.type == "date":
             return f"({x} ~ '{_ISO_NAIVE}' OR {x} ~ '{_ISO_AWARE}')"
         return None
-
-    def inline(self, t: Target) -> bool:
-        """A typed column whose exact-pattern cells are cast row by row in the row
-        query, so that only the other cells go through the distinct-value lookup: a
-        column of a million different dates would otherwise be a million-row lookup
-        table, sorted, indexed and joined."""
-        return _needs_lookup(t) and self.fast(t, "x") is not None
-
-    def fast_cell(self, t: Target, x: str | None = None) -> str:
-        """The condition that the cell (trimmed text `x`, by default the row query's)
-        is cast inline: it matches the exact pattern and is not a null token."""
-        x = x or f"r.x{t.index}"
-        return (
-            f"coalesce({self.fast(t, x)}"  # noqa: S608  (column numbers and constants)
-            f" AND lower({x}) NOT IN (SELECT token FROM import_nulls), false)"
-        )
 
     def cast(self, t: Target, x: str) -> str:
         if t.type == "number" and t.kind in ("builtin", "custom"):
@@ -523,8 +506,6 @@ class _Sql:
             if t.kind == "kind":
                 whens.append(f"WHEN {x} NOT IN (SELECT kind FROM import_kinds) THEN {E_KIND}")  # noqa: S608
         elif _needs_lookup(t):
-            if self.inline(t):
-                whens.append(f"WHEN {self.fast_cell(t)} THEN NULL")
             whens.append(f"WHEN l{t.index}.ok THEN NULL ELSE {E_INVALID}")
         else:
             whens.append(f"WHEN length({x}) > {_text_limit(t)} THEN {E_TEXT_LONG}")
@@ -536,11 +517,7 @@ class _Sql:
             return x
         if not _needs_lookup(t):
             return f"CASE WHEN {self.missing(t)} THEN NULL ELSE {x} END"
-        looked_up = f"l{t.index}.{self.lookup_column(t)}"
-        if self.inline(t):
-            cast = self.cast(t, f"r.x{t.index}")
-            return f"CASE WHEN {self.fast_cell(t)} THEN {cast} ELSE {looked_up} END"
-        return looked_up
+        return f"l{t.index}.{self.lookup_column(t)}"
 
     def column_type(self, slot: str) -> str:
         """The staging column type of a built-in field (or name, e-mail: text)."""
@@ -588,7 +565,7 @@ class _Sql:
             | {
                 f"{self.trimmed(f'c{t.index}')} AS x{t.index}"
                 for t in self.plan.targets
-                if not _needs_lookup(t) or self.inline(t)
+                if not _needs_lookup(t)
             }
         )
         xs = ", ".join(cols) or "1 AS nothing"
@@ -597,26 +574,19 @@ class _Sql:
 
     def distinct_values(self) -> str | None:
         """One statement listing every distinct (column, raw value) of the typed columns
-        with how it converts: 'null' (empty or a null token) or 'py' (tabular's rules).
-        PostgreSQL reads the table once for all columns, and leaves out the cells that
-        the row query casts inline (see `inline`)."""
+        with how it converts: 'null' (empty or a null token), 'fast' (an exact SQL
+        cast) or 'py' (tabular's rules). PostgreSQL reads the table once for all
+        columns; the regular expressions run once per distinct value, not per row."""
         typed = [t for t in self.plan.targets if _needs_lookup(t)]
         if not typed:
             return None
         limit = tabular.MAX_CELL
         if self.pg:
             pairs = ", ".join(f"({t.index}, r.c{t.index})" for t in typed)
-            # Cells cast inline in the row query need no lookup.
-            inline = " ".join(
-                f"WHEN {t.index} THEN NOT {self.fast_cell(t, self.trimmed('v.raw'))}"
-                for t in typed
-                if self.inline(t)
-            )
             source = (
                 "SELECT DISTINCT v.col, v.raw FROM import_raw r"  # noqa: S608
                 f" CROSS JOIN LATERAL (VALUES {pairs}) v(col, raw)"
                 f" WHERE v.raw IS NOT NULL AND length(v.raw) <= {limit}"
-                + (f" AND CASE v.col {inline} ELSE true END" if inline else "")
             )
         else:
             source = " UNION ALL ".join(
@@ -625,11 +595,28 @@ class _Sql:
                 for t in typed
             )
         value = self.trimmed("d.raw")
+        fast = " ".join(
+            f"WHEN d.col = {t.index} AND {check} THEN 'fast'"
+            for t in typed
+            if (check := self.fast(t, value))
+        )
         return (
             "INSERT INTO import_distinct (col, raw, how) SELECT d.col, d.raw, CASE"  # noqa: S608
             f" WHEN {value} IS NULL OR lower({value}) IN (SELECT token FROM import_nulls)"
-            f" THEN 'null' ELSE 'py' END FROM ({source}) d"
+            f" THEN 'null' {fast} ELSE 'py' END FROM ({source}) d"
         )
+
+    def lookup_fast(self) -> list[str]:
+        statements = []
+        value = self.trimmed("raw")
+        for t in self.plan.targets:
+            if _needs_lookup(t) and self.fast(t, value):
+                statements.append(
+                    f"INSERT INTO import_lookup (col, raw, missing, ok, {self.lookup_column(t)})"  # noqa: S608
+                    f" SELECT col, raw, false, true, {self.cast(t, value)} FROM import_distinct"
+                    f" WHERE col = {t.index} AND how = 'fast'"
+                )
+        return statements
 
     def stage_insert(self) -> str:
         plan = self.plan
@@ -1030,6 +1017,8 @@ def _fill_lookup(cursor: Any, sql: _Sql, plan: Plan) -> None:
         "INSERT INTO import_lookup (col, raw, missing, ok)"
         " SELECT col, raw, true, false FROM import_distinct WHERE how = 'null'"
     )
+    for statement in sql.lookup_fast():
+        cursor.execute(statement)
     by_index = {t.index: t for t in plan.targets}
     last = 0
     while True:
