@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.template import Context, Template
 
 OPTIONS = Template("{% load definitions_tags %}<select>{% options choices chosen %}</select>")
 
 
-def render_options(choices: list[tuple[object, ...]], chosen: object) -> str:
+def render_options(choices: Sequence[tuple[object, ...]], chosen: object) -> str:
     return OPTIONS.render(Context({"choices": choices, "chosen": chosen}))
 
 
