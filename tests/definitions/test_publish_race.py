@@ -4,19 +4,16 @@ PostgreSQL connections: one version comes out, the other admin is told why."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
-from django.utils import timezone
 
 from definitions import proposal_services as ps
-from definitions import rules, services
 from definitions.models import Proposal, ProposalState, Version
 from definitions.roles import Department, Role
-from tests.factories import UserFactory, WorkshopFactory, add_member
+from tests.factories import UserFactory, WorkshopFactory, add_member, open_for_vote
 
 
 @pytest.mark.services
@@ -27,22 +24,7 @@ def test_two_admins_publishing_at_once_make_exactly_one_version() -> None:
     second: Any = UserFactory(username="second-admin")
     workshop: Any = WorkshopFactory(actor=first, name="Race", slug="race")
     add_member(workshop, second, Role.ADMIN, Department.SALES)
-    services.version_publish_document(
-        actor=first, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-    )
-    ps.policy_update(
-        actor=first,
-        workshop=workshop,
-        quorum_percent=0,
-        required_departments=[],
-        majority_percent=0,
-        block_vetoes=False,
-        default_voting_days=7,
-    )
-    proposal = services.proposal_create(actor=first, workshop=workshop, title="Race")
-    proposal = ps.proposal_open(
-        actor=first, proposal=proposal, closes_at=timezone.now() + timedelta(days=1), rationale="r"
-    )
+    proposal = open_for_vote(first, workshop, title="Race")
     ps.vote_cast(actor=first, proposal=proposal, choice="agree")
     ps.proposal_close(actor=first, proposal=proposal)
 
