@@ -38,9 +38,9 @@ def form_token() -> str:
 def options(choices: Any, selected: Any = "", blank: bool = True) -> str:
     """The <option> elements of a select: an empty "—" first (unless `blank` is
     false), then one per choice, given as (value, label) or (value, label, keyboard
-    digit). A list of twenty cards
-    each with four selects is a thousand options: built once per list, language and
-    selection for the process, instead of node by node in a template loop."""
+    digit). A list of twenty cards each with four selects is a thousand options: built
+    once per list, language and selection for the process, instead of node by node in
+    a template loop."""
     chosen = "" if selected is None else str(selected)
     return _options(tuple((str(c[0]), str(c[1]), *c[2:]) for c in choices), chosen, blank)
 

@@ -160,8 +160,8 @@ def test_a_new_choice_column_with_too_many_values_fails_with_advice(
 def test_a_null_token_that_looks_like_a_number_is_still_empty(
     admin: Any, workshop: Workshop
 ) -> None:
-    # "0" matches the exact number pattern that is cast inline, row by row; the
-    # admin's null tokens come first.
+    # "0" is also a plain number that SQL could cast on its own; the admin's null
+    # tokens come first.
     content = "Prospect ID,Annual revenue,Created\nP1,0,0\nP2, 1500 , 2026-03-04 \n"
     job = run(
         admin,
