@@ -335,9 +335,11 @@ def web_server(var: Path, **env: str) -> Iterator[str]:
 
 
 def _answers(url: str) -> bool:
+    # A booting gunicorn may accept the connection before a worker can answer it: a
+    # read timeout means "not yet", like a refused connection.
     try:
         requests.get(url, timeout=2)
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):
         return False
     return True
 
