@@ -16,7 +16,15 @@ from definitions.models import Proposal, ProposalState, Version, Workshop
 from definitions.selectors import current_version
 from feedback import metrics
 from feedback.backtest_selectors import latest_done_run, matched_criterion
-from feedback.models import EvaluationRun, Lead, LeadFeedback, LeadResult, RunState, Verdict
+from feedback.models import (
+    EvaluationRun,
+    Lead,
+    LeadFeedback,
+    LeadResult,
+    RunState,
+    Verdict,
+    VerdictTally,
+)
 
 GOOD_OUTCOME = Q(lead__converted=True) | Q(lead__reached_stage__in=["opportunity", "customer"])
 KNOWN_OUTCOME = Q(lead__converted__isnull=False) | Q(lead__reached_stage__isnull=False)
@@ -111,6 +119,8 @@ class Accuracy:
     sweep: list[metrics.SweepPoint]
     best: metrics.SweepPoint | None
     criteria: list[CriterionStats]
+    # Reviewed qualified leads per (verdict, reason).
+    qualified_verdicts: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def _current_verdicts() -> QuerySet[LeadFeedback]:
@@ -174,61 +184,84 @@ def count_outcomes(run: EvaluationRun) -> dict[str, Any]:
     return {"confusion": confusion, "by_score": by_score, "criteria": per_criterion}
 
 
-def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
-    """Everything measured against the reps' verdicts. It starts from the verdicts
-    (one per reviewed lead, the newest), not from the run's million results, and reads
-    each reviewed lead's result by primary key."""
-    # The database counts the reviewed leads per (verdict, reason, qualified, matched
-    # criteria): Python then walks those groups, not every judged lead. Plain SQL: the
-    # ORM would join through the lead table to reach the result, for nothing.
+def judged_groups_sql(run: EvaluationRun) -> tuple[str, list[Any]]:
+    """SQL counting the run's reviewed leads from the verdicts, grouped by (verdict,
+    reason, qualified, matched): one verdict per lead, the newest current one (when
+    reps disagree, the newest counts). It starts from the verdicts, not from the run's
+    million results, and reads each reviewed lead's result by primary key. Plain SQL:
+    the ORM would join through the lead table to reach the result, for nothing."""
     feedback, result = LeadFeedback._meta.db_table, LeadResult._meta.db_table
+    sql = (
+        "SELECT f.verdict, f.reason, r.qualified, r.matched, count(*) AS n"  # noqa: S608
+        f" FROM {feedback} f JOIN {result} r ON r.run_id = %s AND r.lead_id = f.lead_id"
+        " WHERE f.workshop_id = %s AND f.superseded_at IS NULL AND NOT EXISTS ("
+        f"  SELECT 1 FROM {feedback} newer WHERE newer.lead_id = f.lead_id"
+        "   AND newer.superseded_at IS NULL AND newer.id > f.id)"
+        " GROUP BY f.verdict, f.reason, r.qualified, r.matched"
+    )
+    return sql, [run.pk, run.workshop_id]
+
+
+Group = tuple[str, str, bool, str, int]
+
+
+def counted_verdict_groups(run: EvaluationRun) -> list[Group]:
+    """The reviewed leads counted afresh from the verdicts, grouped: what a run's
+    tallies start from, and what they must always equal."""
+    sql, params = judged_groups_sql(run)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT f.verdict, f.reason, r.qualified, r.matched, count(*)"  # noqa: S608
-            f" FROM {feedback} f JOIN {result} r ON r.run_id = %s AND r.lead_id = f.lead_id"
-            " WHERE f.workshop_id = %s AND f.superseded_at IS NULL AND NOT EXISTS ("
-            f"  SELECT 1 FROM {feedback} newer WHERE newer.lead_id = f.lead_id"
-            "   AND newer.superseded_at IS NULL AND newer.id > f.id)"
-            " GROUP BY f.verdict, f.reason, r.qualified, r.matched",
-            [run.pk, run.workshop_id],
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+TallyRow = tuple[str, str, str, bool, int]  # criterion ("" for all), verdict, reason, qualified, n
+
+
+def tallied_verdict_rows(run: EvaluationRun) -> list[TallyRow]:
+    """The run's verdict tallies, as the verdict services keep them
+    (feedback.tally_services): a few hundred rows however many verdicts there are."""
+    return list(
+        VerdictTally.objects.filter(run=run, n__gt=0).values_list(
+            "criterion", "verdict", "reason", "qualified", "n"
         )
-        groups = cursor.fetchall()
+    )
+
+
+def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
+    """Everything measured against the reps' verdicts, from the run's tallies."""
     confusion = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     ids = set(run.criterion_counts or {})
     per_criterion: dict[str, dict[str, Any]] = {}
     reviewed_qualified = 0
-    for verdict, reason, qualified, matched, n in groups:
-        good = verdict in (Verdict.GOOD, Verdict.MISSED)
-        confusion[("t" if good == qualified else "f") + ("p" if qualified else "n")] += n
-        reviewed_qualified += n if qualified else 0
-        for cid in (matched or "").split(","):
-            if cid not in ids:
-                continue
-            entry = per_criterion.setdefault(cid, {"n": 0, "rejected": 0, "reasons": Counter()})
+    qualified_verdicts: Counter[tuple[str, str]] = Counter()
+    for criterion, verdict, reason, qualified, n in tallied_verdict_rows(run):
+        if not criterion:
+            good = verdict in (Verdict.GOOD, Verdict.MISSED)
+            confusion[("t" if good == qualified else "f") + ("p" if qualified else "n")] += n
+            if qualified:
+                reviewed_qualified += n
+                qualified_verdicts[(verdict, reason)] += n
+        elif criterion in ids:
+            entry = per_criterion.setdefault(
+                criterion, {"n": 0, "rejected": 0, "reasons": Counter()}
+            )
             entry["n"] += n
             if verdict == Verdict.NOT_A_LEAD:
                 entry["rejected"] += n
                 entry["reasons"][reason] += n
-    return {"confusion": confusion, "criteria": per_criterion, "reviewed": reviewed_qualified}
+    return {
+        "confusion": confusion,
+        "criteria": per_criterion,
+        "reviewed": reviewed_qualified,
+        "qualified_verdicts": qualified_verdicts,
+    }
 
 
 def judgements(run: EvaluationRun) -> tuple[dict[str, Any], int]:
-    """(verdict_counts, reviewed qualified leads) of the run. They change only when a
-    rep gives or takes back a verdict, so they are cached under the workshop's
-    verdicts_changed_at: the dashboard and the accuracy pages read them on every view."""
-    stamp = Workshop.objects.values_list("verdicts_changed_at", flat=True).get(pk=run.workshop_id)
-    key = f"judged:{run.pk}:{stamp.isoformat() if stamp else '-'}"
-    cached = cache.get(key)
-    if cached is None:
-        counts = verdict_counts(run)
-        # One current verdict per lead: the qualified ones counted are the reviewed leads.
-        cached = (counts, counts["reviewed"])
-        cache.set(key, cached, JUDGED_CACHE_SECONDS)
-    return cached
-
-
-# Only a bound on memory: the key changes with every verdict.
-JUDGED_CACHE_SECONDS = 3600
+    """(verdict_counts, reviewed qualified leads) of the run. One current verdict per
+    lead: the qualified ones counted are the reviewed leads."""
+    counts = verdict_counts(run)
+    return counts, counts["reviewed"]
 
 
 def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> Accuracy:
@@ -275,6 +308,7 @@ def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> A
         sweep=sweep,
         best=metrics.best_f1(sweep),
         criteria=criteria,
+        qualified_verdicts=verdicts["qualified_verdicts"],
     )
 
 

@@ -29,6 +29,7 @@ from definitions.audit import log_action
 from definitions.catalog import catalog_for
 from definitions.models import Proposal, ProposalState, Version, Workshop
 from definitions.selectors import current_version
+from feedback import tally_services
 from feedback.backtest_selectors import STAGES, latest_run, matched_criterion
 from feedback.backtest_sql import Statement, compile_range, fold_prepare
 from feedback.models import EvaluationRun, Lead, LeadResult, RunState
@@ -289,6 +290,10 @@ def _finish_if_complete(run_id: int) -> bool:
         run.state = RunState.DONE
         run.finished_at = run.heartbeat_at = timezone.now()
         run.save()
+        # Counted against the verdicts as it becomes done, under the lock every verdict
+        # change takes: from here on the verdict services keep its tallies.
+        tally_services.verdicts_lock(run.workshop_id)
+        tally_services.tally_run(run)
         # Older runs of the same document are superseded. Dropping a million results
         # takes seconds, so it happens after the run is shown done, in its own task.
         transaction.on_commit(lambda: _enqueue_cleanup(run.pk))

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from definitions.models import Workshop
 from definitions.selectors import current_version
+from feedback import tally_services
 from feedback.backtest_selectors import latest_done_run
 from feedback.models import Lead, LeadFeedback, LeadResult, Reason, Verdict
 from feedback.services import leads_changed
@@ -48,6 +49,8 @@ def verdict_record(
         errors["verdict"] = _("The definition qualified this lead: it was not missed.")
     if errors:
         raise ValidationError(errors)
+    tally_services.verdicts_lock(lead.workshop_id)
+    before = tally_services.current_verdict(lead.pk)
     previous = (
         LeadFeedback.objects.select_for_update()
         .filter(lead=lead, rep=actor, superseded_at__isnull=True)
@@ -57,6 +60,10 @@ def verdict_record(
         previous.superseded_at = timezone.now()
         previous.save(update_fields=["superseded_at"])
     _verdicts_changed(lead.workshop_id)
+    # The new verdict is the newest, so it is the one that counts for the lead now.
+    tally_services.tally_lead(
+        workshop_id=lead.workshop_id, lead_id=lead.pk, before=before, after=(verdict, reason)
+    )
     return LeadFeedback.objects.create(
         workshop=lead.workshop,
         lead=lead,
@@ -80,6 +87,7 @@ def _verdicts_changed(workshop_id: int) -> None:
 def verdict_undo(*, actor: User, workshop: Any) -> LeadFeedback | None:
     """Take back the rep's latest verdict in the workshop; the verdict it replaced (if
     any) is current again. Returns the verdict taken back, or None if there is none."""
+    tally_services.verdicts_lock(workshop.pk)
     last = (
         LeadFeedback.objects.select_for_update()
         .filter(workshop=workshop, rep=actor, superseded_at__isnull=True)
@@ -88,12 +96,19 @@ def verdict_undo(*, actor: User, workshop: Any) -> LeadFeedback | None:
     )
     if last is None:
         return None
+    before = tally_services.current_verdict(last.lead_id)
     replaced = last.replaces
     last.delete()
     _verdicts_changed(last.workshop_id)
     if replaced is not None:
         replaced.superseded_at = None
         replaced.save(update_fields=["superseded_at"])
+    tally_services.tally_lead(
+        workshop_id=last.workshop_id,
+        lead_id=last.lead_id,
+        before=before,
+        after=tally_services.current_verdict(last.lead_id),
+    )
     return last
 
 

@@ -310,6 +310,38 @@ class LeadResult(models.Model):
         return [m for m in self.matched.split(",") if m]
 
 
+class VerdictTally(models.Model):
+    """How many reviewed leads of one finished run have a verdict and reason and are
+    qualified or not by the run: in all (``criterion`` blank) and per criterion they
+    matched. The accuracy pages' verdict counts.
+
+    Counting them from the verdicts on every view grew with every verdict given, so
+    the verdict services keep these rows up to date instead (feedback.tally_services):
+    a run is counted once when it finishes, and each verdict given or taken back moves
+    its lead from one group to another in every finished run of the workshop."""
+
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    criterion = models.CharField(max_length=64, blank=True)
+    verdict = models.CharField(max_length=10)
+    reason = models.CharField(max_length=20, blank=True)
+    qualified = models.BooleanField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Also the index the run's rows are read through (run first).
+            models.UniqueConstraint(
+                fields=["run", "criterion", "verdict", "reason", "qualified"],
+                name="verdict_tally_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.criterion} {self.verdict}/{self.reason}: {self.n}"
+
+
 class Verdict(models.TextChoices):
     GOOD = "good", _("Good lead")
     NOT_A_LEAD = "not_lead", _("Not a lead")

@@ -24,14 +24,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from definitions import rules
 from feedback import metrics
 from feedback.accuracy_selectors import Accuracy
 from feedback.backtest_sql import compile_range, fold_prepare
-from feedback.models import EvaluationRun, Lead, LeadFeedback, LeadResult, Reason, Verdict
+from feedback.models import EvaluationRun, Lead, Reason, Verdict
 
 MIN_REJECTIONS = 5
 DOMINANT_SHARE = 0.3
@@ -59,13 +58,12 @@ class Suggestion:
 def suggestions_for(
     accuracy: Accuracy, definition: rules.Definition, catalog: rules.Catalog
 ) -> list[Suggestion]:
-    run = accuracy.run
     document = rules.to_json(definition)
     out: list[Suggestion] = []
     threshold = _threshold(accuracy, definition, document)
     if threshold is not None:
         out.append(threshold)
-    junk = _junk_rule(run, definition, document, catalog, accuracy.outcomes)
+    junk = _junk_rule(accuracy, definition, document, catalog)
     if junk is not None:
         out.append(junk)
     out.extend(_drops(accuracy, definition, document, catalog))
@@ -102,26 +100,16 @@ def _threshold(
 
 
 def _junk_rule(
-    run: EvaluationRun,
+    accuracy: Accuracy,
     definition: rules.Definition,
     document: dict[str, Any],
     catalog: rules.Catalog,
-    outcomes: metrics.Confusion,
 ) -> Suggestion | None:
-    qualified = LeadResult.objects.filter(run=run, qualified=True).values("lead_id")
-    # Reviewed qualified leads per verdict and reason, counted by the database.
-    groups = (
-        LeadFeedback.objects.filter(
-            workshop=run.workshop_id, superseded_at__isnull=True, lead__in=qualified
-        )
-        .values("verdict", "reason")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("verdict", "reason", "n")
-    )
+    run = accuracy.run
+    # Reviewed qualified leads per verdict and reason, from the run's verdict tallies.
     reviewed = 0
     by_reason: dict[str, int] = {}
-    for verdict, why, n in groups:
+    for (verdict, why), n in accuracy.qualified_verdicts.items():
         reviewed += n
         if verdict == Verdict.NOT_A_LEAD:
             by_reason[why] = by_reason.get(why, 0) + n
@@ -154,7 +142,7 @@ def _junk_rule(
         )
         % {"n": count, "total": reviewed, "reason": label},
         document=changed,
-        before=outcomes,
+        before=accuracy.outcomes,
         after=_effect(run, changed, catalog),
         measure=_("qualified"),
     )

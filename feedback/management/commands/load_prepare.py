@@ -15,9 +15,10 @@ from django.utils import timezone
 from definitions import proposal_services, rules, services
 from definitions.models import Workshop
 from definitions.roles import Department, Role
-from feedback import backtest_services
+from feedback import backtest_services, tally_services
+from feedback.backtest_selectors import latest_done_run
 from feedback.bench import load_generated, mapping, write_csv
-from feedback.models import ImportMapping
+from feedback.models import ImportMapping, LeadFeedback, LeadResult, Reason
 
 SLUG = "load"
 PASSWORD = "load-test-password"  # noqa: S105  (loopback load test users only)
@@ -52,6 +53,13 @@ class Command(BaseCommand):
         parser.add_argument("--reps", type=int, default=20)
         parser.add_argument("--admins", type=int, default=5)
         parser.add_argument("--csv-rows", type=int, default=500)
+        parser.add_argument(
+            "--verdicts",
+            type=int,
+            default=20_000,
+            help="reps' verdicts already given (a year of triage by 20 reps): pages that "
+            "count verdicts must be measured with a history, not on an empty one",
+        )
         parser.add_argument("--out", default="var/load", help="folder for the admins' CSVs")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -79,6 +87,7 @@ class Command(BaseCommand):
             if run.state != "done":
                 self.stderr.write(f"Backtesting {target} over {leads:,} leads …")
                 backtest_services.backtest_run_inline(run)
+        verdicts = self._verdicts(workshop, version, users["rep"], options["verdicts"])
         csvs = self._csvs(workshop, options)
         self._settle()
         self.stdout.write(
@@ -87,6 +96,7 @@ class Command(BaseCommand):
                     "workshop": SLUG,
                     "leads": leads,
                     "proposal": proposal.pk,
+                    "verdicts": verdicts,
                     "password": PASSWORD,
                     "users": {kind: len(members) for kind, members in users.items()},
                     "csv": [str(p) for p in csvs],
@@ -184,6 +194,46 @@ class Command(BaseCommand):
                     actor=stakeholder, proposal=proposal, body=f"Comment {n} on the **floor**."
                 )
         return version, proposal
+
+    def _verdicts(self, workshop: Workshop, version: Any, reps: list[Any], wanted: int) -> int:
+        """Top the workshop's verdicts up to ``wanted``: the reps' history, on the oldest
+        leads the published version qualified, given over the past year (three in five
+        good, the rest not a lead with a reason). Written as one statement, around the
+        services, so the verdict tallies are counted afresh after it. Returns how many
+        verdicts the workshop has."""
+        have = LeadFeedback.objects.filter(workshop=workshop, superseded_at__isnull=True).count()
+        run = latest_done_run(workshop, version=version)
+        if have < wanted and run is not None:
+            self.stderr.write(f"Giving {wanted - have:,} verdicts …")
+            reasons = [code for code in Reason.values if code != Reason.OTHER]
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {LeadFeedback._meta.db_table} (workshop_id, lead_id, rep_id,"  # noqa: S608
+                    "  verdict, reason, note, version_id, qualified, stage, score, created_at)"
+                    " SELECT %(workshop)s, r.lead_id,"
+                    "  (%(reps)s::bigint[])[1 + r.lead_id %% %(n_reps)s],"
+                    "  CASE WHEN r.lead_id %% 5 < 3 THEN 'good' ELSE 'not_lead' END,"
+                    "  CASE WHEN r.lead_id %% 5 < 3 THEN ''"
+                    "   ELSE (%(reasons)s::text[])[1 + r.lead_id %% %(n_reasons)s] END,"
+                    "  '', %(version)s, r.qualified, r.stage, r.score,"
+                    "  now() - interval '1 day' * (r.lead_id %% 365)"
+                    f" FROM {LeadResult._meta.db_table} r"
+                    " WHERE r.run_id = %(run)s AND r.qualified AND NOT EXISTS ("
+                    f"  SELECT 1 FROM {LeadFeedback._meta.db_table} f WHERE f.lead_id = r.lead_id)"
+                    " ORDER BY r.lead_id LIMIT %(missing)s",
+                    {
+                        "workshop": workshop.pk,
+                        "reps": [rep.pk for rep in reps],
+                        "n_reps": len(reps),
+                        "reasons": reasons,
+                        "n_reasons": len(reasons),
+                        "version": version.pk,
+                        "run": run.pk,
+                        "missing": wanted - have,
+                    },
+                )
+                tally_services.tally_workshop(workshop.pk)
+        return LeadFeedback.objects.filter(workshop=workshop, superseded_at__isnull=True).count()
 
     def _csvs(self, workshop: Workshop, options: dict[str, Any]) -> list[Path]:
         """One small file per admin, with its own ids, and the saved mapping that the

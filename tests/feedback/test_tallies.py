@@ -1,0 +1,159 @@
+"""Verdict tallies: what the accuracy pages read instead of recounting every verdict
+equals recounting every verdict, after any sequence of verdicts, changes and undos by
+several reps, in every done run, and for a run that finishes after the verdicts."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from definitions import rules, services
+from definitions.models import Workshop
+from definitions.roles import Department, Role
+from feedback import accuracy_selectors, tally_services
+from feedback import backtest_services as backtests
+from feedback import feedback_services as svc
+from feedback.generator import generate
+from feedback.models import EvaluationRun, Lead, LeadResult, Reason, RunState, VerdictTally
+from feedback.services import leads_insert_generated
+from tests.factories import UserFactory, add_member
+
+pytestmark = pytest.mark.django_db
+
+
+def _done(run: EvaluationRun) -> EvaluationRun:
+    done = backtests.backtest_run_inline(run)
+    assert done.state == RunState.DONE
+    return done
+
+
+@pytest.fixture
+def runs(admin: Any, workshop: Workshop) -> list[EvaluationRun]:
+    """The worked example published and backtested, and a stricter draft backtested:
+    two done runs that judge the same leads differently."""
+    leads_insert_generated(workshop=workshop, leads=generate(120, seed=4))
+    version = services.version_publish_document(
+        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+    )
+    published = _done(
+        backtests.backtest_start(actor=admin, workshop=workshop, version=version, enqueue=False)
+    )
+    draft = services.proposal_create(actor=admin, workshop=workshop, title="Stricter")
+    return [published, _stricter_run(admin, workshop, draft)]
+
+
+def _stricter_run(admin: Any, workshop: Workshop, draft: Any) -> EvaluationRun:
+    # Only the first way in (the lead's format) qualifies: fewer leads, other matches.
+    qualify = draft.document["qualify"]
+    draft.document = {**draft.document, "qualify": {**qualify, "any": qualify["any"][:1]}}
+    draft.save(update_fields=["document"])
+    return _done(
+        backtests.backtest_start(actor=admin, workshop=workshop, proposal=draft, enqueue=False)
+    )
+
+
+def _assert_tallies_equal_a_recount(runs: list[EvaluationRun]) -> None:
+    for run in runs:
+        tallied = {
+            (run.pk, *row[:4]): row[4] for row in accuracy_selectors.tallied_verdict_rows(run)
+        }
+        recounted = tally_services.expand(run.pk, accuracy_selectors.counted_verdict_groups(run))
+        assert tallied == +recounted, f"run {run.pk}"
+
+
+ACTIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["good", "not_lead", "missed", "undo"]),
+        st.integers(0, 2),  # which rep
+        st.integers(0, 6),  # which lead
+        st.sampled_from(Reason.values),
+    ),
+    min_size=1,
+    max_size=15,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(actions=ACTIONS)
+def test_after_any_verdicts_changes_and_undos_the_tallies_equal_a_recount(
+    rep: Any, workshop: Workshop, runs: list[EvaluationRun], actions: list[Any]
+) -> None:
+    # The examples share the database: each starts from where the last one ended,
+    # which only makes the histories longer.
+    reps = [rep] + [
+        add_member(
+            workshop, UserFactory(username=f"tally-rep{n}"), Role.SALES_REP, Department.SALES
+        )
+        if not workshop.memberships.filter(user__username=f"tally-rep{n}").exists()
+        else workshop.memberships.get(user__username=f"tally-rep{n}").user
+        for n in (1, 2)
+    ]
+    qualified = set(LeadResult.objects.filter(run=runs[0], qualified=True).values_list("lead_id"))
+    ids = sorted(Lead.objects.filter(workshop=workshop).values_list("pk", flat=True))
+    # Qualified leads and others (the two runs disagree on some of them).
+    leads = [ids[0], *[i for i in ids if (i,) in qualified][:3], *ids[-3:]]
+    for verdict, who, which, reason in actions:
+        actor = reps[who]
+        if verdict == "undo":
+            svc.verdict_undo(actor=actor, workshop=workshop)
+        else:
+            lead = Lead.objects.get(pk=leads[which])
+            # "Missed" on a qualified lead is refused, and then nothing may move.
+            with contextlib.suppress(ValidationError):
+                svc.verdict_record(
+                    actor=actor,
+                    lead=lead,
+                    verdict=verdict,
+                    reason=reason if verdict == "not_lead" else "",
+                )
+        _assert_tallies_equal_a_recount(runs)
+
+
+def test_a_lead_newer_than_the_runs_is_in_none_of_their_tallies(
+    rep: Any, workshop: Workshop, runs: list[EvaluationRun]
+) -> None:
+    lead = Lead.objects.create(workshop=workshop, external_id="after-the-runs", name="Newer")
+    svc.verdict_record(actor=rep, lead=lead, verdict="good")
+    assert not VerdictTally.objects.filter(n__gt=0).exists()
+    _assert_tallies_equal_a_recount(runs)
+
+
+def test_a_run_that_finishes_after_the_verdicts_counts_them_once(
+    admin: Any, rep: Any, workshop: Workshop, runs: list[EvaluationRun]
+) -> None:
+    judged = LeadResult.objects.filter(run=runs[0]).values_list("lead_id", flat=True)[:8]
+    for n, lead in enumerate(Lead.objects.filter(pk__in=list(judged))):
+        if n % 2:
+            svc.verdict_record(actor=rep, lead=lead, verdict="not_lead", reason="student")
+        else:
+            try:
+                svc.verdict_record(actor=rep, lead=lead, verdict="missed")
+            except ValidationError:
+                svc.verdict_record(actor=rep, lead=lead, verdict="good")
+
+    another = services.proposal_create(actor=admin, workshop=workshop, title="Later")
+    later = _stricter_run(admin, workshop, another)
+
+    rows = accuracy_selectors.tallied_verdict_rows(later)
+    assert sum(n for criterion, *_group, n in rows if not criterion) == 8
+    _assert_tallies_equal_a_recount([*runs, later])
+
+
+def test_recounting_a_workshop_repairs_tallies_written_around_the_services(
+    rep: Any, workshop: Workshop, runs: list[EvaluationRun]
+) -> None:
+    lead = Lead.objects.get(pk=LeadResult.objects.filter(run=runs[0]).values("lead_id")[:1])
+    svc.verdict_record(actor=rep, lead=lead, verdict="good")
+    VerdictTally.objects.update(n=99)
+
+    assert tally_services.tally_workshop(workshop.pk) == 2
+    _assert_tallies_equal_a_recount(runs)
