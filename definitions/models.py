@@ -20,8 +20,6 @@ class Workshop(models.Model):
     # When an import or the API last changed a lead or an activity: a backtest run
     # older than this is stale.
     leads_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # When a rep last gave or took back a verdict: the key of cached accuracy figures.
-    verdicts_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Not a column: the permission codenames of the requesting user, set by
     # definitions.permissions.get_workshop_for_user for the rest of the request.

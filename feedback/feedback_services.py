@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from definitions.models import Workshop
 from definitions.selectors import current_version
 from feedback import tally_services
 from feedback.backtest_selectors import latest_done_run
@@ -59,7 +58,6 @@ def verdict_record(
     if previous is not None:
         previous.superseded_at = timezone.now()
         previous.save(update_fields=["superseded_at"])
-    _verdicts_changed(lead.workshop_id)
     # The new verdict is the newest, so it is the one that counts for the lead now.
     tally_services.tally_lead(
         workshop_id=lead.workshop_id, lead_id=lead.pk, before=before, after=(verdict, reason)
@@ -79,10 +77,6 @@ def verdict_record(
     )
 
 
-def _verdicts_changed(workshop_id: int) -> None:
-    Workshop.objects.filter(pk=workshop_id).update(verdicts_changed_at=timezone.now())
-
-
 @transaction.atomic
 def verdict_undo(*, actor: User, workshop: Any) -> LeadFeedback | None:
     """Take back the rep's latest verdict in the workshop; the verdict it replaced (if
@@ -99,7 +93,6 @@ def verdict_undo(*, actor: User, workshop: Any) -> LeadFeedback | None:
     before = tally_services.current_verdict(last.lead_id)
     replaced = last.replaces
     last.delete()
-    _verdicts_changed(last.workshop_id)
     if replaced is not None:
         replaced.superseded_at = None
         replaced.save(update_fields=["superseded_at"])

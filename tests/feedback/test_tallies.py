@@ -5,10 +5,12 @@ several reps, in every done run, and for a run that finishes after the verdicts.
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,9 +21,17 @@ from feedback import accuracy_selectors, tally_services
 from feedback import backtest_services as backtests
 from feedback import feedback_services as svc
 from feedback.generator import generate
-from feedback.models import EvaluationRun, Lead, LeadResult, Reason, RunState, VerdictTally
+from feedback.models import (
+    EvaluationRun,
+    Lead,
+    LeadFeedback,
+    LeadResult,
+    Reason,
+    RunState,
+    VerdictTally,
+)
 from feedback.services import leads_insert_generated
-from tests.factories import UserFactory, add_member
+from tests.factories import UserFactory, WorkshopFactory, add_member
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +167,53 @@ def test_recounting_a_workshop_repairs_tallies_written_around_the_services(
 
     assert tally_services.tally_workshop(workshop.pk) == 2
     _assert_tallies_equal_a_recount(runs)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_reps_judging_the_same_leads_at_the_same_moment_leave_tallies_equal_to_a_recount() -> None:
+    assert connection.vendor == "postgresql"
+    admin: Any = UserFactory(username="race-admin")
+    workshop: Any = WorkshopFactory(actor=admin, name="Race", slug="race")
+    leads_insert_generated(workshop=workshop, leads=generate(60, seed=5))
+    version = services.version_publish_document(
+        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+    )
+    published = _done(
+        backtests.backtest_start(actor=admin, workshop=workshop, version=version, enqueue=False)
+    )
+    reps = [
+        add_member(workshop, UserFactory(username=f"race-rep{n}"), Role.SALES_REP, Department.SALES)
+        for n in range(4)
+    ]
+    leads = list(Lead.objects.filter(workshop=workshop).order_by("pk")[:5])
+    barrier = threading.Barrier(len(reps))
+    errors: list[BaseException] = []
+
+    def triage(n: int, rep: Any) -> None:
+        try:
+            barrier.wait(timeout=10)
+            for round_ in range(3):
+                for lead in leads[n % 2 :: 1 + round_ % 2]:
+                    verdict = "good" if (n + round_) % 2 else "not_lead"
+                    svc.verdict_record(
+                        actor=rep,
+                        lead=lead,
+                        verdict=verdict,
+                        reason="student" if verdict == "not_lead" else "",
+                    )
+                svc.verdict_undo(actor=rep, workshop=workshop)
+        except BaseException as error:  # re-raised in the test's own thread below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=triage, args=(n, r)) for n, r in enumerate(reps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert LeadFeedback.objects.filter(workshop=workshop).count() > len(leads)
+    _assert_tallies_equal_a_recount([published])
