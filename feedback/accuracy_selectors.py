@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 
 from definitions import rules
 from definitions.models import Proposal, ProposalState, Version, Workshop
@@ -65,6 +65,16 @@ def feedback_queue(
     if source:
         qs = qs.filter(source=source)
     return qs.order_by("-id")
+
+
+def unreviewed_count(run: EvaluationRun) -> int:
+    """How many leads the run qualified that nobody has judged yet: the unfiltered
+    queue's length, from the run's counts and its verdict tallies (counting the queue
+    itself reads a lead, its result and its verdicts per lead)."""
+    reviewed = VerdictTally.objects.filter(run=run, criterion="", qualified=True).aggregate(
+        n=Sum("n")
+    )["n"]
+    return (run.stage_counts or {}).get("qualified", 0) - (reviewed or 0)
 
 
 def my_verdicts(rep: Any, lead_ids: list[int]) -> dict[int, LeadFeedback]:

@@ -106,8 +106,13 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
         qs = selectors.feedback_queue(
             workshop, run, rep=request.user, show=show, stage=stage, source=source
         )
+        unfiltered = show == "unreviewed" and not stage and not source
         page = CappedPaginator(
-            qs, PER_PAGE, allow_empty_first_page=True, cap=QUEUE_COUNT_CAP
+            qs,
+            PER_PAGE,
+            allow_empty_first_page=True,
+            cap=QUEUE_COUNT_CAP,
+            known=selectors.unreviewed_count(run) if unfiltered else None,
         ).get_page(request.GET.get("page"))
         cards = _cards(workshop, run, list(page.object_list), request.user)
     source_spec = rules.DEFAULT_CATALOG.fields["source"]

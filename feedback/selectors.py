@@ -78,12 +78,19 @@ class CappedPaginator(Paginator):
 
     more = False
 
-    def __init__(self, *args: Any, cap: int = COUNT_CAP, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, cap: int = COUNT_CAP, known: int | None = None, **kwargs: Any
+    ) -> None:
+        """``known``: the number of rows, when the caller has it without counting."""
         super().__init__(*args, **kwargs)
         self.cap = cap
+        self.known = known
 
     @cached_property
     def count(self) -> int:
+        if self.known is not None:
+            self.more = self.known > self.cap
+            return min(self.known, self.cap)
         n, self.more = capped_count(cast(QuerySet[Lead], self.object_list), self.cap)
         return n
 

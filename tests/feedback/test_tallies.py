@@ -1,6 +1,7 @@
-"""Verdict tallies: what the accuracy pages read instead of recounting every verdict
-equals recounting every verdict, after any sequence of verdicts, changes and undos by
-several reps, in every done run, and for a run that finishes after the verdicts."""
+"""Verdict tallies: what the accuracy pages (and the triage queue's pager) read instead
+of recounting every verdict equals recounting every verdict, after any sequence of
+verdicts, changes and undos by several reps, in every done run, for a run that finishes
+after the verdicts, and when reps judge the same leads at the same moment."""
 
 from __future__ import annotations
 
@@ -74,6 +75,9 @@ def _assert_tallies_equal_a_recount(runs: list[EvaluationRun]) -> None:
         }
         recounted = tally_services.expand(run.pk, accuracy_selectors.counted_verdict_groups(run))
         assert tallied == +recounted, f"run {run.pk}"
+        # The queue's length, told by the tallies, is the queue counted.
+        queue = accuracy_selectors.feedback_queue(run.workshop, run, rep=None, show="unreviewed")
+        assert accuracy_selectors.unreviewed_count(run) == queue.count(), f"run {run.pk}"
 
 
 ACTIONS = st.lists(
