@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-import statistics
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -12,6 +10,7 @@ from django.urls import reverse
 from definitions.models import Membership, Workshop
 from definitions.roles import Role
 from feedback.models import Lead
+from feedback.page_timing import median_ms
 
 
 class Command(BaseCommand):
@@ -40,28 +39,21 @@ class Command(BaseCommand):
         url = reverse("feedback:lead_list", args=[workshop.slug])
         company_word = (sample.company or "x").split()[0]
         pages = {
-            "first page": {},
-            "page 200": {"page": "200"},
-            "sort created": {"sort": "created"},
-            "sort company": {"sort": "company"},
-            "sort revenue": {"sort": "revenue"},
-            "search common word": {"q": company_word},
-            "search one e-mail": {"q": sample.email or sample.external_id},
-            "search nothing matches": {"q": "zzqxj"},
-            "filter country": {"field": "country", "value": sample.country or "US"},
-            "filter rare value": {"field": "industry", "value": "no such industry"},
+            name: (url, params)
+            for name, params in {
+                "first page": {},
+                "page 200": {"page": "200"},
+                "sort created": {"sort": "created"},
+                "sort company": {"sort": "company"},
+                "sort revenue": {"sort": "revenue"},
+                "search common word": {"q": company_word},
+                "search one e-mail": {"q": sample.email or sample.external_id},
+                "search nothing matches": {"q": "zzqxj"},
+                "filter country": {"field": "country", "value": sample.country or "US"},
+                "filter rare value": {"field": "industry", "value": "no such industry"},
+            }.items()
         }
-        results: dict[str, float] = {}
-        for name, params in pages.items():
-            times = []
-            for _ in range(options["repeat"]):
-                started = time.perf_counter()
-                response = client.get(url, params)
-                times.append((time.perf_counter() - started) * 1000)
-                if response.status_code != 200:
-                    raise CommandError(f"{name}: HTTP {response.status_code}")
-            results[name] = round(statistics.median(times), 1)
-            self.stderr.write(f"{name:24s} {results[name]:8.1f} ms")
+        results = median_ms(client, pages, options["repeat"], self.stderr.write)
         total = Lead.objects.filter(workshop=workshop).count()
         self.stdout.write(
             json.dumps({"leads": total, "pages": results, "worst_ms": max(results.values())})
