@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from definitions import rules
 from definitions.models import Proposal, ProposalState, Version, Workshop
@@ -131,18 +131,6 @@ class Accuracy:
     criteria: list[CriterionStats]
     # Reviewed qualified leads per (verdict, reason).
     qualified_verdicts: Counter[tuple[str, str]] = field(default_factory=Counter)
-
-
-def _current_verdicts() -> QuerySet[LeadFeedback]:
-    """The latest current verdict per lead (when reps disagree, the newest counts)."""
-    newer = LeadFeedback.objects.filter(
-        lead=OuterRef("lead"), superseded_at__isnull=True, id__gt=OuterRef("id")
-    )
-    return LeadFeedback.objects.filter(superseded_at__isnull=True).filter(~Exists(newer))
-
-
-def _verdict_of_lead() -> Subquery:
-    return Subquery(_current_verdicts().filter(lead=OuterRef("lead")).values("verdict")[:1])
 
 
 def outcome_counts(run: EvaluationRun) -> dict[str, Any]:
@@ -267,16 +255,9 @@ def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
     }
 
 
-def judgements(run: EvaluationRun) -> tuple[dict[str, Any], int]:
-    """(verdict_counts, reviewed qualified leads) of the run. One current verdict per
-    lead: the qualified ones counted are the reviewed leads."""
-    counts = verdict_counts(run)
-    return counts, counts["reviewed"]
-
-
 def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> Accuracy:
     outcomes = outcome_counts(run)
-    verdicts, reviewed = judgements(run)
+    verdicts = verdict_counts(run)
     by_score = outcomes["by_score"]
     qualified_rows = [
         (row["score"], row["q_good"], row["q"] - row["q_good"]) for row in by_score if row["q"]
@@ -310,7 +291,8 @@ def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> A
         outcomes=out,
         verdicts=metrics.Confusion(**verdicts["confusion"]),
         qualified_share=metrics.Rate(qualified, run.leads_total),
-        coverage=metrics.Rate(reviewed, qualified),
+        # One verdict counts per lead: the qualified ones counted are the reviewed leads.
+        coverage=metrics.Rate(verdicts["reviewed"], qualified),
         bands=metrics.score_bands(
             [(row["score"], row["n"], row["good"]) for row in by_score], SCORE_EDGES
         ),
