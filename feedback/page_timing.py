@@ -10,6 +10,24 @@ from collections.abc import Callable
 from django.core.management.base import CommandError
 from django.test import Client
 
+from definitions.models import Membership, Workshop
+from definitions.roles import Role
+
+
+def admin_client(slug: str) -> tuple[Workshop, Client]:
+    """The workshop, and a client logged in as its first admin (who may see every
+    page); a missing workshop or admin stops the command with a message."""
+    workshop = Workshop.objects.filter(slug=slug).first()
+    if workshop is None:
+        raise CommandError(f"No workshop {slug!r}.", returncode=2)
+    admin = Membership.objects.filter(workshop=workshop, role=Role.ADMIN).first()
+    if admin is None:
+        raise CommandError("The workshop has no admin to act as.", returncode=2)
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(admin.user)
+    return workshop, client
+
+
 # name → (URL, query parameters)
 Pages = dict[str, tuple[str, dict[str, str]]]
 

@@ -4,13 +4,10 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.test import Client
 from django.urls import reverse
 
-from definitions.models import Membership, Workshop
-from definitions.roles import Role
 from feedback.models import Lead
-from feedback.page_timing import median_ms
+from feedback.page_timing import admin_client, median_ms
 
 
 class Command(BaseCommand):
@@ -25,17 +22,10 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=5)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        workshop = Workshop.objects.filter(slug=options["workshop"]).first()
-        if workshop is None:
-            raise CommandError(f"No workshop {options['workshop']!r}.", returncode=2)
-        admin = Membership.objects.filter(workshop=workshop, role=Role.ADMIN).first()
-        if admin is None:
-            raise CommandError("The workshop has no admin to act as.", returncode=2)
+        workshop, client = admin_client(options["workshop"])
         sample = Lead.objects.filter(workshop=workshop).order_by("id").first()
         if sample is None:
             raise CommandError("The workshop has no leads.", returncode=2)
-        client = Client(HTTP_HOST="localhost")
-        client.force_login(admin.user)
         url = reverse("feedback:lead_list", args=[workshop.slug])
         company_word = (sample.company or "x").split()[0]
         pages = {

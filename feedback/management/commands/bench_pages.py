@@ -4,14 +4,12 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.test import Client
 from django.urls import reverse
 
-from definitions.models import Membership, Proposal, Workshop
-from definitions.roles import Role
+from definitions.models import Proposal
 from feedback.accuracy_selectors import queue_run
 from feedback.models import LeadFeedback, LeadResult
-from feedback.page_timing import median_ms
+from feedback.page_timing import admin_client, median_ms
 
 
 class Command(BaseCommand):
@@ -28,12 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=15)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        workshop = Workshop.objects.filter(slug=options["workshop"]).first()
-        if workshop is None:
-            raise CommandError(f"No workshop {options['workshop']!r}.", returncode=2)
-        admin = Membership.objects.filter(workshop=workshop, role=Role.ADMIN).first()
-        if admin is None:
-            raise CommandError("The workshop has no admin to act as.", returncode=2)
+        workshop, client = admin_client(options["workshop"])
         _version, run = queue_run(workshop)
         if run is None:
             raise CommandError("The workshop has no backtested version.", returncode=2)
@@ -52,8 +45,6 @@ class Command(BaseCommand):
                 reverse("definitions:proposal_detail", args=[slug, proposal.pk]),
                 {},
             )
-        client = Client(HTTP_HOST="localhost")
-        client.force_login(admin.user)
         results = median_ms(client, pages, options["repeat"], self.stderr.write)
         verdicts = LeadFeedback.objects.filter(workshop=workshop, superseded_at__isnull=True)
         self.stdout.write(
