@@ -376,8 +376,10 @@ class LeadFeedback(models.Model):
         "definitions.Workshop", on_delete=models.CASCADE, related_name="feedback"
     )
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="feedback")
+    # Protected: a rep's verdicts are the workshop's history, and the verdict tallies
+    # count them; deleting the account must not silently take them away.
     rep = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lead_feedback"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lead_feedback"
     )
     verdict = models.CharField(max_length=10, choices=Verdict.choices)
     reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)

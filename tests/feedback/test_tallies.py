@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
+from django.db.models import ProtectedError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -221,3 +222,16 @@ def test_reps_judging_the_same_leads_at_the_same_moment_leave_tallies_equal_to_a
     assert errors == []
     assert LeadFeedback.objects.filter(workshop=workshop).count() > len(leads)
     _assert_tallies_equal_a_recount([published])
+
+
+def test_a_rep_who_gave_verdicts_cannot_be_deleted_out_from_under_the_tallies(
+    rep: Any, runs: list[EvaluationRun]
+) -> None:
+    lead = Lead.objects.get(pk=LeadResult.objects.filter(run=runs[0]).values("lead_id")[:1])
+    svc.verdict_record(actor=rep, lead=lead, verdict="good")
+
+    with pytest.raises(ProtectedError):
+        rep.delete()
+
+    assert LeadFeedback.objects.filter(rep=rep).count() == 1
+    _assert_tallies_equal_a_recount(runs)
