@@ -182,33 +182,27 @@ def count_outcomes(run: EvaluationRun) -> dict[str, Any]:
     return {"confusion": confusion, "by_score": by_score, "criteria": per_criterion}
 
 
-def judged_groups_sql(run: EvaluationRun) -> tuple[str, list[Any]]:
-    """SQL counting the run's reviewed leads from the verdicts, grouped by (verdict,
-    reason, qualified, matched): one verdict per lead, the newest current one (when
-    reps disagree, the newest counts). It starts from the verdicts, not from the run's
-    million results, and reads each reviewed lead's result by primary key. Plain SQL:
-    the ORM would join through the lead table to reach the result, for nothing."""
-    feedback, result = LeadFeedback._meta.db_table, LeadResult._meta.db_table
-    sql = (
-        "SELECT f.verdict, f.reason, r.qualified, r.matched, count(*) AS n"  # noqa: S608
-        f" FROM {feedback} f JOIN {result} r ON r.run_id = %s AND r.lead_id = f.lead_id"
-        " WHERE f.workshop_id = %s AND f.superseded_at IS NULL AND NOT EXISTS ("
-        f"  SELECT 1 FROM {feedback} newer WHERE newer.lead_id = f.lead_id"
-        "   AND newer.superseded_at IS NULL AND newer.id > f.id)"
-        " GROUP BY f.verdict, f.reason, r.qualified, r.matched"
-    )
-    return sql, [run.pk, run.workshop_id]
-
-
-Group = tuple[str, str, bool, str, int]
+Group = tuple[str, str, bool, str, int]  # verdict, reason, qualified, matched, n
 
 
 def counted_verdict_groups(run: EvaluationRun) -> list[Group]:
-    """The reviewed leads counted afresh from the verdicts, grouped: what a run's
-    tallies start from, and what they must always equal."""
-    sql, params = judged_groups_sql(run)
+    """The run's reviewed leads counted afresh from the verdicts, grouped by (verdict,
+    reason, qualified, matched): what a run's tallies start from, and what they must
+    always equal. One verdict per lead, the newest current one (when reps disagree,
+    the newest counts). It starts from the verdicts, not from the run's million
+    results, and reads each reviewed lead's result by primary key. Plain SQL: the ORM
+    would join through the lead table to reach the result, for nothing."""
+    feedback, result = LeadFeedback._meta.db_table, LeadResult._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            "SELECT f.verdict, f.reason, r.qualified, r.matched, count(*)"  # noqa: S608
+            f" FROM {feedback} f JOIN {result} r ON r.run_id = %s AND r.lead_id = f.lead_id"
+            " WHERE f.workshop_id = %s AND f.superseded_at IS NULL AND NOT EXISTS ("
+            f"  SELECT 1 FROM {feedback} newer WHERE newer.lead_id = f.lead_id"
+            "   AND newer.superseded_at IS NULL AND newer.id > f.id)"
+            " GROUP BY f.verdict, f.reason, r.qualified, r.matched",
+            [run.pk, run.workshop_id],
+        )
         return [tuple(row) for row in cursor.fetchall()]
 
 

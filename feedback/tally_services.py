@@ -38,7 +38,7 @@ def verdicts_lock(workshop_id: int) -> None:
 
 def current_verdict(lead_id: int) -> Judged:
     """The verdict that counts for the lead: the newest current one of any rep (the
-    same rule as accuracy_selectors.judged_groups_sql)."""
+    same rule as accuracy_selectors.counted_verdict_groups)."""
     row = (
         LeadFeedback.objects.filter(lead_id=lead_id, superseded_at__isnull=True)
         .order_by("-id")
@@ -48,19 +48,13 @@ def current_verdict(lead_id: int) -> Judged:
     return (row[0], row[1]) if row else None
 
 
-def tally_keys(run_id: int, group: Group) -> Iterable[tuple[Key, int]]:
-    """The tally rows a group of reviewed leads counts in, with how many: the run's
-    total, and each criterion they matched."""
-    verdict, reason, qualified, matched, n = group
-    for criterion in ["", *filter(None, (matched or "").split(","))]:
-        yield (run_id, criterion, verdict, reason, qualified), n
-
-
 def expand(run_id: int, groups: Iterable[Group]) -> Counter[Key]:
+    """The tally rows groups of reviewed leads count in, with how many: the run's
+    total, and each criterion they matched."""
     counts: Counter[Key] = Counter()
-    for group in groups:
-        for key, n in tally_keys(run_id, group):
-            counts[key] += n
+    for verdict, reason, qualified, matched, n in groups:
+        for criterion in ["", *filter(None, (matched or "").split(","))]:
+            counts[(run_id, criterion, verdict, reason, qualified)] += n
     return counts
 
 

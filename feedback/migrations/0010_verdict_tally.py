@@ -9,7 +9,7 @@ from django.db import migrations, models
 def tally_done_runs(apps, schema_editor):
     """Count every run already done from the verdicts given so far; from here on the
     verdict services keep the tallies (feedback.tally_services). The SQL and the
-    grouping are accuracy_selectors.judged_groups_sql and tally_services.tally_keys as
+    grouping are accuracy_selectors.counted_verdict_groups and tally_services.expand as
     of this migration."""
     run_model = apps.get_model("feedback", "EvaluationRun")
     tally_model = apps.get_model("feedback", "VerdictTally")
