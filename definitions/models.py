@@ -393,3 +393,21 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return str(self.token)
+
+
+class RateLimitEvent(models.Model):
+    """One expensive action taken by one account (an upload, a new workshop, a
+    backtest, an invitation), kept for the length of its rate-limit window.
+
+    In the database rather than a cache so that every web process and worker counts
+    the same events, on SQLite as on PostgreSQL (see definitions.ratelimits)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=40)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "action", "at"], name="ratelimit_user_action_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

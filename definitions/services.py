@@ -28,6 +28,7 @@ from definitions.models import (
     Version,
     Workshop,
 )
+from definitions.ratelimits import rate_limit_take
 from definitions.roles import Department, Role
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ def workshop_create(
     slug = slugify(slug) if slug else _unique_slug(name)
     if Workshop.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": _("This short name is already taken.")})
+    rate_limit_take(user=actor, action="workshop")
     workshop = Workshop.objects.create(
         name=name, slug=slug, description=description.strip(), created_by=actor
     )

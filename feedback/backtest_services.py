@@ -28,6 +28,7 @@ from definitions import rules
 from definitions.audit import log_action
 from definitions.catalog import catalog_for
 from definitions.models import Proposal, ProposalState, Version, Workshop
+from definitions.ratelimits import rate_limit_take
 from definitions.selectors import current_version
 from feedback import tally_services
 from feedback.backtest_selectors import STAGES, latest_run, matched_criterion
@@ -100,6 +101,8 @@ def backtest_start(
         )
     ):
         return previous
+    if actor is not None:  # the system's own runs (publishing, the demo) are not limited
+        rate_limit_take(user=actor, action="backtest")
     document = version.document if version is not None else proposal.document  # type: ignore[union-attr]
     run = EvaluationRun.objects.create(
         workshop=workshop,

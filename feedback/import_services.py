@@ -37,6 +37,7 @@ from definitions import rules
 from definitions.audit import log_action
 from definitions.catalog import catalog_for
 from definitions.models import Workshop
+from definitions.ratelimits import RateLimited, rate_limit_take
 from definitions.services import custom_field_add
 from feedback import tabular
 from feedback.models import ImportJob, ImportKind, ImportMapping, ImportState, Lead
@@ -86,6 +87,10 @@ def import_upload(
         )
     if kind not in ImportKind.values:
         raise ValidationError({"kind": _("Choose leads or activities.")})
+    try:
+        rate_limit_take(user=actor, action="upload")
+    except RateLimited as exc:
+        raise ValidationError({"file": exc.messages}) from None
     job = ImportJob(
         workshop=workshop,
         created_by=actor,

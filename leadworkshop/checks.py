@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+from django.core.checks import Warning as CheckWarning
 
 
 @register(Tags.security, deploy=True)
@@ -19,3 +21,19 @@ def secret_key_is_set(app_configs: Any, **kwargs: Any) -> list[Error]:
             )
         ]
     return []
+
+
+@register(Tags.staticfiles, deploy=True)
+def static_files_are_collected(app_configs: Any, **kwargs: Any) -> list[CheckWarning]:
+    """Without collectstatic pages still work (unhashed names served from the source
+    folders, see leadworkshop.storage), but browsers cannot cache them for long."""
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if settings.DEBUG or manifest.exists():
+        return []
+    return [
+        CheckWarning(
+            f"Static files are not collected: {manifest} does not exist.",
+            hint="Run `python manage.py collectstatic --noinput` after each deploy.",
+            id="leadworkshop.W001",
+        )
+    ]

@@ -115,7 +115,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username and address before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with the same password work for unknown and known usernames.
+    "leadworkshop.auth_backends.EqualWorkModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Argon2 for new and changed passwords; older hashes still verify and are upgraded at
@@ -127,11 +128,17 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 
-# Five failed log-ins for one username from one address lock that pair for 15 minutes;
-# a success resets the count. The lock-out page says so plainly.
+# Five failed log-ins lock a username (from every address: spraying one account from
+# many addresses gets nowhere) and, separately, an address (one address trying many
+# usernames), for 15 minutes; a success resets the count. The lock-out page reads the
+# same in both cases, so it tells nothing about which accounts exist.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The address comes from leadworkshop.client_ip: REMOTE_ADDR, or X-Forwarded-For read
+# through exactly TRUSTED_PROXY_COUNT reverse proxies (0 = none, the default).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "leadworkshop.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -174,14 +181,15 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "leadworkshop.storage.ForgivingManifestStorage"
         )
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
-# whitenoise serves files found by the finders when STATIC_ROOT is not built yet
-# (development and tests); production runs collectstatic first.
-WHITENOISE_USE_FINDERS = DEBUG
+# whitenoise serves files from STATIC_ROOT (built by collectstatic: hashed names,
+# compressed) and, for any file not collected yet, from the source folders, so a
+# deploy that skipped collectstatic is slower to cache but never broken.
+WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 _mail_backend = env_str(
@@ -271,6 +279,13 @@ IMPORT_TIMEOUT_SECONDS = env_int("IMPORT_TIMEOUT_SECONDS", 1800, minimum=10)
 # Uploads above this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Per-account limits on the expensive actions (definitions.ratelimits): a sliding
+# window, counted in the database so every process sees the same count.
+RATE_LIMIT_UPLOADS_PER_HOUR = env_int("RATE_LIMIT_UPLOADS_PER_HOUR", 30, minimum=1)
+RATE_LIMIT_WORKSHOPS_PER_DAY = env_int("RATE_LIMIT_WORKSHOPS_PER_DAY", 10, minimum=1)
+RATE_LIMIT_BACKTESTS_PER_HOUR = env_int("RATE_LIMIT_BACKTESTS_PER_HOUR", 60, minimum=1)
+RATE_LIMIT_INVITATIONS_PER_DAY = env_int("RATE_LIMIT_INVITATIONS_PER_DAY", 50, minimum=1)
 
 # Leads per backtest chunk: chunks run in parallel on every worker process there is.
 BACKTEST_CHUNK_LEADS = env_int("BACKTEST_CHUNK_LEADS", 125_000, minimum=100)
