@@ -34,7 +34,6 @@ FALSE = {"no", "n", "false", "f", "0", "não", "nao", "non", "いいえ"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-
 class TabularError(ValueError):
     """A file that cannot be read as a table; the message says why, for the user."""
 

@@ -30,7 +30,7 @@ import struct
 import zipfile
 import zlib
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
@@ -108,9 +108,7 @@ def _check_end_record(handle: IO[bytes], limits: Limits) -> None:
         at = tail.rfind(b"PK\x05\x06", 0, tail_length - _EOCD.size + 1)
         if at < 0:
             raise unreadable()
-    _sig, _disk, _cd_disk, _here, entries, directory, offset, _comment = _EOCD.unpack_from(
-        tail, at
-    )
+    _sig, _disk, _cd_disk, _here, entries, directory, offset, _comment = _EOCD.unpack_from(tail, at)
     if entries == 0xFFFF or 0xFFFFFFFF in (directory, offset):
         locator_at = size - tail_length + at - _ZIP64_LOCATOR.size
         if locator_at < 0:
@@ -488,9 +486,9 @@ class _Sheet(_Handler):
             self.style = int(style) if style.isdigit() else 0
             self.parts, self.length = [], 0
             self.in_cell = True
-        elif name == "v" and self.in_cell:
-            self.collect = True
-        elif name == "t" and self.in_inline and not self.phonetic:
+        elif (name == "v" and self.in_cell) or (
+            name == "t" and self.in_inline and not self.phonetic
+        ):
             self.collect = True
         elif name == "is":
             self.in_inline = True
