@@ -35,7 +35,8 @@ DOC_REL = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 CONTENT_TYPES = (
     b'<?xml version="1.0" encoding="UTF-8"?>'
     b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    b'relationships+xml"/>'
     b'<Default Extension="xml" ContentType="application/xml"/>'
     b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
     b'officedocument.spreadsheetml.sheet.main+xml"/>'
