@@ -727,6 +727,8 @@ class _CountingReader(io.RawIOBase):
 
 
 def _rows(job: ImportJob, counter: list[int]) -> Iterator[list[str]]:
+    """The file's rows within the upload limits (tabular.Limits): the worker reads
+    the file again, and it is the worker that reads all of it."""
     path = Path(job.file.path)
     if tabular.is_xlsx(path):
         size = max(job.size, 1)
@@ -734,26 +736,11 @@ def _rows(job: ImportJob, counter: list[int]) -> Iterator[list[str]]:
             counter[0] = min(size, int(size * i / max(job.rows_estimated, 1)))
             yield row
         return
-    import csv
-
     with path.open("rb") as raw:
         counting = _CountingReader(raw)
-        text = io.TextIOWrapper(io.BufferedReader(counting), encoding=job.encoding, newline="")
-        reader = csv.reader(text, delimiter=job.delimiter)
-        try:
-            for row in reader:
-                counter[0] = counting.count
-                yield row
-        except csv.Error as exc:
-            raise tabular.TabularError(
-                _("Line %(line)s cannot be read: %(error)s")
-                % {"line": reader.line_num, "error": exc}
-            ) from None
-        except UnicodeDecodeError:
-            raise tabular.TabularError(
-                _("The file is not valid %(encoding)s text near line %(line)s.")
-                % {"encoding": job.encoding, "line": reader.line_num}
-            ) from None
+        for row in tabular.csv_rows(io.BufferedReader(counting), job.encoding, job.delimiter):
+            counter[0] = counting.count
+            yield row
 
 
 PG_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "cp1252": "WIN1252", "latin-1": "LATIN1"}
@@ -792,6 +779,7 @@ def _load_direct(cursor: Any, job: ImportJob, width: int, beat: Callable[[int, i
     )
     import psycopg
 
+    limits = tabular.current_limits()
     rows = 0
     done = 0
     with open(job.file.path, "rb") as handle:
@@ -810,10 +798,15 @@ def _load_direct(cursor: Any, job: ImportJob, width: int, beat: Callable[[int, i
                 header_skipped = True
                 cut = _record_end(buffer) if data else len(buffer)
             if cut == 0 and data:
+                if len(buffer) > limits.row_chars * 4:  # UTF-8: 4 bytes a character at most
+                    raise _DirectCopyRefused  # the row-by-row reader names the limit
                 continue  # one record longer than a chunk: read on
             chunk, buffer = buffer[:cut], buffer[cut:]
             if chunk.strip(b"\r\n"):
                 if _END_MARKER.search(chunk) or b"\x00" in chunk:
+                    raise _DirectCopyRefused
+                if max(map(len, chunk.split(b"\n"))) > limits.cell_chars:
+                    # Perhaps a cell over the limit: the row-by-row reader decides.
                     raise _DirectCopyRefused
                 try:
                     with transaction.atomic(), cursor.cursor.copy(statement) as copy:
@@ -821,6 +814,8 @@ def _load_direct(cursor: Any, job: ImportJob, width: int, beat: Callable[[int, i
                 except psycopg.DataError:
                     raise _DirectCopyRefused from None
                 rows += cursor.cursor.rowcount
+                if rows > limits.rows:
+                    raise tabular.too_many_rows(limits)
             done += len(chunk)
             beat(rows, done)
             if not data:

@@ -11,17 +11,19 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 SAMPLE_BYTES = 256 * 1024
 SAMPLE_ROWS = 1000
-MAX_COLUMNS = 500
+# A cell longer than this is a row error in the report (the whole file still imports);
+# a cell longer than Limits.cell_chars refuses the whole file.
 MAX_CELL = 10_000
 DEFAULT_NULLS = ("", "select", "n/a", "na", "-", "null", "none", "nan", "#n/a")
 CURRENCY = re.compile(
@@ -31,11 +33,79 @@ TRUE = {"yes", "y", "true", "t", "1", "sì", "si", "sim", "oui", "はい", "x"}
 FALSE = {"no", "n", "false", "f", "0", "não", "nao", "non", "いいえ"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-csv.field_size_limit(MAX_CELL * 10)
-
 
 class TabularError(ValueError):
     """A file that cannot be read as a table; the message says why, for the user."""
+
+
+# ------------------------------------------------------------------ upload limits
+#
+# Every upload (preview in the web process, import in the worker, the command line) is
+# read against these limits, checked before anything is expanded: a file over any of
+# them is refused with a message that names the limit, so that neither process grows
+# by more than a bounded amount whatever the upload (see docs/trust.md, "Upload
+# limits"). Settings can override any field: IMPORT_LIMITS = {"rows": 1_000_000}.
+
+
+@dataclass(frozen=True)
+class Limits:
+    # Both formats.
+    columns: int = 500  # 2,000 would not fit: PostgreSQL tables hold at most 1,600
+    rows: int = 5_000_000  # data rows; 200 MB of CSV at 40 bytes a row
+    cell_chars: int = 100_000
+    row_chars: int = 1_000_000  # bounds what the csv module holds for one record
+    # XLSX: the zip container, checked from its central directory before inflating,
+    # then again on the bytes actually inflated (declared sizes can lie).
+    zip_entries: int = 10_000
+    zip_directory_bytes: int = 4 * 1024 * 1024
+    inflate_ratio: int = 100  # Apache POI's default for zip bombs
+    ratio_grace_bytes: int = 1024 * 1024  # a part this small cannot be a bomb
+    unpacked_bytes: int = 2 * 1024 * 1024 * 1024  # all parts together, inflated
+    # XLSX: what the workbook's XML may make us keep.
+    shared_strings: int = 4_000_000
+    shared_string_bytes: int = 64 * 1024 * 1024  # UTF-8, stored packed
+    styles: int = 65_536  # Excel itself stops at 64,000 cell formats
+    xml_token_bytes: int = 1024 * 1024  # one tag, comment or attribute
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def current_limits() -> Limits:
+    return replace(DEFAULT_LIMITS, **getattr(settings, "IMPORT_LIMITS", {}))
+
+
+# The csv module refuses a field over this; our own per-cell check (a clearer message)
+# comes first because a record is never longer than row_chars.
+csv.field_size_limit(DEFAULT_LIMITS.row_chars + 1)
+
+
+def too_many_columns(n: int | str, limits: Limits) -> TabularError:
+    return TabularError(
+        _("The file has %(n)s columns; at most %(max)s are supported.")
+        % {"n": n, "max": limits.columns}
+    )
+
+
+def too_many_rows(limits: Limits) -> TabularError:
+    return TabularError(
+        _("The file has more than %(max)s data rows; at most %(max)s are supported.")
+        % {"max": f"{limits.rows:,}"}
+    )
+
+
+def cell_too_long(row: int, limits: Limits) -> TabularError:
+    return TabularError(
+        _("Row %(row)s has a cell longer than %(max)s characters, the limit for one cell.")
+        % {"row": row, "max": f"{limits.cell_chars:,}"}
+    )
+
+
+def row_too_long(row: int, limits: Limits) -> TabularError:
+    return TabularError(
+        _("Row %(row)s is longer than %(max)s characters, the limit for one row.")
+        % {"row": row, "max": f"{limits.row_chars:,}"}
+    )
 
 
 @dataclass
@@ -107,42 +177,57 @@ def is_xlsx(path: Path) -> bool:
 
 
 def open_rows(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
-    """Every row of the file (header included) as a list of strings."""
+    """Every row of the file (header included) as a list of strings, within the
+    upload limits (TabularError past any of them)."""
     if is_xlsx(path):
-        yield from _xlsx_rows(path)
+        from feedback.xlsx_reader import xlsx_rows
+
+        yield from xlsx_rows(path, current_limits())
         return
-    with path.open("r", encoding=encoding, errors="strict", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        try:
-            yield from reader
-        except csv.Error as exc:
-            raise TabularError(
-                _("Line %(line)s cannot be read: %(error)s")
-                % {"line": reader.line_num, "error": exc}
-            ) from None
-        except UnicodeDecodeError:
-            raise TabularError(
-                _("The file is not valid %(encoding)s text near line %(line)s.")
-                % {"encoding": encoding, "line": reader.line_num}
-            ) from None
+    with path.open("rb") as handle:
+        yield from csv_rows(handle, encoding, delimiter)
 
 
-def _xlsx_rows(path: Path) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
+def csv_rows(raw: BinaryIO, encoding: str, delimiter: str) -> Iterator[list[str]]:
+    """The records of a CSV byte stream. Lines reach the csv module through a counter
+    of the characters read since the last complete record, so one endless record (no
+    line break, or a quote that never closes) is refused at row_chars instead of being
+    gathered in memory; columns, cell length and rows are checked per record."""
+    limits = current_limits()
+    text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+    pending = [0]
+    rows = 0
 
-    handle = path.open("rb")  # a file object: openpyxl judges file names by extension
+    def lines() -> Iterator[str]:
+        while line := text.readline(limits.row_chars + 1):
+            pending[0] += len(line)
+            if pending[0] > limits.row_chars:
+                raise row_too_long(rows + 1, limits)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)
     try:
-        workbook = load_workbook(handle, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for broken files
-        handle.close()
-        raise TabularError(_("This is not a readable XLSX workbook.")) from None
-    try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield [_cell_text(value) for value in row]
+        for row in reader:
+            pending[0] = 0
+            rows += 1
+            if rows > limits.rows + 1:  # the header is not a data row
+                raise too_many_rows(limits)
+            if len(row) > limits.columns:
+                raise too_many_columns(f"{len(row):,}", limits)
+            if any(len(cell) > limits.cell_chars for cell in row):
+                raise cell_too_long(rows, limits)
+            yield row
+    except csv.Error as exc:
+        raise TabularError(
+            _("Line %(line)s cannot be read: %(error)s") % {"line": reader.line_num, "error": exc}
+        ) from None
+    except UnicodeDecodeError:
+        raise TabularError(
+            _("The file is not valid %(encoding)s text near line %(line)s.")
+            % {"encoding": encoding, "line": reader.line_num}
+        ) from None
     finally:
-        workbook.close()
-        handle.close()
+        text.detach()  # the caller owns the byte stream
 
 
 def _cell_text(value: Any) -> str:
@@ -197,11 +282,9 @@ def preview(path: Path) -> Preview:
         header = next(rows)
     except StopIteration:
         raise TabularError(_("The file is empty.")) from None
-    if len(header) > MAX_COLUMNS:
-        raise TabularError(
-            _("The file has %(n)s columns; at most %(max)s are supported.")
-            % {"n": len(header), "max": MAX_COLUMNS}
-        )
+    limits = current_limits()
+    if len(header) > limits.columns:  # already refused by the readers; kept for safety
+        raise too_many_columns(len(header), limits)
     names, warnings = unique_headers(header)
     columns = [Column(name) for name in names]
     sampled = 0
