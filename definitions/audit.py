@@ -42,6 +42,13 @@ MESSAGES: dict[str, Promise] = {
     ),
     "definitions.member.changed": _("%(actor)s changed %(member)s to %(role)s (%(department)s)."),
     "definitions.member.removed": _("%(actor)s removed %(member)s from the workshop."),
+    "definitions.member.left": _("%(actor)s left the workshop."),
+    "definitions.invitation.sent": _("%(actor)s invited %(email)s as %(role)s (%(department)s)."),
+    "definitions.invitation.accepted": _(
+        "%(actor)s accepted the invitation and joined as %(role)s (%(department)s)."
+    ),
+    "definitions.invitation.declined": _("%(actor)s declined the invitation."),
+    "definitions.invitation.revoked": _("%(actor)s withdrew the invitation of %(email)s."),
     "definitions.field.added": _("%(actor)s added the custom field “%(label)s”."),
     "definitions.field.deleted": _("%(actor)s deleted the custom field “%(key)s”."),
     "definitions.activity_kind.added": _("%(actor)s added the activity kind “%(key)s”."),

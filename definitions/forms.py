@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from definitions.roles import Department, Role
@@ -29,29 +25,17 @@ class WorkshopForm(forms.Form):
     )
 
 
-class MemberAddForm(forms.Form):
-    user = forms.CharField(
-        label=_("Username or e-mail"),
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
         max_length=254,
-        help_text=_("Someone who already has an account."),
+        help_text=_(
+            "They get an invitation by e-mail and in the app, and become a member only "
+            "if they accept."
+        ),
     )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.STAKEHOLDER)
     department = forms.ChoiceField(label=_("Department"), choices=Department.choices)
-
-    def clean_user(self) -> Any:
-        term = self.cleaned_data["user"].strip()
-        matches = list(
-            get_user_model().objects.filter(
-                Q(username__iexact=term) | Q(email__iexact=term), is_active=True
-            )[:2]
-        )
-        if not matches:
-            raise forms.ValidationError(_("No account with this username or e-mail."))
-        if len(matches) > 1:
-            raise forms.ValidationError(
-                _("Several accounts share this e-mail; enter the username instead.")
-            )
-        return matches[0]
 
 
 class MemberCreateForm(forms.Form):

@@ -411,3 +411,53 @@ class RateLimitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending", _("pending")
+    ACCEPTED = "accepted", _("accepted")
+    DECLINED = "declined", _("declined")
+    REVOKED = "revoked", _("revoked")
+
+
+class Invitation(models.Model):
+    """An admin's offer of a role in a workshop to whoever holds an e-mail address.
+    Nobody becomes a member without accepting one (membership by consent).
+
+    The link's secret is never stored: `token_digest` is its SHA-256 (the token is 256
+    random bits, so a fast hash is enough, as for API keys). Leaving `pending` is a
+    conditional UPDATE, so a link acts once however often it is followed."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="invitations")
+    # Lower-cased; compared with the account's e-mail case-insensitively.
+    email = models.EmailField(_("e-mail"), max_length=254)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    department = models.CharField(_("department"), max_length=20, choices=Department.choices)
+    token_digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    state = models.CharField(
+        max_length=10, choices=InvitationState.choices, default=InvitationState.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # Inviting the same address again refreshes its pending invitation.
+            models.UniqueConstraint(
+                fields=["workshop", "email"],
+                condition=models.Q(state="pending"),
+                name="one_pending_invitation_per_address",
+            )
+        ]
+        indexes = [models.Index(fields=["email", "state"], name="invitation_email_state")]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.workshop} ({self.state})"

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +25,7 @@ MESSAGES: dict[str, Promise] = {
     "proposal.closed": _("Voting on “%(title)s” closed: %(outcome)s."),
     "version.published": _("Version v%(version)s of the lead definition is published."),
     "comment.reply": _("%(author)s replied to your comment on “%(title)s”."),
+    "invitation.received": _("%(actor)s invited you to join the workshop “%(name)s”."),
 }
 
 
@@ -44,16 +46,27 @@ def notify(
     verb: str,
     url: str,
     exclude: User | None = None,
+    email: bool = True,
     **params: Any,
 ) -> list[Notification]:
+    """One inbox row per recipient; `email=False` for a caller that sends its own
+    e-mail (the rows are marked sent, so the sweep leaves them alone)."""
+    emailed_at = None if email else timezone.now()
     rows = [
-        Notification(recipient=user, workshop=workshop, verb=verb, url=url, params=params)
+        Notification(
+            recipient=user,
+            workshop=workshop,
+            verb=verb,
+            url=url,
+            params=params,
+            emailed_at=emailed_at,
+        )
         for user in {u.pk: u for u in recipients}.values()
         if exclude is None or user.pk != exclude.pk
     ]
     created = Notification.objects.bulk_create(rows)
     ids = [n.pk for n in created if n.pk is not None]
-    if ids:
+    if ids and email:
         transaction.on_commit(lambda: _enqueue_emails(ids))
     return created
 

@@ -24,12 +24,13 @@ from guardian.core import ObjectPermissionChecker
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_objects_for_user
 
-from definitions import roles
+from definitions import invite_tokens, roles
 from definitions.models import (
     ActivityKind,
     Amendment,
     Comment,
     CustomField,
+    Invitation,
     Membership,
     Proposal,
     Version,
@@ -153,6 +154,64 @@ def get_membership_for_user(
     )
     membership.workshop = workshop
     return membership
+
+
+def get_own_membership_for_user(user: AnyUser, slug: str) -> Membership:
+    """The user's own membership of workshop `slug` (to leave it); 404 if they may not
+    see the workshop or are not a member of it (a superuser who never joined)."""
+    workshop = get_workshop_for_user(user, slug)
+    membership: Membership = _one_or_404(
+        Membership.objects.select_related("user"), workshop=workshop, user_id=user.pk
+    )
+    membership.workshop = workshop
+    return membership
+
+
+def require_staff(user: AnyUser) -> None:
+    """403 unless `user` is staff. Creating accounts is theirs: staff see every
+    account in Django's admin anyway, so what the account form answers tells them
+    nothing new, whereas any user can become a workshop admin."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        raise PermissionDenied
+
+
+def get_workshop_invitation_for_user(user: AnyUser, slug: str, invitation_id: int) -> Invitation:
+    """An invitation of workshop `slug`, for those who manage its members."""
+    workshop = get_workshop_for_user(user, slug, roles.MANAGE_MEMBERS)
+    invitation: Invitation = _one_or_404(Invitation.objects, pk=invitation_id, workshop=workshop)
+    invitation.workshop = workshop
+    return invitation
+
+
+def invitation_is_for(invitation: Invitation, user: AnyUser) -> bool:
+    """Whether `user` is an account the invitation was sent to: an active account
+    whose e-mail is the invited address."""
+    email = (getattr(user, "email", "") or "").strip().lower()
+    return bool(user.is_authenticated and user.is_active and email and email == invitation.email)
+
+
+def get_invitation_for_user(user: AnyUser, invitation_id: int) -> Invitation:
+    """The invitation `invitation_id` if `user` is its invitee, else 404: the invitee
+    is not a member yet, so the invitation itself is the key, and to anyone else
+    (its workshop's members and admins included) the URL does not exist."""
+    invitation = (
+        Invitation.objects.select_related("workshop", "invited_by").filter(pk=invitation_id).first()
+    )
+    if invitation is None or not invitation_is_for(invitation, user):
+        raise Http404
+    return invitation
+
+
+def get_invitation_for_token(token: str) -> Invitation:
+    """The invitation an e-mailed link names, whatever its state (the page says
+    whether it is used, expired or for another account); 404 for any other text."""
+    if not token or len(token) > invite_tokens.MAX_TOKEN_LENGTH:
+        raise Http404
+    invitation: Invitation = _one_or_404(
+        Invitation.objects.select_related("workshop", "invited_by"),
+        token_digest=invite_tokens.digest(token),
+    )
+    return invitation
 
 
 def visible_workshops(user: AnyUser) -> QuerySet[Workshop]:

@@ -578,7 +578,10 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "definitions/inbox.html",
-        {"items": [(n, describe_notification(n)) for n in notifications]},
+        {
+            "items": [(n, describe_notification(n)) for n in notifications],
+            "invitations": selectors.pending_invitations_for(request.user),
+        },
     )
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from definitions.models import (
     ActivityKind,
@@ -16,6 +17,8 @@ from definitions.models import (
     AuditLogEntry,
     Comment,
     CustomField,
+    Invitation,
+    InvitationState,
     Membership,
     Notification,
     Proposal,
@@ -167,3 +170,27 @@ def unread_count(user: AnyUser) -> int:
 
 def notifications_of(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).select_related("workshop")
+
+
+def pending_invitations_of(workshop: Workshop) -> QuerySet[Invitation]:
+    """The workshop's invitations still waiting for an answer (expired ones included,
+    so an admin sees them and can invite again or withdraw)."""
+    return (
+        Invitation.objects.filter(workshop=workshop, state=InvitationState.PENDING)
+        .select_related("invited_by")
+        .order_by("email")
+    )
+
+
+def pending_invitations_for(user: AnyUser) -> QuerySet[Invitation]:
+    """Invitations `user` can still answer: to their account's e-mail, not expired."""
+    email = (getattr(user, "email", "") or "").strip().lower()
+    if not user.is_authenticated or not email:
+        return Invitation.objects.none()
+    return (
+        Invitation.objects.filter(
+            email=email, state=InvitationState.PENDING, expires_at__gt=timezone.now()
+        )
+        .select_related("workshop", "invited_by")
+        .order_by("-created_at")
+    )

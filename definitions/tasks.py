@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.utils import timezone
 
 from definitions.models import Notification
@@ -37,6 +37,13 @@ def send_notification_emails(notification_ids: list[int]) -> int:
         emailed_at=timezone.now()
     )
     return sent
+
+
+@shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_invitation_email(subject: str, body: str, recipient: str) -> int:
+    """The invitation e-mail, written by the service (it alone knows the link: only
+    the link's hash is stored)."""
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], fail_silently=False)
 
 
 @shared_task(ignore_result=True)

@@ -12,7 +12,7 @@ urlpatterns = [
     path("workshops/new/", views.workshop_create, name="workshop_create"),
     path("w/<slug:slug>/", views.workshop_home, name="workshop_home"),
     path("w/<slug:slug>/members/", views.member_list, name="member_list"),
-    path("w/<slug:slug>/members/add/", views.member_add, name="member_add"),
+    path("w/<slug:slug>/members/invite/", views.member_invite, name="member_invite"),
     path("w/<slug:slug>/members/create/", views.member_create, name="member_create"),
     path("w/<slug:slug>/members/<int:membership_id>/", views.member_update, name="member_update"),
     path(
@@ -21,6 +21,26 @@ urlpatterns = [
         name="member_remove",
     ),
     path("w/<slug:slug>/history/", views.workshop_history, name="workshop_history"),
+    path("w/<slug:slug>/leave/", views.member_leave, name="member_leave"),
+    path(
+        "w/<slug:slug>/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    # The invitee's side: not a member yet, so these live outside the workshop's
+    # URLs; the invitation is the key (permissions.get_invitation_for_*).
+    path("invitations/<int:invitation_id>/", views.invitation_detail, name="invitation_detail"),
+    path(
+        "invitations/<int:invitation_id>/accept/",
+        views.invitation_accept,
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<int:invitation_id>/decline/",
+        views.invitation_decline,
+        name="invitation_decline",
+    ),
+    path("invitations/link/<str:token>/", views.invitation_link, name="invitation_link"),
 ]
 
 urlpatterns += [

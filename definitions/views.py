@@ -10,16 +10,26 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from definitions import roles, selectors, services
+from definitions import invitation_services, roles, selectors, services
 from definitions.audit import describe
-from definitions.forms import MemberAddForm, MemberCreateForm, MemberUpdateForm, WorkshopForm
+from definitions.forms import InviteForm, MemberCreateForm, MemberUpdateForm, WorkshopForm
 from definitions.http import AuthedRequest
-from definitions.models import ProposalState, Workshop
+from definitions.models import Invitation, InvitationState, ProposalState, Workshop
 from definitions.once import submit_once
-from definitions.permissions import get_membership_for_user, get_workshop_for_user
+from definitions.permissions import (
+    get_invitation_for_token,
+    get_invitation_for_user,
+    get_membership_for_user,
+    get_own_membership_for_user,
+    get_workshop_for_user,
+    get_workshop_invitation_for_user,
+    invitation_is_for,
+    require_staff,
+)
 from feedback.accuracy_selectors import current_accuracy
 from feedback.selectors import worker_status
 
@@ -39,7 +49,12 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "definitions/landing.html")
     workshops = selectors.workshops_for_user(request.user)
-    return render(request, "definitions/workshop_list.html", {"workshops": workshops})
+    invitations = selectors.pending_invitations_for(request.user)
+    return render(
+        request,
+        "definitions/workshop_list.html",
+        {"workshops": workshops, "invitations": invitations},
+    )
 
 
 @login_not_required
@@ -92,11 +107,12 @@ def _members_page(
     request: AuthedRequest,
     workshop: Workshop,
     *,
-    add_form: MemberAddForm | None = None,
+    invite_form: InviteForm | None = None,
     create_form: MemberCreateForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     members = selectors.members_of(workshop)
+    manages = roles.MANAGE_MEMBERS in workshop.user_perms
     context = {
         "workshop": workshop,
         "members": [
@@ -108,8 +124,14 @@ def _members_page(
             )
             for m in members
         ],
-        "add_form": add_form or MemberAddForm(prefix="add"),
-        "create_form": create_form or MemberCreateForm(prefix="new"),
+        "membership": selectors.membership_of(request.user, workshop),
+        "invitations": list(selectors.pending_invitations_of(workshop)) if manages else [],
+        "now": timezone.now(),
+        "invite_form": invite_form or InviteForm(prefix="invite"),
+        # Creating accounts is for staff only (see permissions.require_staff).
+        "create_form": (create_form or MemberCreateForm(prefix="new"))
+        if request.user.is_staff
+        else None,
     }
     return render(request, "definitions/members.html", context, status=status)
 
@@ -120,49 +142,156 @@ def member_list(request: AuthedRequest, slug: str) -> HttpResponse:
     return _members_page(request, workshop)
 
 
+def _invited_message(email: str) -> str:
+    # The same words whether or not an account uses the address: an admin learns
+    # nothing about who has an account here.
+    return _(
+        "If %(email)s can receive an invitation, we sent one. They become a member "
+        "when they accept; until then it is listed under pending invitations."
+    ) % {"email": email}
+
+
 @require_POST
-def member_add(request: AuthedRequest, slug: str) -> HttpResponse:
+@submit_once
+def member_invite(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, perm=roles.MANAGE_MEMBERS)
-    form = MemberAddForm(request.POST, prefix="add")
+    form = InviteForm(request.POST, prefix="invite")
     if form.is_valid():
         try:
-            services.member_add(
-                actor=request.user,
-                workshop=workshop,
-                user=form.cleaned_data["user"],
-                role=form.cleaned_data["role"],
-                department=form.cleaned_data["department"],
+            invitation_services.invitation_send(
+                actor=request.user, workshop=workshop, **form.cleaned_data
             )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(
-                request,
-                _("%(user)s was added.") % {"user": form.cleaned_data["user"].get_username()},
-            )
+            messages.success(request, _invited_message(form.cleaned_data["email"].lower()))
             return redirect("definitions:member_list", slug=slug)
-    return _members_page(request, workshop, add_form=form, status=400)
+    return _members_page(request, workshop, invite_form=form, status=400)
 
 
 @require_POST
 @submit_once
 def member_create(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, perm=roles.MANAGE_MEMBERS)
+    require_staff(request.user)
     form = MemberCreateForm(request.POST, prefix="new")
     if form.is_valid():
         try:
-            services.member_create_account(
+            created = invitation_services.account_create_or_invite(
                 actor=request.user, workshop=workshop, **form.cleaned_data
             )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(
-                request,
-                _("Account %(user)s created and added.") % {"user": form.cleaned_data["username"]},
-            )
+            if created is None:
+                messages.success(request, _invited_message(form.cleaned_data["email"].lower()))
+            else:
+                messages.success(
+                    request,
+                    _("Account %(user)s created and added.")
+                    % {"user": form.cleaned_data["username"]},
+                )
             return redirect("definitions:member_list", slug=slug)
     return _members_page(request, workshop, create_form=form, status=400)
+
+
+@require_POST
+def invitation_revoke(request: AuthedRequest, slug: str, invitation_id: int) -> HttpResponse:
+    invitation = get_workshop_invitation_for_user(request.user, slug, invitation_id)
+    try:
+        invitation_services.invitation_revoke(actor=request.user, invitation=invitation)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("The invitation of %(email)s was withdrawn.") % {"email": invitation.email}
+        )
+    return redirect("definitions:member_list", slug=slug)
+
+
+@require_http_methods(["GET", "POST"])
+def member_leave(request: AuthedRequest, slug: str) -> HttpResponse:
+    membership = get_own_membership_for_user(request.user, slug)
+    if request.method == "POST":
+        try:
+            invitation_services.member_leave(actor=request.user, membership=membership)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("definitions:member_list", slug=slug)
+        messages.success(
+            request, _("You left the workshop “%(name)s”.") % {"name": membership.workshop.name}
+        )
+        return redirect("home")
+    return render(
+        request,
+        "definitions/member_leave.html",
+        {"workshop": membership.workshop, "membership": membership},
+    )
+
+
+def _invitation_page(
+    request: AuthedRequest, invitation: Invitation, *, wrong_account: bool = False
+) -> HttpResponse:
+    expired = invitation.expires_at <= timezone.now()
+    answerable = not wrong_account and invitation.state == InvitationState.PENDING and not expired
+    # 403: the link is real but not this account's; 410: it was used or has expired.
+    status = 403 if wrong_account else 200 if answerable else 410
+    return render(
+        request,
+        "definitions/invitation.html",
+        {
+            "invitation": invitation,
+            "wrong_account": wrong_account,
+            "expired": expired,
+            "answerable": answerable,
+        },
+        status=status,
+    )
+
+
+@require_GET
+def invitation_detail(request: AuthedRequest, invitation_id: int) -> HttpResponse:
+    return _invitation_page(request, get_invitation_for_user(request.user, invitation_id))
+
+
+@require_GET
+def invitation_link(request: AuthedRequest, token: str) -> HttpResponse:
+    """Where the e-mailed link leads. The token finds the invitation; the answer
+    still needs the invited account logged in."""
+    invitation = get_invitation_for_token(token)
+    wrong = not invitation_is_for(invitation, request.user)
+    return _invitation_page(request, invitation, wrong_account=wrong)
+
+
+@require_POST
+def invitation_accept(request: AuthedRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_invitation_for_user(request.user, invitation_id)
+    try:
+        invitation_services.invitation_accept(actor=request.user, invitation=invitation)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("definitions:invitation_detail", invitation_id=invitation.pk)
+    messages.success(
+        request,
+        _("Welcome to “%(name)s”. You joined as %(role)s.")
+        % {"name": invitation.workshop.name, "role": invitation.get_role_display()},
+    )
+    return redirect("definitions:workshop_home", slug=invitation.workshop.slug)
+
+
+@require_POST
+def invitation_decline(request: AuthedRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_invitation_for_user(request.user, invitation_id)
+    try:
+        invitation_services.invitation_decline(actor=request.user, invitation=invitation)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("definitions:invitation_detail", invitation_id=invitation.pk)
+    messages.success(
+        request,
+        _("You declined the invitation to “%(name)s”.") % {"name": invitation.workshop.name},
+    )
+    return redirect("home")
 
 
 @require_POST

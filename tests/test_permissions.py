@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from api import services as api_services
-from definitions import proposal_services, roles, rules, services
+from definitions import invitation_services, proposal_services, roles, rules, services
 from definitions.models import Membership, Workshop
 from feedback import backtest_services
 from feedback.import_services import import_upload
@@ -37,6 +37,14 @@ LOGIN_ONLY = {
 API_NAMESPACE = "api-v1"
 API_PUBLIC = {"api-v1:openapi-json", "api-v1:api-root"}
 API_LOGIN_ONLY = {"api-v1:openapi-view"}
+# The invitee's side of an invitation (see test_only_the_invited_account_reaches_…):
+# outside any workshop, the invitation is the key.
+INVITEE_ONLY = {
+    "definitions:invitation_detail",
+    "definitions:invitation_accept",
+    "definitions:invitation_decline",
+    "definitions:invitation_link",
+}
 
 
 @dataclass(frozen=True)
@@ -50,17 +58,22 @@ class Row:
     # Only the author of the object (the admin, in the fixture) or an admin may act:
     # other members holding `perm` still get 403.
     owner_only: bool = False
+    # Also needs a staff account (creating accounts): members who are not get 403.
+    staff_only: bool = False
 
 
 TABLE: tuple[Row, ...] = (
     Row("definitions:workshop_home", "get", roles.VIEW),
     Row("definitions:member_list", "get", roles.VIEW),
-    Row("definitions:member_add", "post", roles.MANAGE_MEMBERS),
-    Row("definitions:member_create", "post", roles.MANAGE_MEMBERS),
+    Row("definitions:member_invite", "post", roles.MANAGE_MEMBERS),
+    Row("definitions:member_create", "post", roles.MANAGE_MEMBERS, staff_only=True),
     Row("definitions:member_update", "post", roles.MANAGE_MEMBERS, needs_membership_id=True),
     Row("definitions:member_remove", "get", roles.MANAGE_MEMBERS, needs_membership_id=True),
     Row("definitions:member_remove", "post", roles.MANAGE_MEMBERS, needs_membership_id=True),
     Row("definitions:workshop_history", "get", roles.VIEW),
+    Row("definitions:member_leave", "get", roles.VIEW),
+    Row("definitions:member_leave", "post", roles.VIEW),
+    Row("definitions:invitation_revoke", "post", roles.MANAGE_MEMBERS, extra=("invitation_id",)),
     Row("definitions:definition_home", "get", roles.VIEW),
     Row("definitions:draft_create", "post", roles.PROPOSE),
     Row("definitions:draft_import", "get", roles.PROPOSE),
@@ -198,7 +211,7 @@ def _api_url_names() -> set[str]:
 
 
 def test_every_url_is_in_the_permission_table() -> None:
-    covered = {row.name for row in TABLE} | PUBLIC | LOGIN_ONLY | _api_url_names()
+    covered = {row.name for row in TABLE} | PUBLIC | LOGIN_ONLY | INVITEE_ONLY | _api_url_names()
     missing = _url_names(get_resolver()) - covered
     assert not missing, f"URLs without a row in the permission table: {sorted(missing)}"
 
@@ -211,6 +224,8 @@ def expected_status(role: str, row: Row) -> str:
     if row.perm not in roles.ROLE_PERMISSIONS[ROLE_OF[role]]:
         return "403"
     if row.owner_only and role != "admin":
+        return "403"
+    if row.staff_only:  # none of the fixture users is staff
         return "403"
     return "allowed"
 
@@ -281,7 +296,12 @@ def make_objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
     run = backtest_services.backtest_start(
         actor=admin, workshop=workshop, version=version, enqueue=False
     )
+    invitation = invitation_services.invitation_send(
+        actor=admin, workshop=workshop, email="guest@example.com", role="viewer", department="sales"
+    )
+    assert invitation is not None
     return {
+        "invitation_id": invitation.pk,
         "run_id": run.pk,
         "job_id": job.pk,
         "lead_id": lead.pk,
@@ -334,7 +354,7 @@ def test_each_role_gets_exactly_what_its_permissions_allow(
 # id or a format only mean something inside the workshop that the slug names.)
 OBJECT_IDS = {
     "run_id", "job_id", "lead_id", "draft_id", "comment_id", "amendment_id",
-    "proposal_id", "field_id", "kind_id", "key_id",
+    "proposal_id", "field_id", "kind_id", "key_id", "invitation_id",
 }  # fmt: skip
 FOREIGN_ID_CASES = [(row, arg) for row in TABLE for arg in row.extra if arg in OBJECT_IDS]
 
@@ -361,6 +381,69 @@ def test_an_id_of_another_workshops_object_is_not_found_even_for_an_admin(
     client.force_login(admin)
     response = getattr(client, row.method)(reverse(row.name, kwargs=kwargs))
     assert response.status_code == 404, f"{row.method} {row.name} with a foreign {arg}"
+
+
+INVITEE_ROWS = (
+    Row("definitions:invitation_detail", "get", ""),
+    Row("definitions:invitation_accept", "post", ""),
+    Row("definitions:invitation_decline", "post", ""),
+    Row("definitions:invitation_link", "get", ""),
+)
+
+
+def test_the_invitee_rows_are_exactly_the_invitee_urls() -> None:
+    assert {row.name for row in INVITEE_ROWS} == INVITEE_ONLY
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", (*ROLES, "invitee"))
+@pytest.mark.parametrize("row", INVITEE_ROWS, ids=lambda r: f"{r.method}-{r.name}")
+def test_only_the_invited_account_reaches_an_invitation(
+    row: Row, role: str, everyone: dict[str, Any], workshop: Workshop
+) -> None:
+    """The invitee is not a member yet, so the invitation is the key: its invited
+    account acts; everyone else, the admin who sent it included, gets 404 (an e-mailed
+    link followed by another account says so, with 403, and changes nothing)."""
+    from django.contrib.auth import get_user_model
+
+    from definitions import invite_tokens
+    from definitions.models import Invitation
+
+    invitee = get_user_model().objects.create_user("invitee", "Invitee@Example.com", "x" * 12)
+    invitation = invitation_services.invitation_send(
+        actor=everyone["admin"],
+        workshop=workshop,
+        email="invitee@example.com",
+        role="viewer",
+        department="sales",
+    )
+    assert invitation is not None
+    token = invite_tokens.new_token()  # the mailed token is not kept; set a known one
+    Invitation.objects.filter(pk=invitation.pk).update(token_digest=invite_tokens.digest(token))
+    kwargs: dict[str, Any] = (
+        {"token": token} if row.name.endswith("_link") else {"invitation_id": invitation.pk}
+    )
+    client = Client()
+    if role == "invitee":
+        client.force_login(invitee)
+    elif role != "anonymous":
+        client.force_login(everyone[role])
+    response = getattr(client, row.method)(reverse(row.name, kwargs=kwargs))
+
+    if role == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    elif role == "invitee":
+        assert response.status_code in (200, 302)
+    elif row.name.endswith("_link"):
+        assert response.status_code == 403
+        assert b"another e-mail address" in response.content
+    else:
+        assert response.status_code == 404
+    invitation.refresh_from_db()
+    if role != "invitee":
+        assert invitation.state == "pending"
+        assert not Membership.objects.filter(workshop=workshop, user=invitee).exists()
 
 
 @pytest.mark.django_db

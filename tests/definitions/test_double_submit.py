@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from api.models import ApiKey
 from definitions import rules, services
-from definitions.models import Comment, FormSubmission, Proposal, Workshop
+from definitions.models import Comment, FormSubmission, Invitation, Proposal, Workshop
 from definitions.once import TOKEN_FIELD, submissions_forget
 from feedback.models import ImportJob
 from tests.factories import UserFactory, open_for_vote
@@ -63,16 +63,14 @@ FORMS = [
         lambda o: reverse("definitions:proposal_detail", args=["acme", o["proposal"].pk]),
     ),
     Form(
-        "new account",
-        lambda o: reverse("definitions:member_create", args=["acme"]),
+        "invitation",
+        lambda o: reverse("definitions:member_invite", args=["acme"]),
         lambda: {
-            "new-username": "newbie",
-            "new-email": "newbie@example.com",
-            "new-password": "A-long-enough-passphrase-42",
-            "new-role": "viewer",
-            "new-department": "sales",
+            "invite-email": "newbie@example.com",
+            "invite-role": "viewer",
+            "invite-department": "sales",
         },
-        lambda: Workshop.objects.get(slug="acme").memberships.count(),
+        lambda: Invitation.objects.count(),
         lambda o: reverse("definitions:member_list", args=["acme"]),
     ),
     Form(

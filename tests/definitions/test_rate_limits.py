@@ -103,3 +103,20 @@ def test_a_limit_counts_per_account_and_frees_up_when_the_window_passes(
     rate_limit_take(user=admin, action="invitation")
     # The expired event was dropped; only the new one is kept.
     assert RateLimitEvent.objects.filter(user=admin).count() == 1
+
+
+def test_invitations_past_the_daily_limit_are_refused_alike_for_any_address(
+    admin: Any, workshop: Workshop, marketer: Any, settings: Any
+) -> None:
+    settings.RATE_LIMIT_INVITATIONS_PER_DAY = 1
+    client = _client(admin)
+    url = reverse("definitions:member_invite", args=[workshop.slug])
+    form = {"invite-role": "stakeholder", "invite-department": "sales"}
+    sent = client.post(url, {**form, "invite-email": "first@example.com"})
+    assert sent.status_code == 302
+    # Past the limit, an existing member's address and an unknown one get the same refusal.
+    member = client.post(url, {**form, "invite-email": marketer.email})
+    unknown = client.post(url, {**form, "invite-email": "nobody@example.com"})
+    assert member.status_code == unknown.status_code == 400
+    assert "Try again in 24 hours" in member.content.decode()
+    assert "Try again in 24 hours" in unknown.content.decode()
