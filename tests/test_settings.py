@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -51,16 +52,51 @@ def _check_deploy(**env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_production_settings_pass_the_deploy_check() -> None:
+def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
+    # As after the documented `collectstatic` (its manifest is what the check looks for).
+    (tmp_path / "staticfiles").mkdir()
+    (tmp_path / "staticfiles" / "staticfiles.json").write_text('{"version": "1.1", "paths": {}}')
     result = _check_deploy(
         DEBUG="0",
         SECRET_KEY="x" * 30 + "-production-like-secret-value-123",
         ALLOWED_HOSTS="lw.example",
+        VAR_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_deploy_check_warns_when_static_files_were_not_collected(tmp_path: Path) -> None:
+    result = _check_deploy(
+        DEBUG="0",
+        SECRET_KEY="x" * 30 + "-production-like-secret-value-123",
+        ALLOWED_HOSTS="lw.example",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0
+    assert "leadworkshop.W001" in result.stdout + result.stderr
 
 
 def test_the_deploy_check_refuses_a_missing_secret_key() -> None:
     result = _check_deploy(DEBUG="0", ALLOWED_HOSTS="lw.example")
     assert result.returncode != 0
     assert "leadworkshop.E001" in result.stdout + result.stderr
+
+
+def test_the_embedded_broker_keeps_every_folder_under_the_var_directory(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, json; django.setup(); from django.conf import settings; "
+            "print(json.dumps(settings.CELERY_BROKER_TRANSPORT_OPTIONS))",
+        ],
+        cwd=ROOT,
+        env={**env, "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "leadworkshop.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    options = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        assert Path(options[key]).is_relative_to(tmp_path), key
