@@ -238,16 +238,17 @@ def _all_ids(document: dict[str, Any]) -> set[str]:
 
 def _child_list(document: dict[str, Any], container: str) -> list[Any] | None:
     """The list that holds the children of `container` (a group id or a section)."""
-    if container == "@disqualify":
-        return document["disqualify"]
-    if container == "@scoring":
-        return document["scoring"]
-    if container == "@sales_ready":
-        return document["stages"]["sales_ready"]
+    sections: dict[str, list[Any]] = {
+        "@disqualify": document["disqualify"],
+        "@scoring": document["scoring"],
+        "@sales_ready": document["stages"]["sales_ready"],
+    }
+    if container in sections:
+        return sections[container]
     stack = [document["qualify"]]
     while stack:
         group = stack.pop()
-        kids = group.get("of", group.get("any", group.get("all")))
+        kids: list[Any] | None = group.get("of", group.get("any", group.get("all")))
         if group.get("id") == container:
             return kids
         stack.extend(

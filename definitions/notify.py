@@ -34,7 +34,7 @@ def describe(notification: Notification) -> str:
     if template is None:
         return notification.verb
     try:
-        return str(template) % notification.params
+        return str(str(template) % notification.params)
     except (KeyError, TypeError, ValueError):
         return notification.verb
 

@@ -74,7 +74,8 @@ def unreviewed_count(run: EvaluationRun) -> int:
     reviewed = VerdictTally.objects.filter(run=run, criterion="", qualified=True).aggregate(
         n=Sum("n")
     )["n"]
-    return (run.stage_counts or {}).get("qualified", 0) - (reviewed or 0)
+    qualified: int = (run.stage_counts or {}).get("qualified", 0)
+    return qualified - (reviewed or 0)
 
 
 def my_verdicts(rep: Any, lead_ids: list[int]) -> dict[int, LeadFeedback]:
@@ -137,7 +138,8 @@ def outcome_counts(run: EvaluationRun) -> dict[str, Any]:
     """Everything measured against outcomes: stored on the run once it is done (see
     backtest_services.backtest_after_done), else counted now and cached."""
     if run.outcome_stats:
-        return run.outcome_stats
+        stored: dict[str, Any] = run.outcome_stats
+        return stored
     key = f"accuracy-outcomes:{run.pk}:{run.workshop.leads_changed_at}"
     return cache.get_or_set(key, lambda: count_outcomes(run), timeout=3600) or {}
 

@@ -167,7 +167,8 @@ class GeneratedLead:
 
 def _pick(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
     values, weights = zip(*table, strict=True)
-    return rng.choices(values, weights=weights)[0]
+    choice: str = rng.choices(values, weights=weights)[0]
+    return choice
 
 
 def generate(

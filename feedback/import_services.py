@@ -126,7 +126,8 @@ def suggested_mapping(job: ImportJob, shape: tabular.Preview) -> dict[str, Any]:
         workshop=job.workshop, signature=header_signature(job.headers)
     ).first()
     if saved is not None:
-        return saved.mapping
+        remembered: dict[str, Any] = saved.mapping
+        return remembered
     catalog = catalog_for(job.workshop, translated=False)
     columns: dict[str, dict[str, Any]] = {}
     for column in shape.columns:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -72,7 +72,13 @@ def capped_count(qs: QuerySet[Lead], cap: int = COUNT_CAP) -> tuple[int, bool]:
     return min(n, cap), n > cap
 
 
-class CappedPaginator(Paginator):
+if TYPE_CHECKING:
+    _Paginator = Paginator[Any]
+else:  # Django's Paginator is generic only in its type stubs
+    _Paginator = Paginator
+
+
+class CappedPaginator(_Paginator):
     """Pages over a large queryset that count at most COUNT_CAP rows: beyond that the
     number of pages is a lower bound, and ``more`` says so (the pager shows "500+")."""
 

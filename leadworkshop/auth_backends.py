@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -37,7 +37,7 @@ class EqualWorkModelBackend(ModelBackend):
         password: str | None = None,
         **kwargs: Any,
     ) -> User | None:
-        model = cast(type[User], get_user_model())
+        model = get_user_model()
         if username is None:
             username = kwargs.get(model.USERNAME_FIELD)
         if username is None or password is None:

@@ -17,7 +17,7 @@ from whitenoise.storage import CompressedManifestStaticFilesStorage
 log = logging.getLogger(__name__)
 
 
-class ForgivingManifestStorage(CompressedManifestStaticFilesStorage):
+class ForgivingManifestStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]  # whitenoise has no type hints
     _missing: set[str]
 
     def __init__(self, *args: object, **kwargs: object) -> None:

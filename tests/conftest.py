@@ -137,8 +137,7 @@ def admin(db: None) -> Any:
 
 @pytest.fixture
 def workshop(admin: Any) -> Workshop:
-    workshop: Any = WorkshopFactory(actor=admin, name="Acme Instruments", slug="acme")
-    return workshop
+    return WorkshopFactory(actor=admin, name="Acme Instruments", slug="acme")
 
 
 @pytest.fixture

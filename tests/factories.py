@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from factory.declarations import LazyAttribute, Sequence
+from factory.django import DjangoModelFactory, Password
 
 from definitions import services
 from definitions.models import Workshop
@@ -13,27 +15,35 @@ from definitions.models import Workshop
 PASSWORD = "correct-horse-battery"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class _UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
 
-    username = factory.Sequence(lambda n: f"user{n}")
-    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.django.Password(PASSWORD)
+    username = Sequence(lambda n: f"user{n}")
+    email = LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = Password(PASSWORD)
 
 
-class WorkshopFactory(factory.Factory):
-    class Meta:
-        model = Workshop
+_workshop_numbers = iter(range(1, 10**9))
 
-    name = factory.Sequence(lambda n: f"Workshop {n}")
-    slug = ""
-    actor = factory.SubFactory(UserFactory)
 
-    @classmethod
-    def _create(cls, model_class: type[Workshop], *args: Any, **kwargs: Any) -> Workshop:
-        return services.workshop_create(**kwargs)
+def UserFactory(**fields: Any) -> User:
+    """A user (got or created by username), typed for the tests that use it."""
+    user: User = _UserFactory.create(**fields)
+    return user
+
+
+def WorkshopFactory(
+    *, actor: User | None = None, name: str | None = None, **fields: Any
+) -> Workshop:
+    """A workshop made by the real service; its creator (a new user unless given) is
+    its first admin."""
+    return services.workshop_create(
+        actor=actor if actor is not None else UserFactory(),
+        name=name or f"Workshop {next(_workshop_numbers)}",
+        **fields,
+    )
 
 
 def add_member(workshop: Workshop, user: Any, role: str, department: str) -> Any:

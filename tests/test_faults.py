@@ -290,7 +290,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def production_static(tmp_path_factory: Any) -> Path:
+def production_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """collectstatic as production runs it (hashed, compressed): DEBUG=0 pages need
     its manifest. Building it here also proves that it builds."""
     var = tmp_path_factory.mktemp("var")

@@ -56,7 +56,7 @@ class Member(HttpUser):
             raise RuntimeError(f"{self.username} could not log in: {response.status_code}")
 
     def _csrf(self) -> dict[str, str]:
-        return {"csrfmiddlewaretoken": self.client.cookies.get("csrftoken", "")}
+        return {"csrfmiddlewaretoken": self.client.cookies.get("csrftoken") or ""}
 
     def post(self, url: str, data: Any, name: str, **kwargs: Any) -> Any:
         headers = {"X-CSRFToken": self.client.cookies.get("csrftoken", "")}

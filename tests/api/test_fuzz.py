@@ -53,7 +53,8 @@ def document() -> dict[str, Any]:
     from api.api import api
 
     # As served: through JSON, so status codes are strings as in the file.
-    return json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1/")))
+    schema: dict[str, Any] = json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1/")))
+    return schema
 
 
 def _check(document: dict[str, Any], response: Any, path: str, method: str) -> None:

@@ -20,7 +20,8 @@ def document() -> dict[str, Any]:
     response = Client().get("/api/v1/openapi.json")  # no login, no key
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
-    return response.json()
+    schema: dict[str, Any] = response.json()
+    return schema
 
 
 def test_the_openapi_document_is_public_and_validates(document: dict[str, Any]) -> None:

@@ -51,7 +51,7 @@ class Builder:
         )
         node_id = self.page.locator(container).last.get_attribute("id")
         assert node_id
-        return node_id.removeprefix("node-")
+        return str(node_id).removeprefix("node-")
 
     def field(self, parent: str, field: str, op: str, value: str = "", points: str = "") -> str:
         node = self.add("add_field", parent)

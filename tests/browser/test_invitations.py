@@ -30,8 +30,7 @@ def invite(page: Any, email: str, role: str, department: str) -> None:
 def acme(db: None) -> Workshop:
     ada = UserFactory(username="ada", first_name="Ada")
     UserFactory(username="sofia", email="sofia@example.com")
-    workshop: Any = WorkshopFactory(actor=ada, name="Acme Instruments", slug="acme")
-    return workshop
+    return WorkshopFactory(actor=ada, name="Acme Instruments", slug="acme")
 
 
 def test_the_invitee_sees_the_workshop_only_after_accepting_from_the_notification(
