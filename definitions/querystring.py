@@ -25,9 +25,10 @@ MAX_PAGE = 1_000_000
 # ASCII digits only: "²".isdigit() is True, yet int("²") raises; and at most 18 of them,
 # so the number fits a bigint (and int() never meets Python's 4300-digit limit).
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
-# C0 and C1 controls (NUL among them) and lone surrogates: no search or filter needs
-# them, PostgreSQL refuses NUL, and a surrogate cannot be encoded to UTF-8.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 and C1 controls and lone surrogates: no search or filter needs them, and a
+# surrogate cannot be encoded to UTF-8. (NUL, which PostgreSQL refuses in any text,
+# is refused by every Django CharField already, with its own message.)
+_CONTROL = re.compile(r"[\x01-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def whole_number(raw: str | None, *, high: int = 2**63 - 1) -> int | None:
@@ -68,13 +69,12 @@ def offset_page(qs: QuerySet[Any], raw: str | None, per_page: int) -> OffsetPage
 
 def refuse_control_characters(value: str) -> None:
     if _CONTROL.search(value):
-        raise ValidationError(
-            _("Remove the control characters (such as NUL) from this value."), code="control"
-        )
+        raise ValidationError(_("Control characters are not allowed."), code="control")
 
 
 class SearchField(forms.CharField):
-    """Free text for a search or a filter: trimmed, bounded, no control characters."""
+    """Free text for a search or a filter: trimmed, bounded, no NUL or other control
+    characters (each refused at the field, never stripped silently)."""
 
     default_validators = [refuse_control_characters]
 
