@@ -328,6 +328,12 @@ def draft_import(request: AuthedRequest, slug: str) -> HttpResponse:
             proposal = services.proposal_import(
                 actor=request.user, workshop=workshop, raw=raw, title=title
             )
+        except services.DocumentRefused as exc:
+            # The text itself is beyond a limit: an error at the field that carried it.
+            form.add_error(
+                "file" if upload is not None else "text",
+                [f"{p}: {m}" if p else m for p, m in error_messages(exc.errors)],
+            )
         except services.DefinitionInvalid as exc:
             definition_errors = error_messages(exc.errors)
         except ValidationError as exc:

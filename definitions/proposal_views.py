@@ -38,6 +38,7 @@ from definitions.proposal_forms import (
     PolicyForm,
     VoteForm,
 )
+from definitions.querystring import whole_number
 from definitions.roles import Department
 from definitions.views import apply_errors
 from feedback.backtest_views import backtest_panel
@@ -166,8 +167,9 @@ def _detail_context(request: AuthedRequest, proposal: Proposal) -> dict[str, Any
 
 def _comment_initial(request: AuthedRequest) -> dict[str, Any]:
     initial: dict[str, Any] = {}
-    if request.GET.get("reply_to", "").isdigit():
-        initial["parent"] = int(request.GET["reply_to"])
+    reply_to = whole_number(request.GET.get("reply_to"))
+    if reply_to is not None:
+        initial["parent"] = reply_to
     if request.GET.get("about"):
         initial["criterion_id"] = request.GET["about"][:64]
     return initial
@@ -505,12 +507,14 @@ def version_history(request: AuthedRequest, slug: str) -> HttpResponse:
     numbers = {v.number: v for v in versions}
     compare = None
     a, b = request.GET.get("a", ""), request.GET.get("b", "")
-    if a.isdigit() and b.isdigit() and int(a) in numbers and int(b) in numbers:
+    first, second = whole_number(a), whole_number(b)
+    if first in numbers and second in numbers:
+        assert first is not None and second is not None
         catalog = catalog_for(workshop)
-        old = rules.parse(numbers[int(a)].document, catalog).definition
-        new = rules.parse(numbers[int(b)].document, catalog).definition
+        old = rules.parse(numbers[first].document, catalog).definition
+        new = rules.parse(numbers[second].document, catalog).definition
         if old and new:
-            compare = (int(a), int(b), describe_changes(old, new, catalog))
+            compare = (first, second, describe_changes(old, new, catalog))
     return render(
         request,
         "definitions/version_history.html",

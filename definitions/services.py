@@ -229,6 +229,11 @@ class DefinitionInvalid(Exception):
         self.errors = errors
 
 
+class DocumentRefused(DefinitionInvalid):
+    """The JSON text broke a document limit (size, nesting, a number's length or range)
+    before it could be read as a definition; `errors` name the JSON path of each."""
+
+
 class StaleRevision(Exception):
     """Someone saved the draft since this editor loaded it."""
 
@@ -274,7 +279,9 @@ def validated_document(workshop: Workshop, document: object) -> dict[str, object
 
 
 def load_json_document(raw: bytes | str) -> object:
-    """Decode uploaded JSON, turning every way it can be broken into a clear error."""
+    """Decode uploaded JSON, turning every way it can be broken into a clear error:
+    ValidationError for bytes that are not JSON text, DocumentRefused for JSON beyond
+    the document limits of definitions.rules."""
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > MAX_DOCUMENT_BYTES:
         raise ValidationError(
@@ -287,15 +294,16 @@ def load_json_document(raw: bytes | str) -> object:
     except UnicodeDecodeError:
         raise ValidationError(_("The file is not UTF-8 text."), code="encoding") from None
     try:
-        return json.loads(text)
+        loaded = rules.load(text)
     except json.JSONDecodeError as exc:
         raise ValidationError(
             _("The file is not valid JSON: %(error)s (line %(line)s, column %(column)s).")
             % {"error": exc.msg, "line": exc.lineno, "column": exc.colno},
             code="json",
         ) from None
-    except RecursionError:
-        raise ValidationError(_("The JSON is nested too deeply."), code="depth") from None
+    if loaded.errors:
+        raise DocumentRefused(loaded.errors)
+    return loaded.data
 
 
 def _uses(document: object, key: str, value: str) -> bool:

@@ -22,6 +22,7 @@ from definitions.permissions import (
     get_version_for_user,
     get_workshop_for_user,
 )
+from definitions.querystring import offset_page
 from feedback import backtest_selectors as selectors
 from feedback import backtest_services as svc
 from feedback.models import EvaluationRun, RunState
@@ -165,12 +166,8 @@ def run_leads(request: AuthedRequest, slug: str, run_id: int) -> HttpResponse:
     criterion = criterion if criterion in known else ""
     base = selectors.base_run(run) if change else None
     qs = selectors.run_leads(run, result=result, criterion=criterion, change=change, base=base)
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
-    rows = list(qs[(page - 1) * PER_PAGE : page * PER_PAGE + 1])
-    leads = rows[:PER_PAGE]
+    page = offset_page(qs, request.GET.get("page"), PER_PAGE)
+    leads = page.rows
     results = selectors.results_for_leads(run, [lead.pk for lead in leads])
     return render(
         request,
@@ -180,8 +177,8 @@ def run_leads(request: AuthedRequest, slug: str, run_id: int) -> HttpResponse:
             "run": run,
             "run_label": _label(run),
             "rows": [(lead, results.get(lead.pk)) for lead in leads],
-            "has_next": len(rows) > PER_PAGE,
-            "page": page,
+            "has_next": page.has_next,
+            "page": page.number,
             "result": result,
             "change": change,
             "criterion": criterion,

@@ -26,6 +26,7 @@ from definitions.permissions import (
     get_workshop_for_user,
     require,
 )
+from definitions.querystring import whole_number
 from definitions.selectors import versions_of
 from feedback import accuracy_selectors as selectors
 from feedback import feedback_services as svc
@@ -99,7 +100,10 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
     show = show if show in selectors.QUEUE_FILTERS else "unreviewed"
     stage = request.GET.get("stage", "")
     stage = stage if stage in ("lead", "mql", "sql") else ""
-    source = request.GET.get("source", "")[:64]
+    source = request.GET.get("source", "")
+    source_spec = rules.DEFAULT_CATALOG.fields["source"]
+    # Like the stage: one of the select's options, or no filter.
+    source = source if source in source_spec.choices else ""
     page = None
     cards: list[dict[str, Any]] = []
     if run is not None:
@@ -115,7 +119,6 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
             known=selectors.unreviewed_count(run) if unfiltered else None,
         ).get_page(request.GET.get("page"))
         cards = _cards(workshop, run, list(page.object_list), request.user)
-    source_spec = rules.DEFAULT_CATALOG.fields["source"]
     return render(
         request,
         "feedback/queue.html",
@@ -253,9 +256,9 @@ def _accuracy_context(
             run.workshop = workshop
             rows.append((version, selectors.accuracy_of(run, catalog, _)))
     chosen = rows[0] if rows else None
-    wanted = request.GET.get("version", "") if wanted is None else wanted
-    if wanted.isdigit():
-        chosen = next((r for r in rows if r[0].number == int(wanted)), chosen)
+    number = whole_number(request.GET.get("version") if wanted is None else wanted)
+    if number is not None:
+        chosen = next((r for r in rows if r[0].number == number), chosen)
     drafts = selectors.draft_accuracies(workshop, catalog, _)
     suggestions: list[Suggestion] = []
     if chosen is not None:

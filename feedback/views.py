@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
@@ -18,40 +18,23 @@ from definitions import roles, rules
 from definitions.catalog import catalog_for
 from definitions.http import AuthedRequest
 from definitions.permissions import get_lead_for_user, get_workshop_for_user
+from definitions.querystring import offset_page
 from feedback import backtest_selectors, selectors
+from feedback.lead_forms import LeadFilterForm
 from feedback.models import EvaluationRun, Lead, LeadResult
 
 PER_PAGE = 50
 
 
-def _filter_value(spec: rules.FieldSpec, raw: str) -> tuple[str, Any] | None:
-    """The ORM lookup for "field = value", typed by the catalog; None if `raw` does
-    not fit the type (the page then says so instead of failing). Each lookup is one an
-    index of migration feedback/0009 serves."""
-    raw = raw.strip()
-    value: Any
-    if spec.type == rules.FieldType.NUMBER:
-        try:
-            value = float(raw.replace(",", ""))
-        except ValueError:
-            return None
-    elif spec.type == rules.FieldType.BOOLEAN:
-        flags = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-        if raw.lower() not in flags:
-            return None
-        value = flags[raw.lower()]
-    elif spec.type == rules.FieldType.DATE:
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            return None
+def _filter_lookup(spec: rules.FieldSpec, value: Any) -> tuple[str, Any]:
+    """The ORM lookup for "field = value" (value already typed and checked by
+    LeadFilterForm). Each lookup is one an index of migration feedback/0009 serves."""
+    if spec.type == rules.FieldType.DATE:
         if not spec.builtin:
-            return _custom_lookup(spec.key, day.isoformat())
+            return _custom_lookup(spec.key, value.isoformat())
         # The day as a range of moments, not a cast of the column: the index serves it.
-        start = timezone.make_aware(datetime.combine(day, time.min))
+        start = timezone.make_aware(datetime.combine(value, time.min))
         return f"{spec.key}__range", (start, start + timedelta(days=1, microseconds=-1))
-    else:
-        value = raw
     if not spec.builtin:
         return _custom_lookup(spec.key, value)
     if spec.type == rules.FieldType.TEXT:
@@ -71,41 +54,33 @@ def _custom_lookup(key: str, value: Any) -> tuple[str, Any]:
 def lead_list(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug)
     catalog = catalog_for(workshop)
-    q = request.GET.get("q", "")[:200]
-    field_key = request.GET.get("field", "")
-    raw_value = request.GET.get("value", "")[:200]
+    form = LeadFilterForm(request.GET, catalog=catalog)
+    form.is_valid()  # an invalid value is shown at its field and left out of the query
+    q = form.cleaned_data.get("q") or ""
     sort = request.GET.get("sort", "newest")
-    filters: dict[str, Any] = {}
-    filter_error = False
-    spec = catalog.fields.get(field_key)
-    if spec is not None and raw_value.strip():
-        lookup = _filter_value(spec, raw_value)
-        if lookup is None:
-            filter_error = True
-        else:
-            filters[lookup[0]] = lookup[1]
+    sort = sort if sort in selectors.SORTS else "newest"
     qs = selectors.leads_of(workshop, q=q, sort=sort)
-    if filters:
-        qs = qs.filter(**filters)
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
-    rows = list(qs[(page - 1) * PER_PAGE : page * PER_PAGE + 1])
+    spec = catalog.fields.get(form.cleaned_data.get("field") or "")
+    if spec is not None and form.cleaned_data.get("typed") is not None:
+        lookup, value = _filter_lookup(spec, form.cleaned_data["typed"])
+        qs = qs.filter(**{lookup: value})
+    page = offset_page(qs, request.GET.get("page"), PER_PAGE)
     count, more = selectors.capped_count(qs)
     context = {
         "workshop": workshop,
-        "leads": rows[:PER_PAGE],
-        "has_next": len(rows) > PER_PAGE,
-        "page": page,
+        "leads": page.rows,
+        "has_next": page.has_next,
+        "page": page.number,
         "count": count,
         "count_more": more,
-        "q": q,
-        "field": field_key,
-        "value": raw_value,
+        "form": form,
+        # Echo what was typed (the inputs keep it), cut to the field's length.
+        "q": request.GET.get("q", "")[:200],
+        "field": form.cleaned_data.get("field") or "",
+        "value": request.GET.get("value", "")[:200],
         "sort": sort,
         "sorts": list(selectors.SORTS),
-        "filter_error": filter_error,
+        "filter_error": "value" in form.errors,
         "fields": list(catalog.fields.values()),
         "source_labels": dict(catalog.fields["source"].choice_labels),
     }

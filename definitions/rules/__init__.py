@@ -49,7 +49,11 @@ from .schema import (
     MAX_CRITERIA,
     MAX_DAYS,
     MAX_DEPTH,
+    MAX_DOCUMENT_CHARS,
+    MAX_JSON_DEPTH,
     MAX_LIST_ITEMS,
+    MAX_NUMBER,
+    MAX_NUMBER_CHARS,
     MAX_POINTS,
     MAX_RATIONALE_CHARS,
     MAX_STRING_CHARS,
@@ -70,7 +74,7 @@ from .schema import (
     to_json,
     walk,
 )
-from .validate import ValidationError, ValidationResult, parse
+from .validate import LoadResult, ValidationError, ValidationResult, load, parse
 
 __all__ = [
     "BUILTIN_FIELDS",
@@ -82,7 +86,11 @@ __all__ = [
     "MAX_CRITERIA",
     "MAX_DAYS",
     "MAX_DEPTH",
+    "MAX_DOCUMENT_CHARS",
+    "MAX_JSON_DEPTH",
     "MAX_LIST_ITEMS",
+    "MAX_NUMBER",
+    "MAX_NUMBER_CHARS",
     "MAX_POINTS",
     "MAX_RATIONALE_CHARS",
     "MAX_STRING_CHARS",
@@ -113,6 +121,7 @@ __all__ = [
     "GroupRemoved",
     "LeadData",
     "Line",
+    "LoadResult",
     "Located",
     "NTranslate",
     "Op",
@@ -135,6 +144,7 @@ __all__ = [
     "evaluate",
     "format_number",
     "identity",
+    "load",
     "parse",
     "render_criterion",
     "render_criterion_with_points",

@@ -31,6 +31,13 @@ MAX_THRESHOLD = 1_000_000  # MQL / SQL score thresholds
 MAX_DAYS = 36_500  # windows and within_last_days: 100 years is "ever" for any business
 MAX_MIN_COUNT = 100_000
 MAX_NUMBER = 10**15  # |number| in criteria: exact in a double and in a 64-bit integer
+# Limits on the JSON text itself, checked by ``validate.load`` before and while it is
+# parsed (Python's json would otherwise raise on a 5,000-digit integer, recurse until
+# RecursionError on deep nesting, and accept NaN).
+MAX_DOCUMENT_CHARS = 1_000_000  # the whole text; 200 criteria with long texts are < 300 kB
+MAX_JSON_DEPTH = 32  # objects and lists inside each other; the deepest valid definition
+# (groups nested MAX_DEPTH levels, then a criterion and its list of values) needs 19
+MAX_NUMBER_CHARS = 32  # one number as written: any double's shortest form has at most 24
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 

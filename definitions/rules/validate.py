@@ -14,6 +14,7 @@ Design notes
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -29,9 +30,12 @@ from .schema import (
     MAX_CRITERIA,
     MAX_DAYS,
     MAX_DEPTH,
+    MAX_DOCUMENT_CHARS,
+    MAX_JSON_DEPTH,
     MAX_LIST_ITEMS,
     MAX_MIN_COUNT,
     MAX_NUMBER,
+    MAX_NUMBER_CHARS,
     MAX_POINTS,
     MAX_RATIONALE_CHARS,
     MAX_STRING_CHARS,
@@ -766,3 +770,158 @@ def parse(data: object, catalog: Catalog) -> ValidationResult:
         definition = None
     errors = tuple(parser.errors)
     return ValidationResult(definition if not errors else None, errors)
+
+
+# ---------------------------------------------------------------------- JSON text
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The parsed JSON (``None`` when refused) and the errors of the text's limits."""
+
+    data: object
+    errors: tuple[ValidationError, ...]
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """Stands in for a number the parse hooks refused, until the walk finds its path."""
+
+    template: str
+    params: Mapping[str, str]
+
+
+# A JSON string (escapes included) or one of the structural characters.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}:,]')
+
+
+def _key_text(token: str) -> str:
+    try:
+        key = json.loads(token)
+    except ValueError:
+        key = token.strip('"')
+    return show(key)
+
+
+@dataclass
+class _Open:
+    """A container open at some point of the scan: where in it the scan is."""
+
+    is_object: bool
+    index: int = 0  # in a list
+    key: str = ""  # in an object: the key whose value is being read
+    pending: str = ""  # in an object: the last string, which a ':' makes the key
+
+    def step(self) -> str:
+        return f".{self.key}" if self.is_object else f"[{self.index}]"
+
+
+def _too_deep(text: str) -> str | None:
+    """The JSON path of the first object or list nested deeper than MAX_JSON_DEPTH, or
+    None. A scan of the text, without recursion: it runs before ``json.loads``, whose
+    recursion is what deep nesting attacks. Syntax errors are left to json."""
+    opened: list[_Open] = []
+    previous = ""
+    for match in _TOKEN.finditer(text):
+        lexeme = match.group()
+        if lexeme in ("{", "["):
+            if len(opened) >= MAX_JSON_DEPTH:
+                return "".join(o.step() for o in opened).lstrip(".")
+            opened.append(_Open(is_object=lexeme == "{"))
+        elif lexeme in ("}", "]"):
+            if opened:
+                opened.pop()
+        elif lexeme == ",":
+            if opened and not opened[-1].is_object:
+                opened[-1].index += 1
+        elif lexeme == ":":
+            if opened and opened[-1].is_object:
+                opened[-1].key = opened[-1].pending
+        elif opened and opened[-1].is_object and previous in ("{", ","):
+            opened[-1].pending = _key_text(lexeme)
+        previous = lexeme
+    return None
+
+
+def _refuse_int(literal: str) -> int | _Refused:
+    if len(literal) > MAX_NUMBER_CHARS:
+        return _too_long(literal)
+    return int(literal)
+
+
+def _refuse_float(literal: str) -> float | _Refused:
+    if len(literal) > MAX_NUMBER_CHARS:
+        return _too_long(literal)
+    value = float(literal)
+    if not math.isfinite(value):
+        return _Refused(_("'{value}' is out of range for a number."), {"value": literal})
+    return value
+
+
+def _too_long(literal: str) -> _Refused:
+    return _Refused(
+        _("This number is written with {length} characters; a number may have at most {max}."),
+        {"length": str(len(literal)), "max": str(MAX_NUMBER_CHARS)},
+    )
+
+
+def _refuse_constant(name: str) -> _Refused:
+    return _Refused(_("'{value}' is not a JSON number."), {"value": name})
+
+
+def _refused_paths(data: object) -> list[ValidationError]:
+    """Each refused number with its path, found iteratively (the data may be wide)."""
+    errors: list[ValidationError] = []
+    stack: list[tuple[str, object]] = [("", data)]
+    while stack and len(errors) < MAX_ERRORS:
+        path, value = stack.pop()
+        if isinstance(value, _Refused):
+            errors.append(ValidationError(path, value.template, MappingProxyType(value.params)))
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                stack.append((f"{path}.{show(key)}" if path else show(key), item))
+        elif isinstance(value, list):
+            for index in reversed(range(len(value))):
+                stack.append((f"{path}[{index}]", value[index]))
+    return errors
+
+
+def load(text: str) -> LoadResult:
+    """Parse a definition's JSON text within the document limits (MAX_DOCUMENT_CHARS,
+    MAX_JSON_DEPTH, MAX_NUMBER_CHARS, finite numbers, no NaN or Infinity), each
+    violation an error with its JSON path; then :func:`parse` checks the definition.
+
+    Raises ``json.JSONDecodeError`` for text that is not JSON at all (the caller words
+    that with the line and column); never anything else.
+    """
+    if len(text) > MAX_DOCUMENT_CHARS:
+        error = ValidationError(
+            "",
+            _("The document is {size} characters long; a definition may have at most {max}."),
+            MappingProxyType({"size": str(len(text)), "max": str(MAX_DOCUMENT_CHARS)}),
+        )
+        return LoadResult(None, (error,))
+    deep = _too_deep(text)
+    if deep is not None:
+        error = ValidationError(
+            deep,
+            _("The document is nested more than {max} levels deep here."),
+            MappingProxyType({"max": str(MAX_JSON_DEPTH)}),
+        )
+        return LoadResult(None, (error,))
+    try:
+        data = json.loads(
+            text,
+            parse_int=_refuse_int,
+            parse_float=_refuse_float,
+            parse_constant=_refuse_constant,
+        )
+    except RecursionError:  # the scan above prevents it; a smaller stack would not
+        error = ValidationError(
+            "",
+            _("The document is nested more than {max} levels deep here."),
+            MappingProxyType({"max": str(MAX_JSON_DEPTH)}),
+        )
+        return LoadResult(None, (error,))
+    errors = _refused_paths(data)
+    return LoadResult(None if errors else data, tuple(errors))

@@ -263,7 +263,7 @@ def test_the_written_definition_reads_in_italian(admin: Any, v1: Version) -> Non
     [
         (b"{not json", "not valid JSON"),
         (b"\xff\xfe\x00garbage", "not UTF-8"),
-        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested more than 32 levels deep"),
         (b'{"schema_version": 1}', "Missing required key"),
         (
             json.dumps({**rules.WORKED_EXAMPLE, "stages": {"mql": "high", "sql": 70}}).encode(),
