@@ -13,9 +13,9 @@ from api import selectors, services
 from api.forms import ApiKeyForm
 from api.models import ApiKey
 from definitions import roles
-from definitions.http import AuthedRequest
+from definitions.core.http import AuthedRequest
+from definitions.core.once import submit_once
 from definitions.models import Workshop
-from definitions.once import submit_once
 from definitions.permissions import get_api_key_for_user, get_workshop_for_user
 from definitions.views import apply_errors
 

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from definitions import builder, roles, rules, selectors, services
 from definitions.catalog import catalog_for, describe_changes, error_messages, render_lines
+from definitions.core.http import AuthedRequest
+from definitions.core.once import submit_once
 from definitions.definition_forms import (
     ActivityKindForm,
     CustomFieldForm,
@@ -23,14 +25,12 @@ from definitions.definition_forms import (
     DraftCreateForm,
 )
 from definitions.exports import to_json_text, to_markdown
-from definitions.http import AuthedRequest
 from definitions.models import (
     ActivityKind,
     CustomField,
     ProposalState,
     Workshop,
 )
-from definitions.once import submit_once
 from definitions.permissions import (
     get_catalog_entry_for_user,
     get_proposal_for_user,

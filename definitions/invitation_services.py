@@ -24,11 +24,11 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from definitions import invite_tokens
-from definitions.audit import log_action
+from definitions.core.audit import log_action
+from definitions.core.ratelimits import rate_limit_take
 from definitions.models import Invitation, InvitationState, Membership, Notification, Workshop
 from definitions.notify import notify
 from definitions.permissions import invitation_is_for
-from definitions.ratelimits import rate_limit_take
 from definitions.roles import Department, Role
 from definitions.services import (
     _check_admin_remains,

@@ -61,7 +61,7 @@ class Membership(models.Model):
 
 
 class AuditLogEntry(models.Model):
-    """Who did what, when. Rows are only ever appended (see definitions.audit)."""
+    """Who did what, when. Rows are only ever appended (see definitions.core.audit)."""
 
     workshop = models.ForeignKey(
         Workshop, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
@@ -400,7 +400,7 @@ class RateLimitEvent(models.Model):
     backtest, an invitation), kept for the length of its rate-limit window.
 
     In the database rather than a cache so that every web process and worker counts
-    the same events, on SQLite as on PostgreSQL (see definitions.ratelimits)."""
+    the same events, on SQLite as on PostgreSQL (see definitions.core.ratelimits)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     action = models.CharField(max_length=40)

@@ -16,7 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from definitions import consensus, roles, rules
-from definitions.audit import log_action
+from definitions.core.audit import log_action
 from definitions.models import (
     Amendment,
     AmendmentState,

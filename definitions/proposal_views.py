@@ -15,11 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from definitions import builder, consensus, proposal_services, roles, rules, selectors
 from definitions.catalog import catalog_for, describe_changes, render_lines
-from definitions.http import AuthedRequest
-from definitions.markdown import render_markdown
+from definitions.core.http import AuthedRequest
+from definitions.core.markdown import render_markdown
+from definitions.core.once import submit_once
+from definitions.core.querystring import whole_number
 from definitions.models import Proposal, ProposalState, VoteChoice
 from definitions.notify import describe as describe_notification
-from definitions.once import submit_once
 from definitions.permissions import (
     get_amendment_for_user,
     get_comment_for_user,
@@ -38,7 +39,6 @@ from definitions.proposal_forms import (
     PolicyForm,
     VoteForm,
 )
-from definitions.querystring import whole_number
 from definitions.roles import Department
 from definitions.views import apply_errors
 from feedback.backtest_views import backtest_panel

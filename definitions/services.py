@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from definitions import roles, rules
-from definitions.audit import log_action
 from definitions.catalog import catalog_for
+from definitions.core.audit import log_action
+from definitions.core.ratelimits import rate_limit_take
 from definitions.models import (
     ActivityKind,
     CustomField,
@@ -28,7 +29,6 @@ from definitions.models import (
     Version,
     Workshop,
 )
-from definitions.ratelimits import rate_limit_take
 from definitions.roles import Department, Role
 
 if TYPE_CHECKING:

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from definitions import invitation_services, roles, selectors, services
-from definitions.audit import describe
+from definitions.core.audit import describe
+from definitions.core.http import AuthedRequest
+from definitions.core.once import submit_once
 from definitions.forms import InviteForm, MemberCreateForm, MemberUpdateForm, WorkshopForm
-from definitions.http import AuthedRequest
 from definitions.models import Invitation, InvitationState, ProposalState, Workshop
-from definitions.once import submit_once
 from definitions.permissions import (
     get_invitation_for_token,
     get_invitation_for_user,

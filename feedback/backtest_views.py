@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from definitions import roles, rules
 from definitions.catalog import catalog_for
-from definitions.http import AuthedRequest
+from definitions.core.http import AuthedRequest
+from definitions.core.querystring import offset_page
 from definitions.models import Proposal, Version, Workshop
 from definitions.permissions import (
     get_proposal_for_user,
@@ -22,7 +23,6 @@ from definitions.permissions import (
     get_version_for_user,
     get_workshop_for_user,
 )
-from definitions.querystring import offset_page
 from feedback import backtest_selectors as selectors
 from feedback import backtest_services as svc
 from feedback.models import EvaluationRun, RunState

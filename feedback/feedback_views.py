@@ -19,14 +19,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from definitions import roles, rules, services
 from definitions.catalog import catalog_for
-from definitions.http import AuthedRequest
+from definitions.core.http import AuthedRequest
+from definitions.core.querystring import whole_number
 from definitions.permissions import (
     get_lead_for_user,
     get_run_for_user,
     get_workshop_for_user,
     require,
 )
-from definitions.querystring import whole_number
 from definitions.selectors import versions_of
 from feedback import accuracy_selectors as selectors
 from feedback import feedback_services as svc

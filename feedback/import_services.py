@@ -34,10 +34,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from definitions import rules
-from definitions.audit import log_action
 from definitions.catalog import catalog_for
+from definitions.core.audit import log_action
+from definitions.core.ratelimits import RateLimited, rate_limit_take
 from definitions.models import Workshop
-from definitions.ratelimits import RateLimited, rate_limit_take
 from definitions.services import custom_field_add
 from feedback import tabular
 from feedback.models import ImportJob, ImportKind, ImportMapping, ImportState, Lead

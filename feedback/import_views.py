@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from definitions import roles
 from definitions.catalog import catalog_for
-from definitions.http import AuthedRequest
-from definitions.once import submit_once
+from definitions.core.http import AuthedRequest
+from definitions.core.once import submit_once
 from definitions.permissions import get_import_for_user, get_workshop_for_user
 from feedback import import_services as svc
 from feedback import tabular

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from definitions import rules
-from definitions.querystring import BoundedFloatField, SearchField
+from definitions.core.querystring import BoundedFloatField, SearchField
 
 _FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 # A day with a day on either side, so the range of its moments never leaves the

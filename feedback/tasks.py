@@ -81,7 +81,7 @@ def backtest_cleanup_task(run_id: int) -> None:
 def housekeeping() -> None:
     """Fail backtests that stopped progressing and imports whose worker died; re-run
     stale backtests people look at; forget spent form tokens."""
-    from definitions.once import submissions_forget
+    from definitions.core.once import submissions_forget
     from feedback import backtest_services
     from feedback.import_services import imports_recover
 

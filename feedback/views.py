@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET
 
 from definitions import roles, rules
 from definitions.catalog import catalog_for
-from definitions.http import AuthedRequest
+from definitions.core.http import AuthedRequest
+from definitions.core.querystring import offset_page
 from definitions.permissions import get_lead_for_user, get_workshop_for_user
-from definitions.querystring import offset_page
 from feedback import backtest_selectors, selectors
 from feedback.lead_forms import LeadFilterForm
 from feedback.models import EvaluationRun, Lead, LeadResult

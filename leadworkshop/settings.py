@@ -283,7 +283,7 @@ IMPORT_TIMEOUT_SECONDS = env_int("IMPORT_TIMEOUT_SECONDS", 1800, minimum=10)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-# Per-account limits on the expensive actions (definitions.ratelimits): a sliding
+# Per-account limits on the expensive actions (definitions.core.ratelimits): a sliding
 # window, counted in the database so every process sees the same count.
 RATE_LIMIT_UPLOADS_PER_HOUR = env_int("RATE_LIMIT_UPLOADS_PER_HOUR", 30, minimum=1)
 RATE_LIMIT_WORKSHOPS_PER_DAY = env_int("RATE_LIMIT_WORKSHOPS_PER_DAY", 10, minimum=1)

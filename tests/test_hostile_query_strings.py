@@ -16,8 +16,8 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from definitions import rules, services
+from definitions.core.querystring import MAX_PAGE, page_number, whole_number
 from definitions.models import Proposal, Workshop
-from definitions.querystring import MAX_PAGE, page_number, whole_number
 from feedback.models import Lead
 from feedback.views import PER_PAGE
 from tests.factories import logged_in

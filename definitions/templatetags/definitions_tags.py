@@ -18,8 +18,8 @@ def dict_get(mapping: Any, key: str) -> Any:
 
 @register.filter
 def markdown(text: str) -> Any:
-    """Sanitised HTML from a comment's Markdown (definitions.markdown)."""
-    from definitions.markdown import render_markdown
+    """Sanitised HTML from a comment's Markdown (definitions.core.markdown)."""
+    from definitions.core.markdown import render_markdown
 
     return render_markdown(text or "")
 
@@ -29,7 +29,7 @@ def form_token() -> str:
     """A hidden one-time token: a view with @submit_once acts on this form once."""
     from django.utils.html import format_html
 
-    from definitions.once import TOKEN_FIELD, new_token
+    from definitions.core.once import TOKEN_FIELD, new_token
 
     return format_html('<input type="hidden" name="{}" value="{}">', TOKEN_FIELD, new_token())
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from api.models import ApiKey
 from definitions import rules, services
+from definitions.core.once import TOKEN_FIELD, submissions_forget
 from definitions.models import Comment, FormSubmission, Invitation, Proposal, Workshop
-from definitions.once import TOKEN_FIELD, submissions_forget
 from feedback.models import ImportJob
 from tests.factories import UserFactory, open_for_vote
 

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from definitions import rules, services
+from definitions.core.ratelimits import RateLimited, rate_limit_take
 from definitions.models import RateLimitEvent, Workshop
-from definitions.ratelimits import RateLimited, rate_limit_take
 from feedback import backtest_services
 from feedback.models import EvaluationRun, ImportJob
 
