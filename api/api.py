@@ -25,12 +25,8 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from api import schemas, selectors, services, values
+from api.access import get_api_key_for_token, get_lead_for_api_key, get_version_for_api_key
 from api.models import ApiKey
-from definitions.permissions import (
-    get_api_key_for_token,
-    get_lead_for_api_key,
-    get_version_for_api_key,
-)
 
 BODY = "payload"  # the name every operation gives its JSON body parameter
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from api import keys, values
 from api.models import ApiKey
 from definitions import rules
-from definitions.catalog import catalog_for
+from definitions.catalog.selectors import catalog_for
 from definitions.core.audit import log_action
 from definitions.models import Version, Workshop
 from feedback.backtest_selectors import custom_for_evaluator

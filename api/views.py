@@ -10,14 +10,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from api import selectors, services
+from api.access import get_api_key_for_user
 from api.forms import ApiKeyForm
 from api.models import ApiKey
 from definitions import roles
+from definitions.core.forms import apply_errors
 from definitions.core.http import AuthedRequest
 from definitions.core.once import submit_once
 from definitions.models import Workshop
-from definitions.permissions import get_api_key_for_user, get_workshop_for_user
-from definitions.views import apply_errors
+from definitions.workshops.access import get_workshop_for_user
 
 
 def _page(

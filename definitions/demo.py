@@ -11,9 +11,13 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from definitions import proposal_services, rules, services
+from definitions import rules
+from definitions.authoring import services as authoring_services
+from definitions.deliberation import services as deliberation_services
 from definitions.models import Proposal, Workshop
 from definitions.roles import Department, Role
+from definitions.versions import services as version_services
+from definitions.workshops import services as workshop_services
 from feedback.generator import generate
 from feedback.services import leads_insert_generated
 
@@ -50,7 +54,7 @@ def seed_demo() -> Workshop | None:
     users = {}
     for demo in DEMO_USERS:
         existing = user_model.objects.filter(username=demo.username).first()
-        users[demo.username] = existing or services.user_create(
+        users[demo.username] = existing or workshop_services.user_create(
             username=demo.username,
             email=f"{demo.username}@acme-instruments.example",
             password=DEMO_PASSWORD,
@@ -59,7 +63,7 @@ def seed_demo() -> Workshop | None:
         )
     admin_demo = DEMO_USERS[0]
     admin = users[admin_demo.username]
-    workshop = services.workshop_create(
+    workshop = workshop_services.workshop_create(
         actor=admin,
         name="Acme Instruments",
         slug=DEMO_SLUG,
@@ -70,7 +74,7 @@ def seed_demo() -> Workshop | None:
         department=admin_demo.department,
     )
     for demo in DEMO_USERS[1:]:
-        services.member_add(
+        workshop_services.member_add(
             actor=admin,
             workshop=workshop,
             user=users[demo.username],
@@ -78,14 +82,14 @@ def seed_demo() -> Workshop | None:
             department=demo.department,
         )
     # v1 is the articles' worked example; sales proposes a stricter, BANT-based draft.
-    v1 = services.version_publish_document(
+    v1 = version_services.version_publish_document(
         actor=admin,
         workshop=workshop,
         document=rules.WORKED_EXAMPLE,
         parent=None,
         note="The worked example of the source articles.",
     )
-    draft = services.proposal_create(
+    draft = authoring_services.proposal_create(
         actor=users["seller"],
         workshop=workshop,
         title="Sales-leaning: BANT before handover",
@@ -138,7 +142,7 @@ def _judge(workshop: Workshop, rep: User, count: int = 300) -> None:
 def _discuss(proposal: Proposal, users: dict[str, User]) -> None:
     """Put the sales draft mid-discussion: open, two votes for, one against, a
     thread anchored to a criterion, and a pending amendment."""
-    proposal_services.policy_update(
+    deliberation_services.policy_update(
         actor=users["admin"],
         workshop=proposal.workshop,
         quorum_percent=60,
@@ -147,7 +151,7 @@ def _discuss(proposal: Proposal, users: dict[str, User]) -> None:
         block_vetoes=True,
         default_voting_days=7,
     )
-    proposal = proposal_services.proposal_open(
+    proposal = deliberation_services.proposal_open(
         actor=users["seller"],
         proposal=proposal,
         closes_at=timezone.now() + timedelta(days=5),
@@ -156,32 +160,32 @@ def _discuss(proposal: Proposal, users: dict[str, User]) -> None:
             "handover: decision maker, confirmed need, buying within six months."
         ),
     )
-    proposal_services.vote_cast(actor=users["seller"], proposal=proposal, choice="agree")
-    proposal_services.vote_cast(
+    deliberation_services.vote_cast(actor=users["seller"], proposal=proposal, choice="agree")
+    deliberation_services.vote_cast(
         actor=users["leader"],
         proposal=proposal,
         choice="agree",
         reason="Fewer, better leads is what the board asked for.",
     )
-    proposal_services.vote_cast(
+    deliberation_services.vote_cast(
         actor=users["marketer"],
         proposal=proposal,
         choice="disagree",
         reason="Dropping webinar attendees throws away our best channel.",
     )
-    comment = proposal_services.comment_add(
+    comment = deliberation_services.comment_add(
         actor=users["marketer"],
         proposal=proposal,
         body="Is a **$500M** revenue floor right? Half our 2025 customers are smaller.",
         criterion_id="revenue",
     )
-    proposal_services.comment_add(
+    deliberation_services.comment_add(
         actor=users["seller"],
         proposal=proposal,
         body="Fair point, let's look at the backtest before we argue.",
         parent=comment,
     )
-    proposal_services.amendment_suggest(
+    deliberation_services.amendment_suggest(
         actor=users["marketer"],
         proposal=proposal,
         criterion_id="revenue",

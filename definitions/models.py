@@ -22,7 +22,7 @@ class Workshop(models.Model):
     leads_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Not a column: the permission codenames of the requesting user, set by
-    # definitions.permissions.get_workshop_for_user for the rest of the request.
+    # definitions.workshops.access.get_workshop_for_user for the rest of the request.
     user_perms: frozenset[str] = frozenset()
 
     class Meta:

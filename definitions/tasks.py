@@ -10,7 +10,7 @@ from django.core.mail import send_mail, send_mass_mail
 from django.utils import timezone
 
 from definitions.models import Notification
-from definitions.notify import describe
+from definitions.notifications.services import describe
 
 
 @shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -50,10 +50,10 @@ def send_invitation_email(subject: str, body: str, recipient: str) -> int:
 def close_due_proposals() -> int:
     """Close every proposal whose voting time is over, and remind voters of those
     closing within a day. Safe to run as often as beat likes."""
-    from definitions import proposal_services
+    from definitions.deliberation import services as deliberation_services
 
-    proposal_services.proposals_remind_closing()
-    closed = proposal_services.proposals_close_due()
+    deliberation_services.proposals_remind_closing()
+    closed = deliberation_services.proposals_close_due()
     # Sweep e-mails whose enqueueing failed (broker down at the time).
     stale = timezone.now() - timedelta(minutes=2)
     unsent = list(

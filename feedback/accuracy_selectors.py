@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from definitions import rules
 from definitions.models import Proposal, ProposalState, Version, Workshop
-from definitions.selectors import current_version
+from definitions.versions.selectors import current_version
 from feedback import metrics
 from feedback.backtest_selectors import latest_done_run, matched_criterion
 from feedback.models import (
@@ -302,7 +302,7 @@ def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> A
 
 def current_accuracy(workshop: Workshop, translate: Any) -> Accuracy | None:
     """The current published version's accuracy, for the workshop's dashboard."""
-    from definitions.catalog import catalog_for
+    from definitions.catalog.selectors import catalog_for
 
     _version, run = queue_run(workshop)
     if run is None:

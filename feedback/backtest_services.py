@@ -25,11 +25,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from definitions import rules
-from definitions.catalog import catalog_for
+from definitions.catalog.selectors import catalog_for
 from definitions.core.audit import log_action
 from definitions.core.ratelimits import rate_limit_take
 from definitions.models import Proposal, ProposalState, Version, Workshop
-from definitions.selectors import current_version
+from definitions.versions.selectors import current_version
 from feedback import tally_services
 from feedback.backtest_selectors import STAGES, latest_run, matched_criterion
 from feedback.backtest_sql import Statement, compile_range, fold_prepare

@@ -13,18 +13,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from definitions import roles, rules
-from definitions.catalog import catalog_for
+from definitions.catalog.selectors import catalog_for
 from definitions.core.http import AuthedRequest
 from definitions.core.querystring import offset_page
 from definitions.models import Proposal, Version, Workshop
-from definitions.permissions import (
+from definitions.workshops.access import (
     get_proposal_for_user,
-    get_run_for_user,
     get_version_for_user,
     get_workshop_for_user,
 )
 from feedback import backtest_selectors as selectors
 from feedback import backtest_services as svc
+from feedback.access import get_run_for_user
 from feedback.models import EvaluationRun, RunState
 from feedback.templatetags.metrics import STAGE_LABELS
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from definitions.selectors import current_version
+from definitions.versions.selectors import current_version
 from feedback import tally_services
 from feedback.backtest_selectors import latest_done_run
 from feedback.models import Lead, LeadFeedback, LeadResult, Reason, Verdict

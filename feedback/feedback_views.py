@@ -17,19 +17,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from definitions import roles, rules, services
-from definitions.catalog import catalog_for
+from definitions import roles, rules
+from definitions.authoring import services as authoring_services
+from definitions.catalog.selectors import catalog_for
 from definitions.core.http import AuthedRequest
 from definitions.core.querystring import whole_number
-from definitions.permissions import (
-    get_lead_for_user,
-    get_run_for_user,
-    get_workshop_for_user,
-    require,
-)
-from definitions.selectors import versions_of
+from definitions.versions.selectors import versions_of
+from definitions.workshops.access import get_workshop_for_user, require
 from feedback import accuracy_selectors as selectors
 from feedback import feedback_services as svc
+from feedback.access import get_lead_for_user, get_run_for_user
 from feedback.backtest_selectors import latest_done_run, results_for_leads
 from feedback.models import Lead, LeadActivity, LeadResult, Reason, RunState
 from feedback.selectors import CappedPaginator
@@ -361,7 +358,7 @@ def suggestion_apply(request: AuthedRequest, slug: str) -> HttpResponse:
         messages.error(request, _("That suggestion no longer applies: the numbers changed."))
         return redirect("feedback:accuracy", slug=slug)
     try:
-        proposal = services.proposal_create(
+        proposal = authoring_services.proposal_create(
             actor=request.user,
             workshop=workshop,
             title=suggestion.title,

@@ -34,11 +34,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from definitions import rules
-from definitions.catalog import catalog_for
+from definitions.catalog.selectors import catalog_for
+from definitions.catalog.services import custom_field_add
 from definitions.core.audit import log_action
 from definitions.core.ratelimits import RateLimited, rate_limit_take
 from definitions.models import Workshop
-from definitions.services import custom_field_add
 from feedback import tabular
 from feedback.models import ImportJob, ImportKind, ImportMapping, ImportState, Lead
 from feedback.services import leads_changed

@@ -14,12 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from definitions import roles
-from definitions.catalog import catalog_for
+from definitions.catalog.selectors import catalog_for
 from definitions.core.http import AuthedRequest
 from definitions.core.once import submit_once
-from definitions.permissions import get_import_for_user, get_workshop_for_user
+from definitions.workshops.access import get_workshop_for_user
 from feedback import import_services as svc
 from feedback import tabular
+from feedback.access import get_import_for_user
 from feedback.import_forms import OptionsForm, UploadForm
 from feedback.models import ImportJob, ImportKind, ImportState
 

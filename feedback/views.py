@@ -15,11 +15,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from definitions import roles, rules
-from definitions.catalog import catalog_for
+from definitions.catalog.selectors import catalog_for
 from definitions.core.http import AuthedRequest
 from definitions.core.querystring import offset_page
-from definitions.permissions import get_lead_for_user, get_workshop_for_user
+from definitions.workshops.access import get_workshop_for_user
 from feedback import backtest_selectors, selectors
+from feedback.access import get_lead_for_user
 from feedback.lead_forms import LeadFilterForm
 from feedback.models import EvaluationRun, Lead, LeadResult
 

@@ -86,7 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "definitions.context_processors.inbox",
+                "definitions.notifications.context_processors.inbox",
             ],
         },
     },

@@ -7,12 +7,13 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from api import api as api_v1
-from definitions import proposal_views
-from definitions import views as definition_views
+from definitions.core import views as core_views
+from definitions.notifications import views as notification_views
+from definitions.workshops import views as workshop_views
 
 urlpatterns = [
-    path("", definition_views.home, name="home"),
-    path("healthz", definition_views.healthz, name="healthz"),
+    path("", workshop_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -27,8 +28,8 @@ urlpatterns = [
     ),
     # The language switcher must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("inbox/", proposal_views.inbox, name="inbox"),
-    path("inbox/read/", proposal_views.inbox_read, name="inbox_read"),
+    path("inbox/", notification_views.inbox, name="inbox"),
+    path("inbox/read/", notification_views.inbox_read, name="inbox_read"),
     path("admin/", admin.site.urls),
     path("", include("definitions.urls")),
     path("", include("feedback.urls")),

@@ -9,8 +9,11 @@ from django.contrib.auth.models import User
 from factory.declarations import LazyAttribute, Sequence
 from factory.django import DjangoModelFactory, Password
 
-from definitions import services
+from definitions.authoring import services as authoring_services
+from definitions.deliberation import services as deliberation_services
 from definitions.models import Workshop
+from definitions.versions import services as version_services
+from definitions.workshops import services as workshop_services
 
 PASSWORD = "correct-horse-battery"
 
@@ -39,7 +42,7 @@ def WorkshopFactory(
 ) -> Workshop:
     """A workshop made by the real service; its creator (a new user unless given) is
     its first admin."""
-    return services.workshop_create(
+    return workshop_services.workshop_create(
         actor=actor if actor is not None else UserFactory(),
         name=name or f"Workshop {next(_workshop_numbers)}",
         **fields,
@@ -49,7 +52,7 @@ def WorkshopFactory(
 def add_member(workshop: Workshop, user: Any, role: str, department: str) -> Any:
     admin = workshop.memberships.filter(role="admin").first()
     assert admin is not None
-    services.member_add(
+    workshop_services.member_add(
         actor=admin.user, workshop=workshop, user=user, role=role, department=department
     )
     return user
@@ -80,12 +83,12 @@ def open_for_vote(admin: Any, workshop: Workshop, title: str = "Vote") -> Any:
 
     from django.utils import timezone
 
-    from definitions import proposal_services, rules
+    from definitions import rules
 
-    services.version_publish_document(
+    version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
-    proposal_services.policy_update(
+    deliberation_services.policy_update(
         actor=admin,
         workshop=workshop,
         quorum_percent=0,
@@ -94,9 +97,9 @@ def open_for_vote(admin: Any, workshop: Workshop, title: str = "Vote") -> Any:
         block_vetoes=False,
         default_voting_days=7,
     )
-    return proposal_services.proposal_open(
+    return deliberation_services.proposal_open(
         actor=admin,
-        proposal=services.proposal_create(actor=admin, workshop=workshop, title=title),
+        proposal=authoring_services.proposal_create(actor=admin, workshop=workshop, title=title),
         closes_at=timezone.now() + timedelta(days=1),
         rationale="r",
     )

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from definitions.versions import services as version_services
 from feedback.models import WorkerHeartbeat
 from feedback.tasks import worker_heartbeat
 
@@ -41,7 +42,7 @@ def test_a_real_worker_runs_a_backtest_in_chunks_to_the_end(
 ) -> None:
     """The whole task path: the run is queued on commit, the worker cuts it into chunks,
     queues them through Redis, and the last chunk marks the run done."""
-    from definitions import rules, services
+    from definitions import rules
     from feedback import backtest_services
     from feedback.generator import generate
     from feedback.models import EvaluationRun, LeadResult, RunState
@@ -53,7 +54,7 @@ def test_a_real_worker_runs_a_backtest_in_chunks_to_the_end(
     admin: Any = UserFactory(username="worker-admin")
     workshop: Any = WorkshopFactory(actor=admin, name="Worker Co", slug="worker-co")
     leads_insert_generated(workshop=workshop, leads=generate(300, seed=11))
-    version = services.version_publish_document(
+    version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     run = backtest_services.backtest_start(actor=admin, workshop=workshop, version=version)

@@ -30,8 +30,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from definitions import rules, services
+from definitions import rules
 from definitions.models import Vote
+from definitions.versions import services as version_services
 from feedback import backtest_services, import_services
 from feedback.backtest_selectors import latest_done_run
 from feedback.bench import mapping, write_csv
@@ -129,7 +130,7 @@ def test_a_worker_killed_during_a_backtest_leaves_no_half_results_and_a_retry_co
     admin: Any = UserFactory(username="fault-admin")
     workshop: Any = WorkshopFactory(actor=admin, name="Faults", slug="faults")
     leads_insert_generated(workshop=workshop, leads=generate(300, seed=5))
-    version = services.version_publish_document(
+    version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     run = backtest_services.backtest_start(

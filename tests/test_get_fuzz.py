@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from api import services as api_services
-from definitions import services
+from definitions.catalog import services as catalog_services
 from definitions.models import Membership, Workshop
 from feedback.models import Lead
 from tests.test_permissions import make_objects
@@ -159,7 +159,7 @@ def seeded(admin: Any, workshop: Workshop, viewer: Any) -> dict[str, Any]:
             annual_revenue=10.0**n,
             custom={"shoe": n},
         )
-    services.custom_field_add(
+    catalog_services.custom_field_add(
         actor=admin,
         workshop=workshop,
         key="motto",

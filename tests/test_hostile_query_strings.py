@@ -15,9 +15,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from definitions import rules, services
+from definitions import rules
+from definitions.catalog import services as catalog_services
 from definitions.core.querystring import MAX_PAGE, page_number, whole_number
 from definitions.models import Proposal, Workshop
+from definitions.versions import services as version_services
 from feedback.models import Lead
 from feedback.views import PER_PAGE
 from tests.factories import logged_in
@@ -29,7 +31,7 @@ NUL_ERROR = "Null characters are not allowed."  # Django's CharField, in every f
 
 @pytest.fixture
 def leads(workshop: Workshop, admin: Any) -> list[Lead]:
-    services.custom_field_add(
+    catalog_services.custom_field_add(
         actor=admin,
         workshop=workshop,
         key="motto",
@@ -146,7 +148,7 @@ def test_a_huge_page_of_a_backtests_leads_shows_its_last_page(
 ) -> None:
     from feedback import backtest_services
 
-    version = services.version_publish_document(
+    version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     run = backtest_services.backtest_start(
@@ -171,7 +173,7 @@ def test_the_queue_ignores_a_source_that_is_not_one_of_its_options(
 def test_a_version_compare_with_non_ascii_digits_compares_nothing(
     viewer: Any, workshop: Workshop, admin: Any
 ) -> None:
-    services.version_publish_document(
+    version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     url = reverse("definitions:version_history", args=["acme"]) + "?a=%C2%B2&b=1"

@@ -15,8 +15,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from api import services as api_services
-from definitions import invitation_services, proposal_services, roles, rules, services
+from definitions import roles, rules
+from definitions.authoring import services as authoring_services
+from definitions.catalog import services as catalog_services
+from definitions.deliberation import services as deliberation_services
 from definitions.models import Membership, Workshop
+from definitions.versions import services as version_services
+from definitions.workshops import invitations
 from feedback import backtest_services
 from feedback.import_services import import_upload
 from feedback.models import Lead
@@ -249,11 +254,11 @@ def objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
 
 def make_objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
     """One object of each kind a URL can name, in ``workshop``, made by its admin."""
-    version = services.version_publish_document(
+    version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
-    proposal = services.proposal_create(actor=admin, workshop=workshop, title="Draft")
-    field = services.custom_field_add(
+    proposal = authoring_services.proposal_create(actor=admin, workshop=workshop, title="Draft")
+    field = catalog_services.custom_field_add(
         actor=admin,
         workshop=workshop,
         key="shoe",
@@ -261,8 +266,10 @@ def make_objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
         type="number",
         category="demographic",
     )
-    kind = services.activity_kind_add(actor=admin, workshop=workshop, key="visit", label="Visit")
-    proposal_services.policy_update(
+    kind = catalog_services.activity_kind_add(
+        actor=admin, workshop=workshop, key="visit", label="Visit"
+    )
+    deliberation_services.policy_update(
         actor=admin,
         workshop=workshop,
         quorum_percent=0,
@@ -271,15 +278,15 @@ def make_objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
         block_vetoes=False,
         default_voting_days=7,
     )
-    open_one = services.proposal_create(actor=admin, workshop=workshop, title="Open one")
-    open_one = proposal_services.proposal_open(
+    open_one = authoring_services.proposal_create(actor=admin, workshop=workshop, title="Open one")
+    open_one = deliberation_services.proposal_open(
         actor=admin,
         proposal=open_one,
         closes_at=timezone.now() + timedelta(days=3),
         rationale="Because.",
     )
-    comment = proposal_services.comment_add(actor=admin, proposal=open_one, body="Hello")
-    amendment = proposal_services.amendment_suggest(
+    comment = deliberation_services.comment_add(actor=admin, proposal=open_one, body="Hello")
+    amendment = deliberation_services.amendment_suggest(
         actor=admin,
         proposal=open_one,
         criterion_id="revenue",
@@ -296,7 +303,7 @@ def make_objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
     run = backtest_services.backtest_start(
         actor=admin, workshop=workshop, version=version, enqueue=False
     )
-    invitation = invitation_services.invitation_send(
+    invitation = invitations.invitation_send(
         actor=admin, workshop=workshop, email="guest@example.com", role="viewer", department="sales"
     )
     assert invitation is not None
@@ -406,11 +413,11 @@ def test_only_the_invited_account_reaches_an_invitation(
     link followed by another account says so, with 403, and changes nothing)."""
     from django.contrib.auth import get_user_model
 
-    from definitions import invite_tokens
     from definitions.models import Invitation
+    from definitions.workshops import invitations, invite_tokens
 
     invitee = get_user_model().objects.create_user("invitee", "Invitee@Example.com", "x" * 12)
-    invitation = invitation_services.invitation_send(
+    invitation = invitations.invitation_send(
         actor=everyone["admin"],
         workshop=workshop,
         email="invitee@example.com",
@@ -464,11 +471,13 @@ def test_ids_of_another_workshops_drafts_versions_and_fields_are_not_found(
     admin: Any, outsider: Any, workshop: Workshop
 ) -> None:
     other = Workshop.objects.get(slug="other")
-    services.version_publish_document(
+    version_services.version_publish_document(
         actor=outsider, workshop=other, document=rules.WORKED_EXAMPLE, parent=None
     )
-    foreign_draft = services.proposal_create(actor=outsider, workshop=other, title="Theirs")
-    foreign_field = services.custom_field_add(
+    foreign_draft = authoring_services.proposal_create(
+        actor=outsider, workshop=other, title="Theirs"
+    )
+    foreign_field = catalog_services.custom_field_add(
         actor=outsider, workshop=other, key="x", label="X", type="text", category="demographic"
     )
     client = Client()
@@ -576,7 +585,7 @@ def test_rights_granted_through_a_group_count_like_rights_granted_to_the_user(
     from django.contrib.auth.models import Group
     from guardian.shortcuts import assign_perm
 
-    from definitions.permissions import get_workshop_for_user, workshop_perms
+    from definitions.workshops.access import get_workshop_for_user, workshop_perms
 
     group = Group.objects.create(name="visitors")
     assign_perm(f"definitions.{roles.VIEW}", group, workshop)
@@ -590,7 +599,7 @@ def test_rights_granted_through_a_group_count_like_rights_granted_to_the_user(
 def test_the_workshop_and_the_users_rights_load_in_one_query(
     workshop: Workshop, marketer: Any, django_assert_num_queries: Any
 ) -> None:
-    from definitions.permissions import get_workshop_for_user, workshop_perms
+    from definitions.workshops.access import get_workshop_for_user, workshop_perms
 
     with django_assert_num_queries(1):
         loaded = get_workshop_for_user(marketer, workshop.slug, roles.PROPOSE)
@@ -603,7 +612,7 @@ def test_the_workshop_and_the_users_rights_load_in_one_query(
 def test_a_superuser_holds_every_right_on_every_workshop(workshop: Workshop) -> None:
     from django.contrib.auth import get_user_model
 
-    from definitions.permissions import get_workshop_for_user
+    from definitions.workshops.access import get_workshop_for_user
 
     root = get_user_model().objects.create_superuser("root", password="x" * 12)
     loaded = get_workshop_for_user(root, workshop.slug, roles.MANAGE_MEMBERS)

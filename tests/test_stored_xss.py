@@ -12,8 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api.services import leads_upsert
-from definitions import proposal_services, rules, services
+from definitions import rules
+from definitions.authoring import services as authoring_services
+from definitions.catalog import services as catalog_services
+from definitions.deliberation import services as deliberation_services
 from definitions.models import Workshop
+from definitions.versions import services as version_services
 from feedback import backtest_services, feedback_services
 from feedback.models import Lead, LeadResult
 from tests.factories import logged_in
@@ -32,26 +36,28 @@ def hostile(admin: Any, rep: Any, workshop: Workshop) -> dict[str, Any]:
     workshop.name = PAYLOAD[:120]
     workshop.description = PAYLOAD
     workshop.save()
-    services.custom_field_add(
+    catalog_services.custom_field_add(
         actor=admin, workshop=workshop, key="tier", label=PAYLOAD[:120], type="text",
         category="bant",
     )  # fmt: skip
-    services.activity_kind_add(actor=admin, workshop=workshop, key="visit", label=PAYLOAD[:120])
-    version = services.version_publish_document(
+    catalog_services.activity_kind_add(
+        actor=admin, workshop=workshop, key="visit", label=PAYLOAD[:120]
+    )
+    version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None, note=PAYLOAD
     )
-    proposal = services.proposal_create(actor=admin, workshop=workshop, title=PAYLOAD)
-    proposal_services.policy_update(
+    proposal = authoring_services.proposal_create(actor=admin, workshop=workshop, title=PAYLOAD)
+    deliberation_services.policy_update(
         actor=admin, workshop=workshop, quorum_percent=0, required_departments=[],
         majority_percent=0, block_vetoes=False, default_voting_days=7,
     )  # fmt: skip
-    proposal = proposal_services.proposal_open(
+    proposal = deliberation_services.proposal_open(
         actor=admin,
         proposal=proposal,
         closes_at=timezone.now() + timedelta(days=3),
         rationale=PAYLOAD + "\n\n[x](javascript:alert(1))",
     )
-    proposal_services.comment_add(actor=admin, proposal=proposal, body=PAYLOAD)
+    deliberation_services.comment_add(actor=admin, proposal=proposal, body=PAYLOAD)
     # An imported file and an API client write lead text too.
     run_import(admin, workshop, f'ID,Name,Company\nX1,"{PAYLOAD}","=HYPERLINK(1)"\n'.encode())
     leads_upsert(

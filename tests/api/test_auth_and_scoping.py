@@ -153,7 +153,7 @@ def test_last_used_is_recorded_at_most_once_a_minute(acme: Api) -> None:
 
 
 def test_malformed_tokens_are_refused_without_a_query(django_assert_num_queries: Any) -> None:
-    from definitions.permissions import get_api_key_for_token
+    from api.access import get_api_key_for_token
 
     with django_assert_num_queries(0):
         for token in ("", "lw_", "lw_abc_def", "xx_0123456789ab_s", "lw_0123456789AB_s"):

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from definitions import rules, services
+from definitions import rules
 from definitions.models import Version, Workshop
+from definitions.versions import services as version_services
 from feedback.models import Lead
 from tests.api.conftest import Api
 
@@ -27,7 +28,7 @@ BUYER: dict[str, Any] = {
 
 @pytest.fixture
 def v1(admin: Any, workshop: Workshop) -> Version:
-    return services.version_publish_document(
+    return version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
 
@@ -61,7 +62,7 @@ def test_a_student_is_junk_and_an_older_version_can_be_asked(
 ) -> None:
     stricter = rules.parse(rules.SALES_LEANING_EXAMPLE, rules.DEFAULT_CATALOG).definition
     assert stricter is not None
-    services.version_publish_document(
+    version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.to_json(stricter), parent=v1
     )
     student = {**BUYER, "email_domain_kind": "edu"}

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from definitions import services as definition_services
+from definitions.catalog import services as catalog_services
 from definitions.models import Workshop
 from feedback.models import Lead, LeadActivity
 from tests.api.conftest import Api
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def budget_field(admin: Any, workshop: Workshop) -> None:
-    definition_services.custom_field_add(
+    catalog_services.custom_field_add(
         actor=admin,
         workshop=workshop,
         key="budget_eur",
@@ -24,7 +24,7 @@ def budget_field(admin: Any, workshop: Workshop) -> None:
         type="number",
         category="bant",
     )
-    definition_services.custom_field_add(
+    catalog_services.custom_field_add(
         actor=admin,
         workshop=workshop,
         key="tier",
@@ -33,7 +33,7 @@ def budget_field(admin: Any, workshop: Workshop) -> None:
         category="firmographic",
         choices=["gold", "silver"],
     )
-    definition_services.custom_field_add(
+    catalog_services.custom_field_add(
         actor=admin,
         workshop=workshop,
         key="first_call",
@@ -41,7 +41,7 @@ def budget_field(admin: Any, workshop: Workshop) -> None:
         type="date",
         category="behavioural",
     )
-    definition_services.custom_field_add(
+    catalog_services.custom_field_add(
         actor=admin,
         workshop=workshop,
         key="partner",
@@ -253,7 +253,7 @@ def test_activities_are_added_once_and_duplicates_are_counted(acme: Api) -> None
 def test_activities_of_the_workshops_own_kinds_are_accepted(
     acme: Api, admin: Any, workshop: Workshop
 ) -> None:
-    definition_services.activity_kind_add(
+    catalog_services.activity_kind_add(
         actor=admin, workshop=workshop, key="site_visit", label="Site visit"
     )
     acme.put("/leads/SF-1", {})

@@ -15,8 +15,9 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
-from definitions import rules, services
+from definitions import rules
 from definitions.models import Workshop
+from definitions.versions import services as version_services
 
 
 def _schema() -> Any:
@@ -42,7 +43,7 @@ def test_every_api_operation_answers_generated_requests_as_documented(
     case: Any, token: str, admin: Any, workshop: Workshop
 ) -> None:
     if not workshop.versions.exists():
-        services.version_publish_document(
+        version_services.version_publish_document(
             actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
         )
     if "slug" in (case.path_parameters or {}) and case.path_parameters["slug"] != "acme":

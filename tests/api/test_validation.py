@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from definitions import services as definition_services
+from definitions.catalog import services as catalog_services
 from definitions.models import Workshop
 from feedback.models import Lead, LeadActivity
 from tests.api.conftest import Api, locs
@@ -25,7 +25,7 @@ def custom_fields(admin: Any, workshop: Workshop) -> None:
         ("notes", "text", None),
         ("first_call", "date", None),
     ):
-        definition_services.custom_field_add(
+        catalog_services.custom_field_add(
             actor=admin,
             workshop=workshop,
             key=key,

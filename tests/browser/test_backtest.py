@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from definitions import rules, services
+from definitions import rules
+from definitions.authoring import services as authoring_services
+from definitions.versions import services as version_services
 from feedback import backtest_services
 from feedback.generator import generate
 from feedback.services import leads_insert_generated
@@ -41,7 +43,7 @@ def test_a_proposal_is_backtested_before_the_vote_and_a_lead_explains_itself(
     admin: Any = UserFactory(username="facilitator")
     workshop: Any = WorkshopFactory(actor=admin, name="Acme", slug="acme")
     leads_insert_generated(workshop=workshop, leads=generate(400, seed=5))
-    v1 = services.version_publish_document(
+    v1 = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     base = backtest_services.backtest_start(
@@ -50,7 +52,7 @@ def test_a_proposal_is_backtested_before_the_vote_and_a_lead_explains_itself(
     backtest_services.backtest_run_inline(base)
     stricter = rules.parse(rules.SALES_LEANING_EXAMPLE, rules.DEFAULT_CATALOG).definition
     assert stricter is not None
-    proposal = services.proposal_create(
+    proposal = authoring_services.proposal_create(
         actor=admin,
         workshop=workshop,
         title="Sales-leaning",

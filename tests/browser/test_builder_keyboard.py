@@ -5,8 +5,10 @@ from typing import Any
 
 import pytest
 
-from definitions import rules, services
+from definitions import rules
+from definitions.authoring import services as authoring_services
 from definitions.models import Proposal
+from definitions.versions import services as version_services
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, UserFactory, WorkshopFactory
 
@@ -16,10 +18,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_the_builder_works_with_the_keyboard_alone(new_page: Callable[[], Any]) -> None:
     admin: Any = UserFactory(username="keys")
     workshop: Any = WorkshopFactory(actor=admin, name="Acme", slug="acme")
-    services.version_publish_document(
+    version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
-    draft = services.proposal_create(actor=admin, workshop=workshop, title="Keys")
+    draft = authoring_services.proposal_create(actor=admin, workshop=workshop, title="Keys")
     page = new_page()
     log_in(page, "keys", PASSWORD)
     page.goto(f"/w/acme/drafts/{draft.pk}/")

@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from definitions import proposal_services as ps
-from definitions import rules, services
+from definitions import rules
+from definitions.authoring import services as authoring_services
+from definitions.deliberation import services as deliberation_services
 from definitions.roles import Department, Role
+from definitions.versions import services as version_services
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, UserFactory, WorkshopFactory, add_member, worked_example
 
@@ -28,10 +30,10 @@ def test_three_departments_vote_live_and_the_admin_publishes_v2(
     }
     for username, department in people.items():
         add_member(workshop, UserFactory(username=username), Role.STAKEHOLDER, department)
-    services.version_publish_document(
+    version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
-    ps.policy_update(
+    deliberation_services.policy_update(
         actor=admin,
         workshop=workshop,
         quorum_percent=50,
@@ -42,10 +44,10 @@ def test_three_departments_vote_live_and_the_admin_publishes_v2(
     )
     document: Any = worked_example()
     document["stages"]["mql"] = 55
-    proposal = services.proposal_create(
+    proposal = authoring_services.proposal_create(
         actor=admin, workshop=workshop, title="Raise the MQL bar", document=document
     )
-    ps.proposal_open(
+    deliberation_services.proposal_open(
         actor=admin,
         proposal=proposal,
         closes_at=timezone.now() + timedelta(days=2),

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from definitions import rules, services
+from definitions import rules
 from definitions.roles import Department, Role
+from definitions.versions import services as version_services
 from feedback import backtest_services
 from feedback.generator import generate
 from feedback.models import LeadFeedback
@@ -28,7 +29,7 @@ def test_a_rep_triages_ten_leads_by_keyboard_and_the_accuracy_page_counts_them(
     workshop: Any = WorkshopFactory(actor=admin, name="Acme", slug="acme")
     add_member(workshop, UserFactory(username="ren"), Role.SALES_REP, Department.SALES)
     leads_insert_generated(workshop=workshop, leads=generate(300, seed=21))
-    version = services.version_publish_document(
+    version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     backtest_services.backtest_run_inline(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from definitions.consensus import Ballot, Failure, Policy, decide, tally_by_department
+from definitions.deliberation.consensus import Ballot, Failure, Policy, decide, tally_by_department
 
 M, S, L = "marketing", "sales", "leadership"
 

@@ -13,7 +13,9 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from definitions import rules, services
+from definitions import rules
+from definitions.authoring import services as authoring_services
+from definitions.catalog import services as catalog_services
 from definitions.models import (
     CustomField,
     Proposal,
@@ -21,6 +23,7 @@ from definitions.models import (
     Version,
     Workshop,
 )
+from definitions.versions import services as version_services
 from tests.factories import logged_in
 from tests.htmlform import as_post, form_data
 
@@ -29,14 +32,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def v1(admin: Any, workshop: Workshop) -> Version:
-    return services.version_publish_document(
+    return version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
 
 
 @pytest.fixture
 def draft(admin: Any, workshop: Workshop, v1: Version) -> Proposal:
-    return services.proposal_create(actor=admin, workshop=workshop, title="Stricter")
+    return authoring_services.proposal_create(actor=admin, workshop=workshop, title="Stricter")
 
 
 def builder_url(draft: Proposal) -> str:
@@ -173,11 +176,11 @@ def test_two_people_saving_the_same_revision_never_overwrite_each_other(
 
 
 def test_the_service_refuses_a_stale_revision(admin: Any, draft: Proposal) -> None:
-    services.proposal_save_document(
+    authoring_services.proposal_save_document(
         actor=admin, proposal=draft, document=draft.document, expected_revision=1
     )
-    with pytest.raises(services.StaleRevision):
-        services.proposal_save_document(
+    with pytest.raises(authoring_services.StaleRevision):
+        authoring_services.proposal_save_document(
             actor=admin, proposal=draft, document=draft.document, expected_revision=1
         )
 
@@ -211,7 +214,7 @@ def test_a_published_version_cannot_be_changed(v1: Version) -> None:
 def test_versions_are_numbered_one_after_another(
     admin: Any, workshop: Workshop, v1: Version
 ) -> None:
-    v2 = services.version_publish_document(
+    v2 = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.SALES_LEANING_EXAMPLE, parent=v1
     )
     assert (v1.number, v2.number) == (1, 2)
@@ -382,7 +385,7 @@ def test_bad_custom_fields_are_refused_at_the_field(
 
 
 def test_a_field_used_by_a_draft_cannot_be_deleted(admin: Any, workshop: Workshop) -> None:
-    field = services.custom_field_add(
+    field = catalog_services.custom_field_add(
         actor=admin,
         workshop=workshop,
         key="occupation",
@@ -395,7 +398,7 @@ def test_a_field_used_by_a_draft_cannot_be_deleted(admin: Any, workshop: Worksho
     document["disqualify"].append(
         {"id": "students", "field": "occupation", "op": "eq", "value": "Student"}
     )
-    services.proposal_create(actor=admin, workshop=workshop, title="t", document=document)
+    authoring_services.proposal_create(actor=admin, workshop=workshop, title="t", document=document)
     response = logged_in(admin).post(
         reverse("definitions:catalog_field_delete", args=[workshop.slug, field.pk]), follow=True
     )
@@ -404,7 +407,7 @@ def test_a_field_used_by_a_draft_cannot_be_deleted(admin: Any, workshop: Worksho
 
 
 def test_an_unused_field_can_be_deleted(admin: Any, workshop: Workshop) -> None:
-    field = services.custom_field_add(
+    field = catalog_services.custom_field_add(
         actor=admin,
         workshop=workshop,
         key="shoe",
@@ -432,7 +435,7 @@ def test_the_worked_example_renders_in_every_shipped_language(
 ) -> None:
     from django.utils import translation
 
-    from definitions.catalog import catalog_for, render_text
+    from definitions.catalog.selectors import catalog_for, render_text
 
     parsed = rules.parse(v1.document, rules.DEFAULT_CATALOG).definition
     assert parsed is not None

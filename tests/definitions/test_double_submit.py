@@ -20,9 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api.models import ApiKey
-from definitions import rules, services
+from definitions import rules
 from definitions.core.once import TOKEN_FIELD, submissions_forget
 from definitions.models import Comment, FormSubmission, Invitation, Proposal, Workshop
+from definitions.workshops import services as workshop_services
 from feedback.models import ImportJob
 from tests.factories import UserFactory, open_for_vote
 
@@ -200,7 +201,7 @@ def test_two_simultaneous_sends_of_one_form_make_one_comment() -> None:
     """Two requests on two real PostgreSQL connections, released at the same moment."""
     assert connection.vendor == "postgresql"
     admin: Any = UserFactory(username="racer")
-    workshop = services.workshop_create(actor=admin, name="Race", slug="race")
+    workshop = workshop_services.workshop_create(actor=admin, name="Race", slug="race")
     proposal = open_for_vote(admin, workshop, "Race")
     url = reverse("definitions:comment_add", args=["race", proposal.pk])
     token = str(uuid.uuid4())

@@ -15,8 +15,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from guardian.shortcuts import get_perms
 
-from definitions import invitation_services, roles
+from definitions import roles
 from definitions.models import AuditLogEntry, Invitation, Membership, Notification, Workshop
+from definitions.workshops import invitations
 from tests.factories import UserFactory, logged_in
 
 pytestmark = pytest.mark.django_db
@@ -114,9 +115,7 @@ def test_inviting_an_address_with_and_without_an_account_answers_identically(
         text = re.sub(r"<[^>]+>", " ", response.content.decode())
         text = re.sub(r"\s+", " ", text.replace(email, "EMAIL"))
         # Leave only this invitation pending, so both pages list one row.
-        invitation_services.invitation_revoke(
-            actor=admin, invitation=Invitation.objects.get(email=email)
-        )
+        invitations.invitation_revoke(actor=admin, invitation=Invitation.objects.get(email=email))
         return response.status_code, response.redirect_chain, text
 
     existing = page_text("nina@example.com")

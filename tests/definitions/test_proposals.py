@@ -12,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from definitions import proposal_services as ps
-from definitions import rules, services
+from definitions import rules
+from definitions.authoring import services as authoring_services
+from definitions.deliberation import services as deliberation_services
 from definitions.models import (
     Amendment,
     Comment,
@@ -25,6 +26,7 @@ from definitions.models import (
     Vote,
     Workshop,
 )
+from definitions.versions import services as version_services
 from tests.factories import logged_in, worked_example
 from tests.htmlcheck import assert_inert
 
@@ -33,7 +35,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def v1(admin: Any, workshop: Workshop) -> Version:
-    return services.version_publish_document(
+    return version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
 
@@ -47,13 +49,13 @@ def team(marketer: Any, seller: Any, leader: Any, rep: Any, viewer: Any) -> dict
 def draft(seller: Any, workshop: Workshop, v1: Version) -> Proposal:
     document: Any = worked_example()
     document["stages"]["mql"] = 55
-    return services.proposal_create(
+    return authoring_services.proposal_create(
         actor=seller, workshop=workshop, title="Raise the MQL bar", document=document
     )
 
 
 def open_(proposal: Proposal, actor: Any, days: int = 3) -> Proposal:
-    return ps.proposal_open(
+    return deliberation_services.proposal_open(
         actor=actor,
         proposal=proposal,
         closes_at=timezone.now() + timedelta(days=days),
@@ -75,7 +77,7 @@ def simple_policy(workshop: Workshop, admin: Any, **overrides: Any) -> None:
         "default_voting_days": 7,
     }
     values.update(overrides)
-    ps.policy_update(actor=admin, workshop=workshop, **values)
+    deliberation_services.policy_update(actor=admin, workshop=workshop, **values)
 
 
 # ------------------------------------------------------------------ opening
@@ -133,7 +135,7 @@ def test_opening_needs_a_sensible_closing_time_and_a_reason(
     draft: Proposal, seller: Any, closes_in: timedelta, rationale: str, error: str
 ) -> None:
     with pytest.raises(ValidationError, match=error):
-        ps.proposal_open(
+        deliberation_services.proposal_open(
             actor=seller, proposal=draft, closes_at=timezone.now() + closes_in, rationale=rationale
         )
     draft.refresh_from_db()
@@ -151,7 +153,7 @@ def test_an_open_proposal_cannot_be_opened_again_nor_edited_in_the_builder(
     with pytest.raises(ValidationError, match="Only a draft"):
         open_(opened, seller)
     with pytest.raises(ValidationError, match="Only a draft can be edited"):
-        services.proposal_save_document(
+        authoring_services.proposal_save_document(
             actor=seller, proposal=opened, document=opened.document, expected_revision=1
         )
 
@@ -159,24 +161,26 @@ def test_an_open_proposal_cannot_be_opened_again_nor_edited_in_the_builder(
 def test_a_withdrawn_proposal_takes_no_more_votes(
     opened: Proposal, seller: Any, marketer: Any
 ) -> None:
-    withdrawn = ps.proposal_withdraw(actor=seller, proposal=opened)
+    withdrawn = deliberation_services.proposal_withdraw(actor=seller, proposal=opened)
     assert withdrawn.state == ProposalState.WITHDRAWN
     with pytest.raises(ValidationError, match="closed"):
-        ps.vote_cast(actor=marketer, proposal=withdrawn, choice="agree")
+        deliberation_services.vote_cast(actor=marketer, proposal=withdrawn, choice="agree")
 
 
 # ------------------------------------------------------------------ votes
 
 
 def test_each_member_has_one_vote_which_they_can_change(opened: Proposal, marketer: Any) -> None:
-    ps.vote_cast(actor=marketer, proposal=opened, choice="agree")
-    ps.vote_cast(actor=marketer, proposal=opened, choice="disagree", reason="On reflection, no.")
+    deliberation_services.vote_cast(actor=marketer, proposal=opened, choice="agree")
+    deliberation_services.vote_cast(
+        actor=marketer, proposal=opened, choice="disagree", reason="On reflection, no."
+    )
     vote = Vote.objects.get(proposal=opened)
     assert (vote.choice, vote.department, vote.revision) == ("disagree", "marketing", 1)
 
 
 def test_the_database_refuses_a_second_vote_row(opened: Proposal, marketer: Any) -> None:
-    ps.vote_cast(actor=marketer, proposal=opened, choice="agree")
+    deliberation_services.vote_cast(actor=marketer, proposal=opened, choice="agree")
     with pytest.raises(IntegrityError), transaction.atomic():
         Vote.objects.create(
             proposal=opened, voter=marketer, choice="block", department="sales", revision=1
@@ -186,14 +190,14 @@ def test_the_database_refuses_a_second_vote_row(opened: Proposal, marketer: Any)
 @pytest.mark.parametrize("choice", ["disagree", "block"])
 def test_disagree_and_block_need_a_reason(opened: Proposal, marketer: Any, choice: str) -> None:
     with pytest.raises(ValidationError, match="Say why"):
-        ps.vote_cast(actor=marketer, proposal=opened, choice=choice, reason="  ")
+        deliberation_services.vote_cast(actor=marketer, proposal=opened, choice=choice, reason="  ")
 
 
 def test_a_vote_after_the_closing_time_is_refused(opened: Proposal, marketer: Any) -> None:
     assert opened.closes_at is not None
     later = opened.closes_at + timedelta(seconds=1)
     with pytest.raises(ValidationError, match="closed"):
-        ps.vote_cast(actor=marketer, proposal=opened, choice="agree", now=later)
+        deliberation_services.vote_cast(actor=marketer, proposal=opened, choice="agree", now=later)
 
 
 @pytest.mark.parametrize("who", ["viewer", "rep"])
@@ -244,10 +248,10 @@ def test_a_proposal_closes_at_its_time_with_an_outcome_statement(
 ) -> None:
     simple_policy(workshop, admin, required_departments=["marketing", "sales"])
     for who in ("marketer", "seller", "leader"):
-        ps.vote_cast(actor=team[who], proposal=opened, choice="agree")
-    assert ps.proposals_close_due(now=timezone.now()) == 0  # not yet
+        deliberation_services.vote_cast(actor=team[who], proposal=opened, choice="agree")
+    assert deliberation_services.proposals_close_due(now=timezone.now()) == 0  # not yet
     assert opened.closes_at is not None
-    closed = ps.proposals_close_due(now=opened.closes_at + timedelta(minutes=1))
+    closed = deliberation_services.proposals_close_due(now=opened.closes_at + timedelta(minutes=1))
     opened.refresh_from_db()
     assert closed == 1
     assert opened.state == ProposalState.ACCEPTED
@@ -258,10 +262,12 @@ def test_a_block_rejects_and_the_statement_says_why(
     opened: Proposal, admin: Any, team: dict[str, Any], workshop: Workshop
 ) -> None:
     simple_policy(workshop, admin)
-    ps.vote_cast(actor=team["marketer"], proposal=opened, choice="agree")
-    ps.vote_cast(actor=team["seller"], proposal=opened, choice="agree")
-    ps.vote_cast(actor=team["leader"], proposal=opened, choice="block", reason="Not this quarter.")
-    closed = ps.proposal_close(actor=admin, proposal=opened)
+    deliberation_services.vote_cast(actor=team["marketer"], proposal=opened, choice="agree")
+    deliberation_services.vote_cast(actor=team["seller"], proposal=opened, choice="agree")
+    deliberation_services.vote_cast(
+        actor=team["leader"], proposal=opened, choice="block", reason="Not this quarter."
+    )
+    closed = deliberation_services.proposal_close(actor=admin, proposal=opened)
     assert closed.state == ProposalState.REJECTED
     assert "a block was standing" in closed.outcome
 
@@ -270,19 +276,19 @@ def test_only_an_admin_closes_early_and_the_schedule_waits_for_the_time(
     opened: Proposal, seller: Any
 ) -> None:
     with pytest.raises(PermissionDenied):
-        ps.proposal_close(actor=seller, proposal=opened)
+        deliberation_services.proposal_close(actor=seller, proposal=opened)
     with pytest.raises(ValidationError, match="still open"):
-        ps.proposal_close(actor=None, proposal=opened)
+        deliberation_services.proposal_close(actor=None, proposal=opened)
 
 
 def test_voters_who_have_not_voted_are_reminded_once_a_day_before(
     opened: Proposal, team: dict[str, Any]
 ) -> None:
-    ps.vote_cast(actor=team["marketer"], proposal=opened, choice="agree")
+    deliberation_services.vote_cast(actor=team["marketer"], proposal=opened, choice="agree")
     assert opened.closes_at is not None
     almost = opened.closes_at - timedelta(hours=12)
-    assert ps.proposals_remind_closing(now=almost) == 1
-    assert ps.proposals_remind_closing(now=almost) == 0
+    assert deliberation_services.proposals_remind_closing(now=almost) == 1
+    assert deliberation_services.proposals_remind_closing(now=almost) == 0
     reminded = set(
         Notification.objects.filter(verb="proposal.closing_soon").values_list(
             "recipient__username", flat=True
@@ -298,19 +304,19 @@ def test_voters_who_have_not_voted_are_reminded_once_a_day_before(
 def accepted(opened: Proposal, admin: Any, team: dict[str, Any], workshop: Workshop) -> Proposal:
     simple_policy(workshop, admin)
     for who in ("marketer", "seller", "leader"):
-        ps.vote_cast(actor=team[who], proposal=opened, choice="agree")
-    return ps.proposal_close(actor=admin, proposal=opened)
+        deliberation_services.vote_cast(actor=team[who], proposal=opened, choice="agree")
+    return deliberation_services.proposal_close(actor=admin, proposal=opened)
 
 
 def test_an_admin_publishes_an_accepted_proposal_as_the_next_version_once(
     opened: Proposal, admin: Any, team: dict[str, Any], workshop: Workshop, v1: Version
 ) -> None:
     proposal = accepted(opened, admin, team, workshop)
-    version = ps.version_publish(actor=admin, proposal=proposal)
+    version = version_services.version_publish(actor=admin, proposal=proposal)
     assert (version.number, version.parent) == (2, v1)
     assert version.document["stages"]["mql"] == 55
     with pytest.raises(ValidationError, match="already published"):
-        ps.version_publish(actor=admin, proposal=proposal)
+        version_services.version_publish(actor=admin, proposal=proposal)
     assert Version.objects.filter(workshop=workshop).count() == 2
     with pytest.raises(PublishedVersionIsImmutable):
         version.note = "edited"
@@ -321,7 +327,7 @@ def test_a_rejected_proposal_cannot_be_published(
     opened: Proposal, admin: Any, workshop: Workshop
 ) -> None:
     simple_policy(workshop, admin)
-    rejected = ps.proposal_close(actor=admin, proposal=opened)
+    rejected = deliberation_services.proposal_close(actor=admin, proposal=opened)
     assert rejected.state == ProposalState.REJECTED
     response = logged_in(admin).post(
         reverse("definitions:proposal_publish", args=["acme", opened.pk]), follow=True
@@ -343,17 +349,17 @@ def test_only_admins_publish(
 def test_a_rollback_publishes_old_content_as_a_new_number(
     opened: Proposal, admin: Any, team: dict[str, Any], workshop: Workshop, v1: Version
 ) -> None:
-    ps.version_publish(actor=admin, proposal=accepted(opened, admin, team, workshop))
-    v3 = ps.version_rollback(actor=admin, version=v1)
+    version_services.version_publish(actor=admin, proposal=accepted(opened, admin, team, workshop))
+    v3 = version_services.version_rollback(actor=admin, version=v1)
     assert v3.number == 3 and v3.document == v1.document
     with pytest.raises(ValidationError, match="already the current"):
-        ps.version_rollback(actor=admin, version=v3)
+        version_services.version_rollback(actor=admin, version=v3)
 
 
 def test_the_version_history_shows_the_diff_between_any_two_versions(
     opened: Proposal, admin: Any, team: dict[str, Any], workshop: Workshop, viewer: Any
 ) -> None:
-    ps.version_publish(actor=admin, proposal=accepted(opened, admin, team, workshop))
+    version_services.version_publish(actor=admin, proposal=accepted(opened, admin, team, workshop))
     html = (
         logged_in(viewer)
         .get(reverse("definitions:version_history", args=["acme"]) + "?a=1&b=2")
@@ -368,8 +374,8 @@ def test_the_version_history_shows_the_diff_between_any_two_versions(
 def test_an_accepted_amendment_makes_a_new_revision_and_flags_earlier_votes(
     opened: Proposal, seller: Any, marketer: Any, leader: Any
 ) -> None:
-    ps.vote_cast(actor=leader, proposal=opened, choice="agree")
-    amendment = ps.amendment_suggest(
+    deliberation_services.vote_cast(actor=leader, proposal=opened, choice="agree")
+    amendment = deliberation_services.amendment_suggest(
         actor=marketer,
         proposal=opened,
         criterion_id="revenue",
@@ -382,7 +388,7 @@ def test_an_accepted_amendment_makes_a_new_revision_and_flags_earlier_votes(
         },
         reason="Smaller labs buy too.",
     )
-    proposal = ps.amendment_accept(actor=seller, amendment=amendment)
+    proposal = deliberation_services.amendment_accept(actor=seller, amendment=amendment)
     assert proposal.revision == 2
     assert list(proposal.revisions.values_list("number", flat=True)) == [1, 2]
     html = (
@@ -404,7 +410,7 @@ def test_an_amendment_that_breaks_the_definition_is_refused(
     opened: Proposal, marketer: Any
 ) -> None:
     with pytest.raises(ValidationError, match="not a number"):
-        ps.amendment_suggest(
+        deliberation_services.amendment_suggest(
             actor=marketer,
             proposal=opened,
             criterion_id="revenue",
@@ -417,7 +423,7 @@ def test_an_amendment_that_breaks_the_definition_is_refused(
 def test_declining_needs_a_reason_and_only_the_author_decides(
     opened: Proposal, seller: Any, marketer: Any, leader: Any
 ) -> None:
-    amendment = ps.amendment_suggest(
+    amendment = deliberation_services.amendment_suggest(
         actor=marketer,
         proposal=opened,
         criterion_id="revenue",
@@ -425,10 +431,12 @@ def test_declining_needs_a_reason_and_only_the_author_decides(
         reason="Everyone is a lead.",
     )
     with pytest.raises(PermissionDenied):
-        ps.amendment_decline(actor=leader, amendment=amendment, response="no")
+        deliberation_services.amendment_decline(actor=leader, amendment=amendment, response="no")
     with pytest.raises(ValidationError, match="decline"):
-        ps.amendment_decline(actor=seller, amendment=amendment, response=" ")
-    declined = ps.amendment_decline(actor=seller, amendment=amendment, response="Too broad.")
+        deliberation_services.amendment_decline(actor=seller, amendment=amendment, response=" ")
+    declined = deliberation_services.amendment_decline(
+        actor=seller, amendment=amendment, response="Too broad."
+    )
     assert declined.state == "declined"
 
 
@@ -459,8 +467,12 @@ def test_the_amendment_form_reuses_the_builder_inputs(opened: Proposal, marketer
 def test_replies_thread_under_their_comment_and_notify_its_author(
     opened: Proposal, marketer: Any, seller: Any
 ) -> None:
-    first = ps.comment_add(actor=marketer, proposal=opened, body="Why 55?", criterion_id="revenue")
-    ps.comment_add(actor=seller, proposal=opened, body="Because the data says so.", parent=first)
+    first = deliberation_services.comment_add(
+        actor=marketer, proposal=opened, body="Why 55?", criterion_id="revenue"
+    )
+    deliberation_services.comment_add(
+        actor=seller, proposal=opened, body="Because the data says so.", parent=first
+    )
     assert Notification.objects.filter(recipient=marketer, verb="comment.reply").count() == 1
     html = (
         logged_in(marketer)
@@ -474,11 +486,11 @@ def test_replies_thread_under_their_comment_and_notify_its_author(
 def test_a_comment_can_be_edited_for_fifteen_minutes_then_not(
     opened: Proposal, marketer: Any
 ) -> None:
-    comment = ps.comment_add(actor=marketer, proposal=opened, body="Typo")
-    ps.comment_edit(actor=marketer, comment=comment, body="Fixed")
+    comment = deliberation_services.comment_add(actor=marketer, proposal=opened, body="Typo")
+    deliberation_services.comment_edit(actor=marketer, comment=comment, body="Fixed")
     assert comment.edited_at is not None
     with pytest.raises(ValidationError, match="15 minutes"):
-        ps.comment_edit(
+        deliberation_services.comment_edit(
             actor=marketer,
             comment=comment,
             body="Again",
@@ -487,11 +499,13 @@ def test_a_comment_can_be_edited_for_fifteen_minutes_then_not(
 
 
 def test_a_deleted_comment_leaves_a_tombstone(opened: Proposal, marketer: Any, seller: Any) -> None:
-    comment = ps.comment_add(actor=marketer, proposal=opened, body="Oops")
-    ps.comment_add(actor=seller, proposal=opened, body="Reply stays", parent=comment)
+    comment = deliberation_services.comment_add(actor=marketer, proposal=opened, body="Oops")
+    deliberation_services.comment_add(
+        actor=seller, proposal=opened, body="Reply stays", parent=comment
+    )
     with pytest.raises(PermissionDenied):
-        ps.comment_delete(actor=seller, comment=comment)
-    ps.comment_delete(actor=marketer, comment=comment)
+        deliberation_services.comment_delete(actor=seller, comment=comment)
+    deliberation_services.comment_delete(actor=marketer, comment=comment)
     html = (
         logged_in(seller)
         .get(reverse("definitions:proposal_detail", args=["acme", opened.pk]))
@@ -516,13 +530,13 @@ XSS = [
 def test_comments_and_rationales_render_inert(
     draft: Proposal, seller: Any, marketer: Any, payload: str
 ) -> None:
-    proposal = ps.proposal_open(
+    proposal = deliberation_services.proposal_open(
         actor=seller,
         proposal=draft,
         closes_at=timezone.now() + timedelta(days=1),
         rationale=payload,
     )
-    ps.comment_add(actor=marketer, proposal=proposal, body=payload)
+    deliberation_services.comment_add(actor=marketer, proposal=proposal, body=payload)
     html = (
         logged_in(marketer)
         .get(reverse("definitions:proposal_detail", args=["acme", proposal.pk]))
@@ -547,7 +561,7 @@ def test_the_live_poll_is_204_until_something_changes(
     url = reverse("definitions:proposal_live", args=["acme", opened.pk])
     poll = _poll_url(client.get(url).content.decode())
     assert client.get(poll).status_code == 204
-    ps.vote_cast(actor=marketer, proposal=opened, choice="agree")
+    deliberation_services.vote_cast(actor=marketer, proposal=opened, choice="agree")
     changed = client.get(poll)
     assert changed.status_code == 200
     assert "Marketing" in changed.content.decode()
@@ -563,10 +577,10 @@ def test_a_poll_renders_only_the_part_that_changed(
     client = logged_in(leader)
     url = reverse("definitions:proposal_live", args=["acme", opened.pk])
     poll = _poll_url(client.get(url).content.decode())
-    ps.vote_cast(actor=marketer, proposal=opened, choice="agree")
+    deliberation_services.vote_cast(actor=marketer, proposal=opened, choice="agree")
     after_vote = client.get(poll).content.decode()
     assert 'id="live-votes"' in after_vote and 'id="live-main"' not in after_vote
-    ps.comment_add(actor=marketer, proposal=opened, body="A new thought.")
+    deliberation_services.comment_add(actor=marketer, proposal=opened, body="A new thought.")
     after_comment = client.get(_poll_url(after_vote)).content.decode()
     assert 'id="live-main"' in after_comment and 'id="live-votes"' not in after_comment
     assert "A new thought." in after_comment
@@ -575,18 +589,18 @@ def test_a_poll_renders_only_the_part_that_changed(
 def test_each_change_moves_the_version_of_the_part_it_shows_in(
     opened: Proposal, marketer: Any, admin: Any
 ) -> None:
-    from definitions.selectors import live_tokens
+    from definitions.deliberation.selectors import live_tokens
 
     before = live_tokens(opened)
-    ps.vote_cast(actor=marketer, proposal=opened, choice="agree")
+    deliberation_services.vote_cast(actor=marketer, proposal=opened, choice="agree")
     voted = live_tokens(opened)
     assert voted.votes != before.votes and voted.discussion == before.discussion
-    comment = ps.comment_add(actor=marketer, proposal=opened, body="Hm.")
+    comment = deliberation_services.comment_add(actor=marketer, proposal=opened, body="Hm.")
     commented = live_tokens(opened)
     assert commented.discussion != voted.discussion and commented.votes == voted.votes
-    ps.comment_delete(actor=marketer, comment=comment)
+    deliberation_services.comment_delete(actor=marketer, comment=comment)
     assert live_tokens(opened).discussion != commented.discussion
-    ps.amendment_suggest(
+    deliberation_services.amendment_suggest(
         actor=marketer,
         proposal=opened,
         criterion_id="revenue",
@@ -595,7 +609,7 @@ def test_each_change_moves_the_version_of_the_part_it_shows_in(
     )
     amended = live_tokens(opened)
     assert amended.discussion != commented.discussion
-    ps.proposal_close(actor=admin, proposal=opened)
+    deliberation_services.proposal_close(actor=admin, proposal=opened)
     closed = live_tokens(opened)
     assert closed.votes != amended.votes and closed.discussion != amended.discussion
 
@@ -621,20 +635,25 @@ def test_the_demo_is_mid_discussion(db: None) -> None:
 def test_a_draft_can_be_withdrawn_but_a_decided_proposal_cannot(
     draft: Proposal, seller: Any, admin: Any, team: dict[str, Any], workshop: Workshop
 ) -> None:
-    other = services.proposal_create(actor=seller, workshop=workshop, title="Second thoughts")
-    assert ps.proposal_withdraw(actor=seller, proposal=other).state == ProposalState.WITHDRAWN
+    other = authoring_services.proposal_create(
+        actor=seller, workshop=workshop, title="Second thoughts"
+    )
+    assert (
+        deliberation_services.proposal_withdraw(actor=seller, proposal=other).state
+        == ProposalState.WITHDRAWN
+    )
     decided = accepted(open_(draft, seller), admin, team, workshop)
     with pytest.raises(ValidationError, match="Only a draft or an open proposal"):
-        ps.proposal_withdraw(actor=seller, proposal=decided)
+        deliberation_services.proposal_withdraw(actor=seller, proposal=decided)
 
 
 def test_no_amendments_once_voting_is_over(
     opened: Proposal, admin: Any, marketer: Any, workshop: Workshop
 ) -> None:
     simple_policy(workshop, admin)
-    closed = ps.proposal_close(actor=admin, proposal=opened)
+    closed = deliberation_services.proposal_close(actor=admin, proposal=opened)
     with pytest.raises(ValidationError, match="closed"):
-        ps.amendment_suggest(
+        deliberation_services.amendment_suggest(
             actor=marketer,
             proposal=closed,
             criterion_id="revenue",

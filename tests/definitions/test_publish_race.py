@@ -10,9 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
-from definitions import proposal_services as ps
+from definitions.deliberation import services as deliberation_services
 from definitions.models import Proposal, ProposalState, Version
 from definitions.roles import Department, Role
+from definitions.versions import services as version_services
 from tests.factories import UserFactory, WorkshopFactory, add_member, open_for_vote
 
 
@@ -25,8 +26,8 @@ def test_two_admins_publishing_at_once_make_exactly_one_version() -> None:
     workshop: Any = WorkshopFactory(actor=first, name="Race", slug="race")
     add_member(workshop, second, Role.ADMIN, Department.SALES)
     proposal = open_for_vote(first, workshop, title="Race")
-    ps.vote_cast(actor=first, proposal=proposal, choice="agree")
-    ps.proposal_close(actor=first, proposal=proposal)
+    deliberation_services.vote_cast(actor=first, proposal=proposal, choice="agree")
+    deliberation_services.proposal_close(actor=first, proposal=proposal)
 
     barrier = threading.Barrier(2)
     results: list[str] = []
@@ -35,7 +36,7 @@ def test_two_admins_publishing_at_once_make_exactly_one_version() -> None:
         try:
             mine = Proposal.objects.select_related("workshop").get(pk=proposal.pk)
             barrier.wait(timeout=10)
-            version = ps.version_publish(actor=admin, proposal=mine)
+            version = version_services.version_publish(actor=admin, proposal=mine)
             results.append(f"v{version.number}")
         except ValidationError as exc:
             results.append(" ".join(exc.messages))

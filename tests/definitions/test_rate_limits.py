@@ -13,9 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from definitions import rules, services
+from definitions import rules
 from definitions.core.ratelimits import RateLimited, rate_limit_take
 from definitions.models import RateLimitEvent, Workshop
+from definitions.versions import services as version_services
 from feedback import backtest_services
 from feedback.models import EvaluationRun, ImportJob
 
@@ -69,7 +70,7 @@ def test_backtests_past_the_limit_are_refused_and_nothing_is_started(
     admin: Any, workshop: Workshop, settings: Any
 ) -> None:
     settings.RATE_LIMIT_BACKTESTS_PER_HOUR = 1
-    v1 = services.version_publish_document(
+    v1 = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     runs_before = EvaluationRun.objects.count()

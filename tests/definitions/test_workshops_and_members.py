@@ -8,16 +8,17 @@ from django.test import Client
 from django.urls import reverse
 from guardian.shortcuts import get_perms
 
-from definitions import roles, services
+from definitions import roles
 from definitions.models import AuditLogEntry, Membership, Workshop
 from definitions.roles import Department, Role
+from definitions.workshops import services as workshop_services
 from tests.factories import UserFactory, logged_in
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_creator_of_a_workshop_becomes_its_admin_with_every_permission(admin: Any) -> None:
-    workshop = services.workshop_create(actor=admin, name="Globex Sensors")
+    workshop = workshop_services.workshop_create(actor=admin, name="Globex Sensors")
     membership = Membership.objects.get(workshop=workshop, user=admin)
     assert membership.role == Role.ADMIN
     assert set(get_perms(admin, workshop)) == set(roles.ALL_PERMISSIONS)
@@ -118,11 +119,11 @@ def test_changing_a_role_replaces_the_guardian_permissions(
     admin: Any, viewer: Any, workshop: Workshop
 ) -> None:
     membership = Membership.objects.get(workshop=workshop, user=viewer)
-    services.member_update(
+    workshop_services.member_update(
         actor=admin, membership=membership, role=Role.STAKEHOLDER, department=Department.SALES
     )
     assert set(get_perms(viewer, workshop)) == roles.ROLE_PERMISSIONS[Role.STAKEHOLDER]
-    services.member_update(
+    workshop_services.member_update(
         actor=admin, membership=membership, role=Role.VIEWER, department=Department.SALES
     )
     assert set(get_perms(viewer, workshop)) == {roles.VIEW}
@@ -146,11 +147,11 @@ def test_the_member_row_updates_in_place_for_htmx(admin: Any, rep: Any, workshop
 def test_the_last_admin_can_be_neither_demoted_nor_removed(admin: Any, workshop: Workshop) -> None:
     membership = Membership.objects.get(workshop=workshop, user=admin)
     with pytest.raises(ValidationError, match="at least one admin"):
-        services.member_update(
+        workshop_services.member_update(
             actor=admin, membership=membership, role=Role.VIEWER, department=Department.OTHER
         )
     with pytest.raises(ValidationError, match="at least one admin"):
-        services.member_remove(actor=admin, membership=membership)
+        workshop_services.member_remove(actor=admin, membership=membership)
     membership.refresh_from_db()
     assert membership.role == Role.ADMIN
 
@@ -170,9 +171,13 @@ def test_demoting_the_last_admin_through_htmx_shows_the_reason_in_the_row(
 
 def test_one_of_two_admins_can_step_down(admin: Any, marketer: Any, workshop: Workshop) -> None:
     second = Membership.objects.get(workshop=workshop, user=marketer)
-    services.member_update(actor=admin, membership=second, role=Role.ADMIN, department="marketing")
+    workshop_services.member_update(
+        actor=admin, membership=second, role=Role.ADMIN, department="marketing"
+    )
     mine = Membership.objects.get(workshop=workshop, user=admin)
-    services.member_update(actor=admin, membership=mine, role=Role.VIEWER, department="marketing")
+    workshop_services.member_update(
+        actor=admin, membership=mine, role=Role.VIEWER, department="marketing"
+    )
     assert Membership.objects.filter(workshop=workshop, role=Role.ADMIN).count() == 1
 
 
@@ -191,8 +196,10 @@ def test_every_member_change_is_in_the_history_in_plain_words(
     admin: Any, rep: Any, workshop: Workshop
 ) -> None:
     membership = Membership.objects.get(workshop=workshop, user=rep)
-    services.member_update(actor=admin, membership=membership, role="viewer", department="sales")
-    services.member_remove(actor=admin, membership=membership)
+    workshop_services.member_update(
+        actor=admin, membership=membership, role="viewer", department="sales"
+    )
+    workshop_services.member_remove(actor=admin, membership=membership)
     page = logged_in(admin).get(reverse("definitions:workshop_history", args=[workshop.slug]))
     text = page.content.decode()
     assert [e.action for e in AuditLogEntry.objects.filter(workshop=workshop)][:3] == [
@@ -214,7 +221,7 @@ def test_every_member_change_is_in_the_history_in_plain_words(
     ],
 )
 def test_text_users_write_renders_inert(admin: Any, payload: str) -> None:
-    workshop = services.workshop_create(actor=admin, name=payload, description=payload)
+    workshop = workshop_services.workshop_create(actor=admin, name=payload, description=payload)
     client = logged_in(admin)
     for url in (reverse("home"), reverse("definitions:workshop_home", args=[workshop.slug])):
         body = client.get(url).content.decode()

@@ -14,9 +14,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from definitions import rules, services
-from definitions.catalog import catalog_for
+from definitions import rules
+from definitions.authoring import services as authoring_services
+from definitions.catalog import services as catalog_services
+from definitions.catalog.selectors import catalog_for
 from definitions.models import CustomField, Version, Workshop
+from definitions.versions import services as version_services
 from feedback import backtest_selectors as selectors
 from feedback import backtest_services as svc
 from feedback.generator import generate
@@ -30,7 +33,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def v1(admin: Any, workshop: Workshop) -> Version:
-    return services.version_publish_document(
+    return version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
 
@@ -169,7 +172,7 @@ def test_a_cancelled_run_keeps_nothing_and_can_be_run_again(
 def test_a_failure_mid_run_drops_the_chunks_already_done_and_a_retry_completes(
     admin: Any, workshop: Workshop, leads: int, small_chunks: None
 ) -> None:
-    services.custom_field_add(
+    catalog_services.custom_field_add(
         actor=admin, workshop=workshop, key="tier", label="Tier", type="text", category="bant"
     )
     document: dict[str, Any] = {
@@ -177,7 +180,7 @@ def test_a_failure_mid_run_drops_the_chunks_already_done_and_a_retry_completes(
         "qualify": {"id": "g", "any": [{"id": "gold", "field": "tier", "op": "eq", "value": "x"}]},
         "stages": {"mql": 0, "sql": 0},
     }
-    version = services.version_publish_document(
+    version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=document, parent=None
     )
     run = svc.backtest_start(actor=admin, workshop=workshop, version=version, enqueue=False)
@@ -194,7 +197,7 @@ def test_a_failure_mid_run_drops_the_chunks_already_done_and_a_retry_completes(
     assert not LeadResult.objects.filter(run=run).exists()
     assert not selectors.run_leads(run).exists()
 
-    services.custom_field_add(
+    catalog_services.custom_field_add(
         actor=admin, workshop=workshop, key="tier", label="Tier", type="text", category="bant"
     )
     svc.backtest_retry(actor=admin, run=run)
@@ -259,7 +262,7 @@ def test_the_api_and_imports_mark_leads_changed(admin: Any, workshop: Workshop) 
 def test_a_draft_that_does_not_fit_the_catalog_cannot_be_backtested(
     admin: Any, workshop: Workshop
 ) -> None:
-    proposal = services.proposal_create(actor=admin, workshop=workshop, title="Draft")
+    proposal = authoring_services.proposal_create(actor=admin, workshop=workshop, title="Draft")
     proposal.document = {"schema_version": 1, "qualify": {"id": "g", "any": []}}
     proposal.save()
     with pytest.raises(Exception, match="no longer fits"):
@@ -300,7 +303,7 @@ def test_the_run_page_shows_the_funnel_the_change_against_the_parent_and_criteri
     parsed = rules.parse(rules.SALES_LEANING_EXAMPLE, rules.DEFAULT_CATALOG).definition
     assert parsed is not None
     stricter = rules.to_json(parsed)
-    proposal = services.proposal_create(
+    proposal = authoring_services.proposal_create(
         actor=admin, workshop=workshop, title="Stricter", document=stricter, parent=v1
     )
     run = _done(svc.backtest_start(actor=admin, workshop=workshop, proposal=proposal))
@@ -369,7 +372,7 @@ def test_another_workshops_run_is_not_found(
     admin: Any, outsider: Any, workshop: Workshop, v1: Version
 ) -> None:
     other = Workshop.objects.get(slug="other")
-    theirs = services.version_publish_document(
+    theirs = version_services.version_publish_document(
         actor=outsider, workshop=other, document=rules.WORKED_EXAMPLE, parent=None
     )
     run = svc.backtest_start(actor=outsider, workshop=other, version=theirs)

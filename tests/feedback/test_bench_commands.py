@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from definitions import rules, services
+from definitions import rules
+from definitions.authoring import services as authoring_services
 from definitions.models import Workshop
+from definitions.versions import services as version_services
 from feedback import backtest_services as backtests
 from feedback import feedback_services as svc
 from feedback.generator import generate
@@ -32,13 +34,13 @@ def test_bench_pages_times_every_page_a_history_could_slow_down(
     admin: Any, rep: Any, workshop: Workshop
 ) -> None:
     leads_insert_generated(workshop=workshop, leads=generate(80, seed=3))
-    version = services.version_publish_document(
+    version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     run = backtests.backtest_run_inline(
         backtests.backtest_start(actor=admin, workshop=workshop, version=version, enqueue=False)
     )
-    services.proposal_create(actor=admin, workshop=workshop, title="Next")
+    authoring_services.proposal_create(actor=admin, workshop=workshop, title="Next")
     for result in LeadResult.objects.filter(run=run, qualified=True)[:3]:
         svc.verdict_record(actor=rep, lead=Lead.objects.get(pk=result.lead_id), verdict="good")
 

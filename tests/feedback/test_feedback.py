@@ -15,10 +15,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from definitions import rules, services
-from definitions.catalog import catalog_for
+from definitions import rules
+from definitions.authoring import services as authoring_services
+from definitions.catalog.selectors import catalog_for
 from definitions.models import Version, Workshop
 from definitions.roles import Department, Role
+from definitions.versions import services as version_services
 from feedback import accuracy_selectors, metrics
 from feedback import backtest_services as backtests
 from feedback import feedback_services as svc
@@ -33,7 +35,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def run(admin: Any, workshop: Workshop) -> EvaluationRun:
     leads_insert_generated(workshop=workshop, leads=generate(200, seed=9))
-    version = services.version_publish_document(
+    version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     done = backtests.backtest_run_inline(
@@ -261,7 +263,9 @@ def test_the_accuracy_page_shows_versions_side_by_side_and_says_when_data_is_thi
     assert 'id="sweep"' in page and "★" in page
 
     # A backtested draft joins the comparison before its vote.
-    draft = services.proposal_create(actor=admin, workshop=run.workshop, title="Stricter <b>")
+    draft = authoring_services.proposal_create(
+        actor=admin, workshop=run.workshop, title="Stricter <b>"
+    )
     backtests.backtest_run_inline(
         backtests.backtest_start(actor=admin, workshop=run.workshop, proposal=draft, enqueue=False)
     )
@@ -280,7 +284,7 @@ def test_empty_workshops_show_what_is_missing_instead_of_numbers(
         "No version is published yet"
         in logged_in(rep).get(reverse("feedback:feedback_queue", args=["acme"])).content.decode()
     )
-    services.version_publish_document(
+    version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     assert (
@@ -294,7 +298,7 @@ def test_accuracy_needs_a_finished_backtest_on_the_command_line(
 ) -> None:
     from django.core.management.base import CommandError
 
-    services.version_publish_document(
+    version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     with pytest.raises(CommandError, match="no finished backtest"):

@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from definitions import rules, services
+from definitions import rules
+from definitions.catalog import services as catalog_services
 from definitions.models import Workshop
 from feedback.generator import generate
 from feedback.models import Lead, LeadActivity
@@ -138,7 +139,7 @@ def test_a_filter_on_any_built_in_field_lists_exactly_the_leads_with_that_value(
 def test_a_filter_on_a_custom_field_compares_its_typed_value(
     admin: Any, workshop: Workshop, leads: int
 ) -> None:
-    services.custom_field_add(
+    catalog_services.custom_field_add(
         actor=admin,
         workshop=workshop,
         key="tier",
@@ -146,7 +147,7 @@ def test_a_filter_on_a_custom_field_compares_its_typed_value(
         type="text",
         category="demographic",
     )
-    services.custom_field_add(
+    catalog_services.custom_field_add(
         actor=admin, workshop=workshop, key="seats", label="Seats", type="number",
         category="firmographic",
     )  # fmt: skip

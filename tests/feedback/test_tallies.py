@@ -16,9 +16,11 @@ from django.db.models import ProtectedError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from definitions import rules, services
+from definitions import rules
+from definitions.authoring import services as authoring_services
 from definitions.models import Workshop
 from definitions.roles import Department, Role
+from definitions.versions import services as version_services
 from feedback import accuracy_selectors, tally_services
 from feedback import backtest_services as backtests
 from feedback import feedback_services as svc
@@ -49,13 +51,13 @@ def runs(admin: Any, workshop: Workshop) -> list[EvaluationRun]:
     """The worked example published and backtested, and a stricter draft backtested:
     two done runs that judge the same leads differently."""
     leads_insert_generated(workshop=workshop, leads=generate(120, seed=4))
-    version = services.version_publish_document(
+    version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     published = _done(
         backtests.backtest_start(actor=admin, workshop=workshop, version=version, enqueue=False)
     )
-    draft = services.proposal_create(actor=admin, workshop=workshop, title="Stricter")
+    draft = authoring_services.proposal_create(actor=admin, workshop=workshop, title="Stricter")
     return [published, _stricter_run(admin, workshop, draft)]
 
 
@@ -155,7 +157,7 @@ def test_a_run_that_finishes_after_the_verdicts_counts_them_once(
             except ValidationError:
                 svc.verdict_record(actor=rep, lead=lead, verdict="good")
 
-    another = services.proposal_create(actor=admin, workshop=workshop, title="Later")
+    another = authoring_services.proposal_create(actor=admin, workshop=workshop, title="Later")
     later = _stricter_run(admin, workshop, another)
 
     rows = accuracy_selectors.tallied_verdict_rows(later)
@@ -181,7 +183,7 @@ def test_reps_judging_the_same_leads_at_the_same_moment_leave_tallies_equal_to_a
     admin: Any = UserFactory(username="race-admin")
     workshop: Any = WorkshopFactory(actor=admin, name="Race", slug="race")
     leads_insert_generated(workshop=workshop, leads=generate(60, seed=5))
-    version = services.version_publish_document(
+    version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     published = _done(

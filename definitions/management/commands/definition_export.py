@@ -6,9 +6,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
 from definitions import rules
-from definitions.catalog import catalog_for
-from definitions.exports import to_json_text, to_markdown
+from definitions.catalog.selectors import catalog_for
 from definitions.models import Proposal, Version, Workshop
+from definitions.versions.exports import to_json_text, to_markdown
 
 
 class Command(BaseCommand):

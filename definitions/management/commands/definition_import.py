@@ -6,7 +6,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from definitions import services
+from definitions.authoring import services as authoring_services
+from definitions.catalog import documents
 from definitions.models import Membership, Workshop
 from definitions.roles import Role
 
@@ -36,13 +37,13 @@ class Command(BaseCommand):
         if admin is None:
             raise CommandError("The workshop has no admin to act as.", returncode=2)
         try:
-            proposal = services.proposal_import(
+            proposal = authoring_services.proposal_import(
                 actor=admin.user,
                 workshop=workshop,
                 raw=raw,
                 title=options["title"] or Path(path).name,
             )
-        except services.DefinitionInvalid as exc:
+        except documents.DefinitionInvalid as exc:
             for error in exc.errors:
                 self.stderr.write(f"{error.path or '(document)'}: {error.message}")
             raise CommandError(

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import CommandError
 from django.utils.translation import gettext
 
-from definitions.catalog import catalog_for
+from definitions.catalog.selectors import catalog_for
 from feedback.accuracy_selectors import accuracy_of
 from feedback.backtest_selectors import latest_done_run
 from feedback.management.commands._version_command import VersionCommand

@@ -13,7 +13,8 @@ from django.test import Client
 from api.services import api_key_create
 from definitions import rules
 from definitions.models import Version, Workshop
-from definitions.services import version_publish_document, workshop_create
+from definitions.versions.services import version_publish_document
+from definitions.workshops.services import workshop_create
 
 
 class Command(BaseCommand):

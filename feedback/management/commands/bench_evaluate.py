@@ -16,7 +16,8 @@ from django.db import connection, transaction
 
 from definitions import rules
 from definitions.models import Version, Workshop
-from definitions.services import version_publish_document, workshop_create
+from definitions.versions.services import version_publish_document
+from definitions.workshops.services import workshop_create
 from feedback import backtest_services as svc
 from feedback.bench import load_generated
 from feedback.models import EvaluationRun, Lead, RunState, WorkerHeartbeat

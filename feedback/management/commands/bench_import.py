@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from definitions.models import Workshop
-from definitions.services import workshop_create
+from definitions.workshops.services import workshop_create
 from feedback import bench
 from feedback import import_services as svc
 from feedback.models import ImportState

@@ -12,9 +12,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from definitions import proposal_services, rules, services
+from definitions import rules
+from definitions.authoring import services as authoring_services
+from definitions.catalog import services as catalog_services
+from definitions.deliberation import services as deliberation_services
 from definitions.models import Workshop
 from definitions.roles import Department, Role
+from definitions.versions import services as version_services
+from definitions.workshops import services as workshop_services
 from feedback import backtest_services, tally_services
 from feedback.backtest_selectors import latest_done_run
 from feedback.bench import load_generated, mapping, write_csv
@@ -70,7 +75,7 @@ class Command(BaseCommand):
         owner = users["admin"][0]
         workshop = Workshop.objects.filter(slug=SLUG).first()
         if workshop is None:
-            workshop = services.workshop_create(
+            workshop = workshop_services.workshop_create(
                 actor=owner, name="Load test", slug=SLUG, department=Department.MARKETING
             )
         self._members(workshop, owner, users)
@@ -143,7 +148,7 @@ class Command(BaseCommand):
                 if user.pk in present:
                     continue
                 department = Department.SALES if kind == "rep" else departments[n % 3]
-                services.member_add(
+                workshop_services.member_add(
                     actor=owner,
                     workshop=workshop,
                     user=user,
@@ -155,12 +160,12 @@ class Command(BaseCommand):
     def _definition(self, workshop: Workshop, owner: Any, users: dict[str, list[Any]]) -> Any:
         version = workshop.versions.order_by("-number").first()
         if version is None:
-            version = services.version_publish_document(
+            version = version_services.version_publish_document(
                 actor=owner, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
             )
         proposal = workshop.proposals.filter(state="open").order_by("pk").first()
         if proposal is None:
-            proposal_services.policy_update(
+            deliberation_services.policy_update(
                 actor=owner,
                 workshop=workshop,
                 quorum_percent=60,
@@ -170,27 +175,27 @@ class Command(BaseCommand):
                 default_voting_days=7,
             )
             author = users["stakeholder"][1]
-            proposal = services.proposal_create(
+            proposal = authoring_services.proposal_create(
                 actor=author,
                 workshop=workshop,
                 title="Sales-leaning: BANT before handover",
                 document=rules.SALES_LEANING_EXAMPLE,
                 parent=version,
             )
-            proposal = proposal_services.proposal_open(
+            proposal = deliberation_services.proposal_open(
                 actor=author,
                 proposal=proposal,
                 closes_at=timezone.now() + timedelta(days=30),
                 rationale="Ask for **BANT** before handover.",
             )
             for n, stakeholder in enumerate(users["stakeholder"][:20]):
-                proposal_services.vote_cast(
+                deliberation_services.vote_cast(
                     actor=stakeholder,
                     proposal=proposal,
                     choice="agree" if n % 3 else "disagree",
                     reason=f"Position {n}.",
                 )
-                proposal_services.comment_add(
+                deliberation_services.comment_add(
                     actor=stakeholder, proposal=proposal, body=f"Comment {n} on the **floor**."
                 )
         return version, proposal
@@ -251,7 +256,7 @@ class Command(BaseCommand):
             paths.append(path.resolve())
         if not workshop.custom_fields.filter(key="total_visits").exists():
             spec = mapping()["columns"]["Total Visits"]
-            services.custom_field_add(
+            catalog_services.custom_field_add(
                 actor=get_user_model().objects.get(username="admin1"),
                 workshop=workshop,
                 key=spec["key"],

@@ -1,6 +1,4 @@
-"""Writes of the deliberation: opening proposals, votes, comments, amendments,
-closing with an outcome, publishing and rolling back versions. Keyword-only, atomic,
-audited; each state rule is enforced here whatever view or task calls."""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -15,32 +13,35 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from definitions import consensus, roles, rules
+from definitions import roles, rules
+from definitions.catalog.documents import validated_document
 from definitions.core.audit import log_action
+from definitions.deliberation import consensus
 from definitions.models import (
     Amendment,
     AmendmentState,
     Comment,
     ConsensusPolicy,
     Membership,
-    Notification,
     Proposal,
     ProposalRevision,
     ProposalState,
-    Version,
     Vote,
     VoteChoice,
     Workshop,
 )
-from definitions.notify import notify
-from definitions.permissions import workshop_perms
-from definitions.services import validated_document, version_publish_document
+from definitions.notifications.services import notify
+from definitions.workshops.access import workshop_perms
+from definitions.workshops.selectors import member_users
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+
 MAX_VOTING_DAYS = 90
+
 COMMENT_EDIT_WINDOW = timedelta(minutes=15)
+
 VOTER_ROLES = [role for role, perms in roles.ROLE_PERMISSIONS.items() if roles.VOTE in perms]
 
 
@@ -50,10 +51,6 @@ def _url(proposal: Proposal) -> str:
 
 def _when(moment: datetime) -> str:
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-
-
-def _members(workshop: Workshop) -> list[User]:
-    return [m.user for m in Membership.objects.filter(workshop=workshop).select_related("user")]
 
 
 def _voters(workshop: Workshop) -> list[User]:
@@ -166,7 +163,7 @@ def proposal_open(
     )
     notify(
         workshop=proposal.workshop,
-        recipients=_members(proposal.workshop),
+        recipients=member_users(proposal.workshop),
         verb="proposal.opened",
         url=_url(proposal),
         exclude=actor,
@@ -402,7 +399,7 @@ def amendment_suggest(
 
 
 def _catalog(workshop: Workshop) -> rules.Catalog:
-    from definitions.catalog import catalog_for
+    from definitions.catalog.selectors import catalog_for
 
     return catalog_for(workshop, translated=False)
 
@@ -562,7 +559,7 @@ def proposal_close(
     )
     notify(
         workshop=proposal.workshop,
-        recipients=_members(proposal.workshop),
+        recipients=member_users(proposal.workshop),
         verb="proposal.closed",
         url=_url(proposal),
         title=proposal.title,
@@ -609,72 +606,3 @@ def proposals_remind_closing(*, now: datetime | None = None) -> int:
         Proposal.objects.filter(pk=proposal.pk).update(reminded_at=now)
         count += 1
     return count
-
-
-@transaction.atomic
-def version_publish(*, actor: User, proposal: Proposal) -> Version:
-    """Publish an accepted proposal as the next version, once. The proposal row is
-    locked, so of two admins publishing at the same moment one wins and the other is
-    told it is already published."""
-    if roles.PUBLISH not in workshop_perms(actor, proposal.workshop):
-        raise PermissionDenied
-    proposal = _locked(proposal)
-    if proposal.state == ProposalState.PUBLISHED:
-        raise ValidationError(_("This proposal is already published."), code="published")
-    if proposal.state != ProposalState.ACCEPTED:
-        raise ValidationError(
-            _("Only an accepted proposal can be published; this one is %(state)s.")
-            % {"state": proposal.get_state_display()},
-            code="state",
-        )
-    version = version_publish_document(
-        actor=actor,
-        workshop=proposal.workshop,
-        document=proposal.document,
-        parent=proposal.parent,
-        note=proposal.title,
-    )
-    proposal.state = ProposalState.PUBLISHED
-    proposal.published_version = version
-    proposal.save(update_fields=["state", "published_version", "updated_at"])
-    notify(
-        workshop=proposal.workshop,
-        recipients=_members(proposal.workshop),
-        verb="version.published",
-        url=reverse("definitions:version_detail", args=[proposal.workshop.slug, version.number]),
-        exclude=actor,
-        version=version.number,
-    )
-    return version
-
-
-@transaction.atomic
-def version_rollback(*, actor: User, version: Version) -> Version:
-    """Publish an older version's content again, as a new number: history only grows."""
-    if roles.PUBLISH not in workshop_perms(actor, version.workshop):
-        raise PermissionDenied
-    current = Version.objects.filter(workshop=version.workshop).order_by("-number").first()
-    if current is not None and current.pk == version.pk:
-        raise ValidationError(_("This is already the current version."))
-    new = version_publish_document(
-        actor=actor,
-        workshop=version.workshop,
-        document=version.document,
-        parent=current,
-        note=_("Rollback to v%(n)s") % {"n": version.number},
-    )
-    notify(
-        workshop=version.workshop,
-        recipients=_members(version.workshop),
-        verb="version.published",
-        url=reverse("definitions:version_detail", args=[version.workshop.slug, new.number]),
-        exclude=actor,
-        version=new.number,
-    )
-    return new
-
-
-def notifications_mark_read(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )

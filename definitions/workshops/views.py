@@ -1,26 +1,30 @@
-"""Workshop, member and history pages. Each view: authorise, bind, call a service, render."""
+"""TODO docstring."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from definitions import invitation_services, roles, selectors, services
+from definitions import roles
+from definitions.authoring import selectors as authoring_selectors
 from definitions.core.audit import describe
+from definitions.core.forms import apply_errors
 from definitions.core.http import AuthedRequest
 from definitions.core.once import submit_once
-from definitions.forms import InviteForm, MemberCreateForm, MemberUpdateForm, WorkshopForm
+from definitions.deliberation import selectors as deliberation_selectors
 from definitions.models import Invitation, InvitationState, ProposalState, Workshop
-from definitions.permissions import (
+from definitions.versions import selectors as version_selectors
+from definitions.workshops import invitations
+from definitions.workshops import selectors as workshop_selectors
+from definitions.workshops import services as workshop_services
+from definitions.workshops.access import (
     get_invitation_for_token,
     get_invitation_for_user,
     get_membership_for_user,
@@ -30,17 +34,9 @@ from definitions.permissions import (
     invitation_is_for,
     require_staff,
 )
+from definitions.workshops.forms import InviteForm, MemberCreateForm, MemberUpdateForm, WorkshopForm
 from feedback.accuracy_selectors import current_accuracy
 from feedback.selectors import worker_status
-
-
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ValidationError at the field it names, else above the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_not_required
@@ -48,21 +44,13 @@ def apply_errors(form: forms.Form, exc: ValidationError) -> None:
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "definitions/landing.html")
-    workshops = selectors.workshops_for_user(request.user)
-    invitations = selectors.pending_invitations_for(request.user)
+    workshops = workshop_selectors.workshops_for_user(request.user)
+    invitations = workshop_selectors.pending_invitations_for(request.user)
     return render(
         request,
         "definitions/workshop_list.html",
         {"workshops": workshops, "invitations": invitations},
     )
-
-
-@login_not_required
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 @require_http_methods(["GET", "POST"])
@@ -71,7 +59,7 @@ def workshop_create(request: AuthedRequest) -> HttpResponse:
     form = WorkshopForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            workshop = services.workshop_create(actor=request.user, **form.cleaned_data)
+            workshop = workshop_services.workshop_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -88,15 +76,15 @@ def workshop_create(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def workshop_home(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug)
-    members = selectors.members_of(workshop)
+    members = workshop_selectors.members_of(workshop)
     context = {
         "workshop": workshop,
-        "membership": selectors.membership_of(request.user, workshop),
+        "membership": workshop_selectors.membership_of(request.user, workshop),
         "member_count": members.count(),
-        "recent": [(e, describe(e)) for e in selectors.audit_entries(workshop)[:5]],
-        "current": selectors.current_version(workshop),
-        "draft_count": selectors.drafts_of(workshop).count(),
-        "open_count": selectors.proposals_of(workshop, ProposalState.OPEN).count(),
+        "recent": [(e, describe(e)) for e in workshop_selectors.audit_entries(workshop)[:5]],
+        "current": version_selectors.current_version(workshop),
+        "draft_count": authoring_selectors.drafts_of(workshop).count(),
+        "open_count": deliberation_selectors.proposals_of(workshop, ProposalState.OPEN).count(),
         "accuracy": current_accuracy(workshop, _),
         "worker": worker_status(),
     }
@@ -111,7 +99,7 @@ def _members_page(
     create_form: MemberCreateForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    members = selectors.members_of(workshop)
+    members = workshop_selectors.members_of(workshop)
     manages = roles.MANAGE_MEMBERS in workshop.user_perms
     context = {
         "workshop": workshop,
@@ -124,8 +112,8 @@ def _members_page(
             )
             for m in members
         ],
-        "membership": selectors.membership_of(request.user, workshop),
-        "invitations": list(selectors.pending_invitations_of(workshop)) if manages else [],
+        "membership": workshop_selectors.membership_of(request.user, workshop),
+        "invitations": list(workshop_selectors.pending_invitations_of(workshop)) if manages else [],
         "now": timezone.now(),
         "invite_form": invite_form or InviteForm(prefix="invite"),
         # Creating accounts is for staff only (see permissions.require_staff).
@@ -158,9 +146,7 @@ def member_invite(request: AuthedRequest, slug: str) -> HttpResponse:
     form = InviteForm(request.POST, prefix="invite")
     if form.is_valid():
         try:
-            invitation_services.invitation_send(
-                actor=request.user, workshop=workshop, **form.cleaned_data
-            )
+            invitations.invitation_send(actor=request.user, workshop=workshop, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -177,7 +163,7 @@ def member_create(request: AuthedRequest, slug: str) -> HttpResponse:
     form = MemberCreateForm(request.POST, prefix="new")
     if form.is_valid():
         try:
-            created = invitation_services.account_create_or_invite(
+            created = invitations.account_create_or_invite(
                 actor=request.user, workshop=workshop, **form.cleaned_data
             )
         except ValidationError as exc:
@@ -199,7 +185,7 @@ def member_create(request: AuthedRequest, slug: str) -> HttpResponse:
 def invitation_revoke(request: AuthedRequest, slug: str, invitation_id: int) -> HttpResponse:
     invitation = get_workshop_invitation_for_user(request.user, slug, invitation_id)
     try:
-        invitation_services.invitation_revoke(actor=request.user, invitation=invitation)
+        invitations.invitation_revoke(actor=request.user, invitation=invitation)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -214,7 +200,7 @@ def member_leave(request: AuthedRequest, slug: str) -> HttpResponse:
     membership = get_own_membership_for_user(request.user, slug)
     if request.method == "POST":
         try:
-            invitation_services.member_leave(actor=request.user, membership=membership)
+            invitations.member_leave(actor=request.user, membership=membership)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("definitions:member_list", slug=slug)
@@ -267,7 +253,7 @@ def invitation_link(request: AuthedRequest, token: str) -> HttpResponse:
 def invitation_accept(request: AuthedRequest, invitation_id: int) -> HttpResponse:
     invitation = get_invitation_for_user(request.user, invitation_id)
     try:
-        invitation_services.invitation_accept(actor=request.user, invitation=invitation)
+        invitations.invitation_accept(actor=request.user, invitation=invitation)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("definitions:invitation_detail", invitation_id=invitation.pk)
@@ -283,7 +269,7 @@ def invitation_accept(request: AuthedRequest, invitation_id: int) -> HttpRespons
 def invitation_decline(request: AuthedRequest, invitation_id: int) -> HttpResponse:
     invitation = get_invitation_for_user(request.user, invitation_id)
     try:
-        invitation_services.invitation_decline(actor=request.user, invitation=invitation)
+        invitations.invitation_decline(actor=request.user, invitation=invitation)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("definitions:invitation_detail", invitation_id=invitation.pk)
@@ -303,7 +289,9 @@ def member_update(request: AuthedRequest, slug: str, membership_id: int) -> Http
     error: str | None = None
     if form.is_valid():
         try:
-            services.member_update(actor=request.user, membership=membership, **form.cleaned_data)
+            workshop_services.member_update(
+                actor=request.user, membership=membership, **form.cleaned_data
+            )
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
@@ -338,7 +326,7 @@ def member_remove(request: AuthedRequest, slug: str, membership_id: int) -> Http
     )
     if request.method == "POST":
         try:
-            services.member_remove(actor=request.user, membership=membership)
+            workshop_services.member_remove(actor=request.user, membership=membership)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -358,7 +346,9 @@ def member_remove(request: AuthedRequest, slug: str, membership_id: int) -> Http
 @require_GET
 def workshop_history(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug)
-    page = Paginator(selectors.audit_entries(workshop), 50).get_page(request.GET.get("page"))
+    page = Paginator(workshop_selectors.audit_entries(workshop), 50).get_page(
+        request.GET.get("page")
+    )
     entries = [(e, describe(e)) for e in page.object_list]
     return render(
         request,

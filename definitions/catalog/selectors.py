@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext, ngettext
 
 from definitions import rules
@@ -49,3 +50,11 @@ def describe_changes(
 def error_messages(errors: tuple[rules.ValidationError, ...]) -> list[tuple[str, str]]:
     """(path, message in the reader's language) for each validation error."""
     return [(e.path, e.render(gettext)) for e in errors]
+
+
+def custom_fields_of(workshop: Workshop) -> QuerySet[CustomField]:
+    return CustomField.objects.filter(workshop=workshop).order_by("label")
+
+
+def activity_kinds_of(workshop: Workshop) -> QuerySet[ActivityKind]:
+    return ActivityKind.objects.filter(workshop=workshop).order_by("label")

@@ -1,4 +1,4 @@
-"""Reads for workshops, members and the audit log."""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -8,79 +8,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import Count, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from definitions.models import (
-    ActivityKind,
     Amendment,
-    AuditLogEntry,
     Comment,
-    CustomField,
-    Invitation,
-    InvitationState,
-    Membership,
-    Notification,
     Proposal,
-    ProposalState,
-    Version,
     Vote,
     Workshop,
 )
-from definitions.permissions import visible_workshops
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
-    from definitions.permissions import AnyUser
-
-
-def workshops_for_user(user: AnyUser) -> QuerySet[Workshop]:
-    return visible_workshops(user).annotate(member_count=Count("memberships")).order_by("name")
-
-
-def members_of(workshop: Workshop) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(workshop=workshop)
-        .select_related("user")
-        .order_by("user__username")
-    )
-
-
-def membership_of(user: AnyUser, workshop: Workshop) -> Membership | None:
-    if not user.is_authenticated:
-        return None
-    return Membership.objects.filter(workshop=workshop, user=user).first()
-
-
-def audit_entries(workshop: Workshop) -> QuerySet[AuditLogEntry]:
-    return AuditLogEntry.objects.filter(workshop=workshop).order_by("-created_at", "-id")
-
-
-def current_version(workshop: Workshop) -> Version | None:
-    return Version.objects.filter(workshop=workshop).order_by("-number").first()
-
-
-def versions_of(workshop: Workshop) -> QuerySet[Version]:
-    return (
-        Version.objects.filter(workshop=workshop).select_related("published_by").order_by("-number")
-    )
-
-
-def drafts_of(workshop: Workshop) -> QuerySet[Proposal]:
-    return (
-        Proposal.objects.filter(workshop=workshop, state=ProposalState.DRAFT)
-        .select_related("author", "parent")
-        .order_by("-updated_at")
-    )
-
-
-def custom_fields_of(workshop: Workshop) -> QuerySet[CustomField]:
-    return CustomField.objects.filter(workshop=workshop).order_by("label")
-
-
-def activity_kinds_of(workshop: Workshop) -> QuerySet[ActivityKind]:
-    return ActivityKind.objects.filter(workshop=workshop).order_by("label")
+    pass
 
 
 def proposals_of(workshop: Workshop, state: str | None = None) -> QuerySet[Proposal]:
@@ -160,37 +99,3 @@ def live_tokens(proposal: Proposal) -> LiveTokens:
 
 def _digest(*values: object) -> str:
     return hashlib.sha256("|".join(str(v) for v in values).encode()).hexdigest()[:16]
-
-
-def unread_count(user: AnyUser) -> int:
-    if not user.is_authenticated:
-        return 0
-    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
-
-
-def notifications_of(user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user).select_related("workshop")
-
-
-def pending_invitations_of(workshop: Workshop) -> QuerySet[Invitation]:
-    """The workshop's invitations still waiting for an answer (expired ones included,
-    so an admin sees them and can invite again or withdraw)."""
-    return (
-        Invitation.objects.filter(workshop=workshop, state=InvitationState.PENDING)
-        .select_related("invited_by")
-        .order_by("email")
-    )
-
-
-def pending_invitations_for(user: AnyUser) -> QuerySet[Invitation]:
-    """Invitations `user` can still answer: to their account's e-mail, not expired."""
-    email = (getattr(user, "email", "") or "").strip().lower()
-    if not user.is_authenticated or not email:
-        return Invitation.objects.none()
-    return (
-        Invitation.objects.filter(
-            email=email, state=InvitationState.PENDING, expires_at__gt=timezone.now()
-        )
-        .select_related("workshop", "invited_by")
-        .order_by("-created_at")
-    )

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from definitions.selectors import unread_count
+from definitions.notifications.selectors import unread_count
 
 
 def inbox(request: HttpRequest) -> dict[str, Any]:

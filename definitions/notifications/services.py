@@ -17,6 +17,7 @@ from definitions.models import Notification, Workshop
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+
 logger = logging.getLogger(__name__)
 
 MESSAGES: dict[str, Promise] = {
@@ -85,3 +86,9 @@ def _enqueue_emails(ids: list[int]) -> None:
             len(ids),
             exc_info=True,
         )
+
+
+def notifications_mark_read(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

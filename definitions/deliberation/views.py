@@ -1,5 +1,4 @@
-"""The deliberation pages: a proposal with its diff, votes, comments and amendments;
-closing and publishing; version history; the consensus policy; the inbox."""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -13,25 +12,18 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from definitions import builder, consensus, proposal_services, roles, rules, selectors
-from definitions.catalog import catalog_for, describe_changes, render_lines
+from definitions import roles, rules
+from definitions.authoring import builder
+from definitions.catalog.selectors import catalog_for, describe_changes, render_lines
+from definitions.core.forms import apply_errors
 from definitions.core.http import AuthedRequest
 from definitions.core.markdown import render_markdown
 from definitions.core.once import submit_once
 from definitions.core.querystring import whole_number
-from definitions.models import Proposal, ProposalState, VoteChoice
-from definitions.notify import describe as describe_notification
-from definitions.permissions import (
-    get_amendment_for_user,
-    get_comment_for_user,
-    get_own_proposal_for_user,
-    get_proposal_for_user,
-    get_version_for_user,
-    get_workshop_for_user,
-    require,
-    require_author_or_admin,
-)
-from definitions.proposal_forms import (
+from definitions.deliberation import consensus
+from definitions.deliberation import selectors as deliberation_selectors
+from definitions.deliberation import services as deliberation_services
+from definitions.deliberation.forms import (
     CommentEditForm,
     CommentForm,
     DeclineForm,
@@ -39,8 +31,18 @@ from definitions.proposal_forms import (
     PolicyForm,
     VoteForm,
 )
+from definitions.models import Proposal, ProposalState, VoteChoice
 from definitions.roles import Department
-from definitions.views import apply_errors
+from definitions.versions import services as version_services
+from definitions.workshops.access import (
+    get_amendment_for_user,
+    get_comment_for_user,
+    get_own_proposal_for_user,
+    get_proposal_for_user,
+    get_workshop_for_user,
+    require,
+    require_author_or_admin,
+)
 from feedback.backtest_views import backtest_panel
 
 
@@ -60,7 +62,7 @@ def proposal_list(request: AuthedRequest, slug: str) -> HttpResponse:
         "definitions/proposal_list.html",
         {
             "workshop": workshop,
-            "proposals": selectors.proposals_of(workshop, state or None),
+            "proposals": deliberation_selectors.proposals_of(workshop, state or None),
             "state": state,
             "states": ProposalState.choices,
         },
@@ -70,7 +72,7 @@ def proposal_list(request: AuthedRequest, slug: str) -> HttpResponse:
 def _live_context(
     request: AuthedRequest,
     proposal: Proposal,
-    tokens: selectors.LiveTokens | None = None,
+    tokens: deliberation_selectors.LiveTokens | None = None,
     *,
     votes: bool = True,
     discussion: bool = True,
@@ -83,14 +85,14 @@ def _live_context(
     context: dict[str, Any] = {
         "workshop": workshop,
         "proposal": proposal,
-        "tokens": tokens or selectors.live_tokens(proposal),
+        "tokens": tokens or deliberation_selectors.live_tokens(proposal),
         "votes_changed": votes,
         "discussion_changed": discussion,
         "can_comment": roles.COMMENT in workshop.user_perms,
         "can_amend": roles.PROPOSE in workshop.user_perms and proposal.state == ProposalState.OPEN,
     }
     if votes:
-        cast = list(selectors.votes_of(proposal))
+        cast = list(deliberation_selectors.votes_of(proposal))
         ballots = [consensus.Ballot(v.choice, v.department) for v in cast]
         departments = dict(Department.choices)
         context |= {
@@ -102,7 +104,7 @@ def _live_context(
             ],
             "totals": [sum(1 for b in ballots if b.choice == c) for c in consensus.CHOICES],
             "choice_labels": [label for _value, label in VoteChoice.choices],
-            "outcome_now": proposal_services.outcome_of(proposal, ballots)
+            "outcome_now": deliberation_services.outcome_of(proposal, ballots)
             if proposal.state == ProposalState.OPEN
             else None,
         }
@@ -114,7 +116,7 @@ def _live_context(
             criteria = [
                 (c.id, rules.render_criterion(c, catalog, _)) for c in rules.criteria(definition)
             ]
-        comments = selectors.comments_of(proposal)
+        comments = deliberation_selectors.comments_of(proposal)
         context |= {
             "definition": definition,
             "catalog": catalog,
@@ -143,7 +145,7 @@ def _detail_context(request: AuthedRequest, proposal: Proposal) -> dict[str, Any
     parent_definition = (
         rules.parse(proposal.parent.document, catalog).definition if proposal.parent else None
     )
-    policy = proposal_services.policy_of(workshop)
+    policy = deliberation_services.policy_of(workshop)
     return {
         **live,
         "changes": describe_changes(parent_definition, definition, catalog)
@@ -186,7 +188,7 @@ def proposal_live(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
     """Polled every few seconds: 204 when nothing changed (htmx then does nothing),
     otherwise the live part of the page."""
     proposal = get_proposal_for_user(request.user, slug, proposal_id)
-    tokens = selectors.live_tokens(proposal)
+    tokens = deliberation_selectors.live_tokens(proposal)
     votes = request.GET.get("v") != tokens.votes
     discussion = request.GET.get("d") != tokens.discussion
     if not votes and not discussion:
@@ -213,7 +215,7 @@ def proposal_open(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
         _service_call(
             request,
             proposal,
-            lambda: proposal_services.proposal_open(
+            lambda: deliberation_services.proposal_open(
                 actor=request.user,
                 proposal=proposal,
                 closes_at=form.cleaned_data["closes_at"],
@@ -232,7 +234,7 @@ def proposal_withdraw(request: AuthedRequest, slug: str, proposal_id: int) -> Ht
     _service_call(
         request,
         proposal,
-        lambda: proposal_services.proposal_withdraw(actor=request.user, proposal=proposal),
+        lambda: deliberation_services.proposal_withdraw(actor=request.user, proposal=proposal),
         _("The proposal was withdrawn."),
     )
     return _back(proposal)
@@ -244,7 +246,7 @@ def proposal_close(request: AuthedRequest, slug: str, proposal_id: int) -> HttpR
     _service_call(
         request,
         proposal,
-        lambda: proposal_services.proposal_close(actor=request.user, proposal=proposal),
+        lambda: deliberation_services.proposal_close(actor=request.user, proposal=proposal),
         _("Voting closed."),
     )
     return _back(proposal)
@@ -254,7 +256,7 @@ def proposal_close(request: AuthedRequest, slug: str, proposal_id: int) -> HttpR
 def proposal_publish(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
     proposal = get_proposal_for_user(request.user, slug, proposal_id, roles.PUBLISH)
     try:
-        version = proposal_services.version_publish(actor=request.user, proposal=proposal)
+        version = version_services.version_publish(actor=request.user, proposal=proposal)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return _back(proposal)
@@ -269,7 +271,7 @@ def vote_cast(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRespon
     error = ""
     if form.is_valid():
         try:
-            proposal_services.vote_cast(
+            deliberation_services.vote_cast(
                 actor=request.user,
                 proposal=proposal,
                 choice=form.cleaned_data["choice"],
@@ -312,7 +314,7 @@ def comment_add(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResp
         if parent is None:
             raise Http404
     try:
-        comment = proposal_services.comment_add(
+        comment = deliberation_services.comment_add(
             actor=request.user,
             proposal=proposal,
             body=form.cleaned_data["body"],
@@ -326,7 +328,7 @@ def comment_add(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResp
 
 
 def _ids(proposal: Proposal) -> list[str]:
-    return sorted(proposal_services.criterion_ids(proposal.document))
+    return sorted(deliberation_services.criterion_ids(proposal.document))
 
 
 @require_http_methods(["GET", "POST"])
@@ -337,7 +339,7 @@ def comment_edit(
     form = CommentEditForm(request.POST or None, initial={"body": comment.body})
     if request.method == "POST" and form.is_valid():
         try:
-            proposal_services.comment_edit(
+            deliberation_services.comment_edit(
                 actor=request.user, comment=comment, body=form.cleaned_data["body"]
             )
         except ValidationError as exc:
@@ -363,7 +365,7 @@ def comment_delete(
     _service_call(
         request,
         comment.proposal,
-        lambda: proposal_services.comment_delete(actor=request.user, comment=comment),
+        lambda: deliberation_services.comment_delete(actor=request.user, comment=comment),
         _("Comment deleted."),
     )
     return _back(comment.proposal, f"#comment-{comment.pk}")
@@ -388,7 +390,7 @@ def amendment_suggest(
         reason = request.POST.get("reason", "")
         if request.POST.get("action") == "suggest":
             try:
-                proposal_services.amendment_suggest(
+                deliberation_services.amendment_suggest(
                     actor=request.user,
                     proposal=proposal,
                     criterion_id=criterion_id,
@@ -454,7 +456,7 @@ def amendment_accept(
     _service_call(
         request,
         amendment.proposal,
-        lambda: proposal_services.amendment_accept(actor=request.user, amendment=amendment),
+        lambda: deliberation_services.amendment_accept(actor=request.user, amendment=amendment),
         _("Amendment accepted: the proposal has a new revision."),
     )
     return _back(amendment.proposal, "#amendments")
@@ -471,7 +473,7 @@ def amendment_decline(
     _service_call(
         request,
         amendment.proposal,
-        lambda: proposal_services.amendment_decline(
+        lambda: deliberation_services.amendment_decline(
             actor=request.user, amendment=amendment, response=str(response)
         ),
         _("Amendment declined."),
@@ -500,54 +502,10 @@ def proposal_revisions(request: AuthedRequest, slug: str, proposal_id: int) -> H
     )
 
 
-@require_GET
-def version_history(request: AuthedRequest, slug: str) -> HttpResponse:
-    workshop = get_workshop_for_user(request.user, slug)
-    versions = list(selectors.versions_of(workshop))
-    numbers = {v.number: v for v in versions}
-    compare = None
-    a, b = request.GET.get("a", ""), request.GET.get("b", "")
-    first, second = whole_number(a), whole_number(b)
-    if first in numbers and second in numbers:
-        assert first is not None and second is not None
-        catalog = catalog_for(workshop)
-        old = rules.parse(numbers[first].document, catalog).definition
-        new = rules.parse(numbers[second].document, catalog).definition
-        if old and new:
-            compare = (first, second, describe_changes(old, new, catalog))
-    return render(
-        request,
-        "definitions/version_history.html",
-        {
-            "workshop": workshop,
-            "versions": versions,
-            "compare": compare,
-            "a": a,
-            "b": b,
-            "current": versions[0] if versions else None,
-        },
-    )
-
-
-@require_POST
-def version_rollback(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
-    version = get_version_for_user(request.user, slug, number)
-    require(version.workshop, roles.PUBLISH)
-    try:
-        new = proposal_services.version_rollback(actor=request.user, version=version)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("definitions:version_history", slug=slug)
-    messages.success(
-        request, _("v%(old)s is published again as v%(new)s.") % {"old": number, "new": new.number}
-    )
-    return redirect("definitions:version_detail", slug=slug, number=new.number)
-
-
 @require_http_methods(["GET", "POST"])
 def policy_edit(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug)
-    policy = proposal_services.policy_of(workshop)
+    policy = deliberation_services.policy_of(workshop)
     initial = {
         "quorum_percent": policy.quorum_percent,
         "required_departments": policy.required_departments,
@@ -560,7 +518,7 @@ def policy_edit(request: AuthedRequest, slug: str) -> HttpResponse:
         require(workshop, roles.CHANGE)
         if form.is_valid():
             try:
-                proposal_services.policy_update(
+                deliberation_services.policy_update(
                     actor=request.user, workshop=workshop, **form.cleaned_data
                 )
             except ValidationError as exc:
@@ -574,22 +532,3 @@ def policy_edit(request: AuthedRequest, slug: str) -> HttpResponse:
         {"workshop": workshop, "form": form, "can_edit": roles.CHANGE in workshop.user_perms},
         status=400 if request.method == "POST" else 200,
     )
-
-
-@require_GET
-def inbox(request: AuthedRequest) -> HttpResponse:
-    notifications = list(selectors.notifications_of(request.user)[:100])
-    return render(
-        request,
-        "definitions/inbox.html",
-        {
-            "items": [(n, describe_notification(n)) for n in notifications],
-            "invitations": selectors.pending_invitations_for(request.user),
-        },
-    )
-
-
-@require_POST
-def inbox_read(request: AuthedRequest) -> HttpResponse:
-    proposal_services.notifications_mark_read(user=request.user)
-    return redirect("inbox")

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from definitions import rules
-from definitions.catalog import render_lines
+from definitions.catalog.selectors import render_lines
 
 
 def to_json_text(document: Any) -> str:

@@ -1,11 +1,13 @@
 """The one place that decides who may see and do what in a workshop.
 
-Every view asks here. Rules:
+Every view asks here (directly, or through the thin lookups of the layers above it:
+feedback/access.py for leads, runs and imports, api/access.py for API keys, which
+call get_workshop_for_user and one_or_404 from here). Rules:
 - someone who may not see a workshop gets 404 for all of its URLs, so its existence
   does not leak;
 - a member who may see it but lacks the right for an action gets 403;
 - the rights themselves are django-guardian object permissions on the workshop,
-  granted and revoked only by services (definitions.services);
+  granted and revoked only by services (definitions.workshops.services);
 - a program calling /api/v1/ is not a user: its API key stands for one workshop,
   and anything outside that workshop is 404 to it, exactly as to an outsider.
 """
@@ -24,7 +26,7 @@ from guardian.core import ObjectPermissionChecker
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_objects_for_user
 
-from definitions import invite_tokens, roles
+from definitions import roles
 from definitions.models import (
     ActivityKind,
     Amendment,
@@ -36,12 +38,10 @@ from definitions.models import (
     Version,
     Workshop,
 )
+from definitions.workshops import invite_tokens
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
-
-    from api.models import ApiKey
-    from feedback.models import EvaluationRun, ImportJob, Lead
 
     AnyUser = User | AnonymousUser
 
@@ -135,7 +135,7 @@ def require(workshop: Workshop, perm: str) -> None:
         raise PermissionDenied
 
 
-def _one_or_404(qs: QuerySet[Any] | Manager[Any], **lookup: Any) -> Any:
+def one_or_404(qs: QuerySet[Any] | Manager[Any], **lookup: Any) -> Any:
     """The object the lookup names within an already authorised scope, else 404: an
     id from another workshop looks exactly like an id that does not exist."""
     found = qs.filter(**lookup).first()
@@ -149,7 +149,7 @@ def get_membership_for_user(
 ) -> Membership:
     """A membership of workshop `slug`; ids of other workshops' members are 404."""
     workshop = get_workshop_for_user(user, slug, perm)
-    membership: Membership = _one_or_404(
+    membership: Membership = one_or_404(
         Membership.objects.select_related("user"), pk=membership_id, workshop=workshop
     )
     membership.workshop = workshop
@@ -160,7 +160,7 @@ def get_own_membership_for_user(user: AnyUser, slug: str) -> Membership:
     """The user's own membership of workshop `slug` (to leave it); 404 if they may not
     see the workshop or are not a member of it (a superuser who never joined)."""
     workshop = get_workshop_for_user(user, slug)
-    membership: Membership = _one_or_404(
+    membership: Membership = one_or_404(
         Membership.objects.select_related("user"), workshop=workshop, user_id=user.pk
     )
     membership.workshop = workshop
@@ -178,7 +178,7 @@ def require_staff(user: AnyUser) -> None:
 def get_workshop_invitation_for_user(user: AnyUser, slug: str, invitation_id: int) -> Invitation:
     """An invitation of workshop `slug`, for those who manage its members."""
     workshop = get_workshop_for_user(user, slug, roles.MANAGE_MEMBERS)
-    invitation: Invitation = _one_or_404(Invitation.objects, pk=invitation_id, workshop=workshop)
+    invitation: Invitation = one_or_404(Invitation.objects, pk=invitation_id, workshop=workshop)
     invitation.workshop = workshop
     return invitation
 
@@ -207,7 +207,7 @@ def get_invitation_for_token(token: str) -> Invitation:
     whether it is used, expired or for another account); 404 for any other text."""
     if not token or len(token) > invite_tokens.MAX_TOKEN_LENGTH:
         raise Http404
-    invitation: Invitation = _one_or_404(
+    invitation: Invitation = one_or_404(
         Invitation.objects.select_related("workshop", "invited_by"),
         token_digest=invite_tokens.digest(token),
     )
@@ -227,14 +227,14 @@ def get_proposal_for_user(
 ) -> Proposal:
     """A proposal of workshop `slug`; ids of other workshops' proposals are 404."""
     workshop = get_workshop_for_user(user, slug, perm)
-    proposal: Proposal = _one_or_404(Proposal.objects, pk=proposal_id, workshop=workshop)
+    proposal: Proposal = one_or_404(Proposal.objects, pk=proposal_id, workshop=workshop)
     proposal.workshop = workshop
     return proposal
 
 
 def get_version_for_user(user: AnyUser, slug: str, number: int) -> Version:
     workshop = get_workshop_for_user(user, slug)
-    version: Version = _one_or_404(Version.objects, workshop=workshop, number=number)
+    version: Version = one_or_404(Version.objects, workshop=workshop, number=number)
     version.workshop = workshop
     return version
 
@@ -243,7 +243,7 @@ def get_catalog_entry_for_user(
     user: AnyUser, slug: str, model: type[CustomField] | type[ActivityKind], entry_id: int
 ) -> CustomField | ActivityKind:
     workshop = get_workshop_for_user(user, slug, roles.CHANGE)
-    entry: CustomField | ActivityKind = _one_or_404(
+    entry: CustomField | ActivityKind = one_or_404(
         model.objects.all(), pk=entry_id, workshop=workshop
     )
     entry.workshop = workshop
@@ -254,7 +254,7 @@ def get_comment_for_user(
     user: AnyUser, slug: str, proposal_id: int, comment_id: int, perm: str | None = None
 ) -> Comment:
     proposal = get_proposal_for_user(user, slug, proposal_id, perm)
-    comment: Comment = _one_or_404(Comment.objects, pk=comment_id, proposal=proposal)
+    comment: Comment = one_or_404(Comment.objects, pk=comment_id, proposal=proposal)
     comment.proposal = proposal
     return comment
 
@@ -263,7 +263,7 @@ def get_amendment_for_user(
     user: AnyUser, slug: str, proposal_id: int, amendment_id: int, perm: str | None = None
 ) -> Amendment:
     proposal = get_proposal_for_user(user, slug, proposal_id, perm)
-    amendment: Amendment = _one_or_404(Amendment.objects, pk=amendment_id, proposal=proposal)
+    amendment: Amendment = one_or_404(Amendment.objects, pk=amendment_id, proposal=proposal)
     amendment.proposal = proposal
     return amendment
 
@@ -283,93 +283,3 @@ def get_own_proposal_for_user(
     proposal = get_proposal_for_user(user, slug, proposal_id, perm)
     require_author_or_admin(user, proposal.workshop, proposal.author_id)
     return proposal
-
-
-def get_lead_for_user(user: AnyUser, slug: str, lead_id: int) -> Lead:
-    """A lead of workshop `slug`; another workshop's lead id is 404."""
-    from feedback.models import Lead
-
-    workshop = get_workshop_for_user(user, slug)
-    lead: Lead = _one_or_404(Lead.objects, pk=lead_id, workshop=workshop)
-    lead.workshop = workshop
-    return lead
-
-
-def get_run_for_user(
-    user: AnyUser, slug: str, run_id: int, perm: str | None = None
-) -> EvaluationRun:
-    """A backtest run of workshop `slug`: every member may read it; `perm` to act."""
-    from feedback.models import EvaluationRun
-
-    workshop = get_workshop_for_user(user, slug, perm)
-    run: EvaluationRun = _one_or_404(
-        EvaluationRun.objects.select_related("version", "proposal", "created_by"),
-        pk=run_id,
-        workshop=workshop,
-    )
-    run.workshop = workshop
-    return run
-
-
-def get_import_for_user(user: AnyUser, slug: str, job_id: int) -> ImportJob:
-    """An import of workshop `slug`, for those who may import (admins)."""
-    from feedback.models import ImportJob
-
-    workshop = get_workshop_for_user(user, slug, roles.IMPORT_LEADS)
-    job: ImportJob = _one_or_404(ImportJob.objects, pk=job_id, workshop=workshop)
-    job.workshop = workshop
-    return job
-
-
-def get_api_key_for_user(user: AnyUser, slug: str, key_id: int) -> ApiKey:
-    """An API key of workshop `slug`, for those who may manage keys (admins)."""
-    from api.models import ApiKey
-
-    workshop = get_workshop_for_user(user, slug, roles.IMPORT_LEADS)
-    key: ApiKey = _one_or_404(
-        ApiKey.objects.select_related("created_by"), pk=key_id, workshop=workshop
-    )
-    key.workshop = workshop
-    return key
-
-
-def get_api_key_for_token(token: str) -> ApiKey | None:
-    """The active API key `token` is, with its workshop; None for a malformed, unknown
-    or revoked token, which the API answers alike (401)."""
-    from api import keys
-    from api.models import ApiKey
-
-    prefix = keys.prefix_of(token)
-    if prefix is None:
-        return None
-    key = (
-        ApiKey.objects.select_related("workshop")
-        .filter(prefix=prefix, revoked_at__isnull=True)
-        .first()
-    )
-    if key is None or not keys.matches(token, key.digest):
-        return None
-    return key
-
-
-def get_version_for_api_key(key: ApiKey, slug: str, number: int | None) -> Version:
-    """A version of the key's workshop (the current one when `number` is None); 404
-    for another workshop's slug, as for an outsider."""
-    if key.workshop.slug != slug:
-        raise Http404
-    versions = Version.objects.filter(workshop=key.workshop).order_by("-number")
-    if number is not None:
-        versions = versions.filter(number=number)
-    version = versions.first()
-    if version is None:
-        raise Http404
-    return version
-
-
-def get_lead_for_api_key(key: ApiKey, external_id: str) -> Lead:
-    """A lead of the key's workshop by external id; another workshop's lead is 404."""
-    from feedback.models import Lead
-
-    lead: Lead = _one_or_404(Lead.objects, workshop_id=key.workshop_id, external_id=external_id)
-    lead.workshop = key.workshop
-    return lead

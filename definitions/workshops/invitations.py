@@ -23,14 +23,14 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from definitions import invite_tokens
 from definitions.core.audit import log_action
 from definitions.core.ratelimits import rate_limit_take
 from definitions.models import Invitation, InvitationState, Membership, Notification, Workshop
-from definitions.notify import notify
-from definitions.permissions import invitation_is_for
+from definitions.notifications.services import notify
 from definitions.roles import Department, Role
-from definitions.services import (
+from definitions.workshops import invite_tokens
+from definitions.workshops.access import invitation_is_for
+from definitions.workshops.services import (
     _check_admin_remains,
     _grant_role,
     _revoke_all,

@@ -1,0 +1,121 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from definitions import rules
+from definitions.core.audit import log_action
+from definitions.models import (
+    ActivityKind,
+    CustomField,
+    Proposal,
+    Version,
+    Workshop,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def _uses(document: object, key: str, value: str) -> bool:
+    """Whether any object in the JSON document has `key` == `value` (iteratively, so a
+    hostile document cannot exhaust the stack)."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get(key) == value:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _documents_of(workshop: Workshop) -> list[object]:
+    return [
+        *Version.objects.filter(workshop=workshop).values_list("document", flat=True),
+        *Proposal.objects.filter(workshop=workshop).values_list("document", flat=True),
+    ]
+
+
+@transaction.atomic
+def custom_field_add(
+    *,
+    actor: User,
+    workshop: Workshop,
+    key: str,
+    label: str,
+    type: str,
+    category: str,
+    choices: list[str] | None = None,
+) -> CustomField:
+    key = key.strip()
+    errors: dict[str, str] = {}
+    if key in rules.DEFAULT_CATALOG.fields:
+        errors["key"] = _("“%(key)s” is a built-in field.") % {"key": key}
+    elif CustomField.objects.filter(workshop=workshop, key=key).exists():
+        errors["key"] = _("This workshop already has a field “%(key)s”.") % {"key": key}
+    if type not in {t.value for t in rules.FieldType}:
+        errors["type"] = _("Unknown field type.")
+    if category not in {c.value for c in rules.Category}:
+        errors["category"] = _("Unknown category.")
+    clean_choices = list(dict.fromkeys(c.strip() for c in (choices or []) if c.strip()))
+    if type == rules.FieldType.CHOICE and not clean_choices:
+        errors["choices"] = _("A choice field needs at least one allowed value.")
+    if len(clean_choices) > 200:
+        errors["choices"] = _("At most 200 allowed values.")
+    if any(len(c) > 200 for c in clean_choices):
+        errors["choices"] = _("Each allowed value may be at most 200 characters.")
+    if errors:
+        raise ValidationError(errors)
+    field = CustomField.objects.create(
+        workshop=workshop,
+        key=key,
+        label=label.strip(),
+        type=type,
+        category=category,
+        choices=clean_choices if type == rules.FieldType.CHOICE else [],
+    )
+    log_action(
+        "definitions.field.added", actor=actor, workshop=workshop, key=key, label=field.label
+    )
+    return field
+
+
+@transaction.atomic
+def activity_kind_add(*, actor: User, workshop: Workshop, key: str, label: str) -> ActivityKind:
+    key = key.strip()
+    if key in rules.DEFAULT_CATALOG.activity_kinds:
+        raise ValidationError({"key": _("“%(key)s” is a built-in activity kind.") % {"key": key}})
+    if ActivityKind.objects.filter(workshop=workshop, key=key).exists():
+        raise ValidationError(
+            {"key": _("This workshop already has an activity kind “%(key)s”.") % {"key": key}}
+        )
+    kind = ActivityKind.objects.create(workshop=workshop, key=key, label=label.strip())
+    log_action("definitions.activity_kind.added", actor=actor, workshop=workshop, key=key)
+    return kind
+
+
+@transaction.atomic
+def catalog_entry_delete(*, actor: User, entry: CustomField | ActivityKind) -> None:
+    """Delete a custom field or activity kind that no version or draft uses: a
+    definition must never name something the catalog no longer has."""
+    is_field = isinstance(entry, CustomField)
+    if any(
+        _uses(doc, "field" if is_field else "activity", entry.key)
+        for doc in _documents_of(entry.workshop)
+    ):
+        raise ValidationError(
+            _("“%(label)s” is used by a version or a draft and cannot be deleted.")
+            % {"label": entry.label},
+            code="in_use",
+        )
+    action = "definitions.field.deleted" if is_field else "definitions.activity_kind.deleted"
+    log_action(action, actor=actor, workshop=entry.workshop, key=entry.key)
+    entry.delete()
