@@ -37,7 +37,6 @@ def get_api_key_for_user(user: AnyUser, slug: str, key_id: int) -> ApiKey:
 def get_api_key_for_token(token: str) -> ApiKey | None:
     """The active API key `token` is, with its workshop; None for a malformed, unknown
     or revoked token, which the API answers alike (401)."""
-    from api.models import ApiKey
 
     prefix = keys.prefix_of(token)
     if prefix is None:

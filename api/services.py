@@ -24,9 +24,9 @@ from definitions import rules
 from definitions.catalog.selectors import catalog_for
 from definitions.core.audit import log_action
 from definitions.models import Version, Workshop
-from feedback.backtest_selectors import custom_for_evaluator
+from feedback.backtests.selectors import custom_for_evaluator
+from feedback.leads.services import leads_changed, search_text
 from feedback.models import Lead, LeadActivity
-from feedback.services import leads_changed, search_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

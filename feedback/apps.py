@@ -11,13 +11,24 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("Leads and feedback")
 
     def ready(self) -> None:
+        # Imported here, as Django asks for signal receivers: these modules need the
+        # models, which are not loaded when this module is.
         from django.db.backends.signals import connection_created
 
-        connection_created.connect(_sqlite_functions, dispatch_uid="feedback_sqlite_functions")
+        from definitions.core.extensions import page_context
+        from feedback.accuracy import panels as accuracy_panels
+        from feedback.backtests import panels as backtest_panels
+        from feedback.backtests.sql import register_sqlite_functions
+        from feedback.ops import panels as ops_panels
 
+        def sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
+            if connection.vendor == "sqlite":
+                register_sqlite_functions(connection.connection)
 
-def _sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
-    if connection.vendor == "sqlite":
-        from feedback.backtest_sql import register_sqlite_functions
-
-        register_sqlite_functions(connection.connection)
+        connection_created.connect(
+            sqlite_functions, dispatch_uid="feedback_sqlite_functions", weak=False
+        )
+        page_context.connect(accuracy_panels.on_workshop_home, sender="workshop_home")
+        page_context.connect(ops_panels.on_workshop_home, sender="workshop_home")
+        page_context.connect(backtest_panels.on_proposal_page, sender="proposal_detail")
+        page_context.connect(backtest_panels.on_version_page, sender="version_detail")

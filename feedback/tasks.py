@@ -1,3 +1,7 @@
+"""Celery tasks of the feedback app: thin adapters that take ids and call services.
+Their names ("feedback.tasks.…") are what queued messages and the beat schedule refer
+to, so they stay here whatever the services' packages."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -5,8 +9,12 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
+from django.db import OperationalError
 
-from feedback.services import worker_heartbeat_record
+from feedback.backtests import services as backtest_services
+from feedback.imports.run import import_run
+from feedback.ops.housekeeping import housekeeping_run
+from feedback.ops.services import worker_heartbeat_record
 
 
 @shared_task(bind=True, ignore_result=True)
@@ -24,20 +32,16 @@ def _announce_worker(sender: Any = None, **kwargs: Any) -> None:
 @shared_task(bind=True, ignore_result=True, acks_late=True)
 def run_import(self: Any, job_id: int) -> None:
     """Thin adapter: the service does the work and is safe to rerun."""
-    from feedback.import_services import import_run
-
     import_run(job_id)
 
 
 @shared_task(bind=True, ignore_result=True, acks_late=True)
 def backtest_prepare_task(self: Any, run_id: int) -> None:
     """Cut a run into chunks and queue them; any number of workers take them."""
-    from feedback import backtest_services as svc
-
     try:
-        chunks = svc.backtest_prepare(run_id)
+        chunks = backtest_services.backtest_prepare(run_id)
     except Exception as error:
-        svc.backtest_fail(run_id, error)
+        backtest_services.backtest_fail(run_id, error)
         return
     for index, low, high in chunks:
         backtest_chunk_task.delay(run_id, index, low, high)
@@ -53,39 +57,25 @@ def backtest_prepare_task(self: Any, run_id: int) -> None:
 )
 def backtest_chunk_task(self: Any, run_id: int, index: int, low: int, high: int) -> None:
     """One chunk; idempotent, so a copy redelivered after a worker died is harmless."""
-    from django.db import OperationalError
-
-    from feedback import backtest_services as svc
-
     try:
-        svc.backtest_chunk(run_id, index, low, high)
+        backtest_services.backtest_chunk(run_id, index, low, high)
     except OperationalError as error:
         # A dropped connection or a deadlock: worth one more try before failing the run.
         if self.request.retries < 2:
             raise self.retry(exc=error, countdown=2) from error
-        svc.backtest_fail(run_id, error)
+        backtest_services.backtest_fail(run_id, error)
     except Exception as error:
-        svc.backtest_fail(run_id, error)
+        backtest_services.backtest_fail(run_id, error)
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def backtest_cleanup_task(run_id: int) -> None:
     """Count a finished run against outcomes and drop the runs it supersedes
     (idempotent)."""
-    from feedback import backtest_services as svc
-
-    svc.backtest_after_done(run_id)
+    backtest_services.backtest_after_done(run_id)
 
 
 @shared_task(ignore_result=True)
 def housekeeping() -> None:
-    """Fail backtests that stopped progressing and imports whose worker died; re-run
-    stale backtests people look at; forget spent form tokens."""
-    from definitions.core.once import submissions_forget
-    from feedback import backtest_services
-    from feedback.import_services import imports_recover
-
-    backtest_services.backtests_expire_overdue()
-    imports_recover()
-    backtest_services.backtests_refresh_stale()
-    submissions_forget()
+    """See feedback.ops.housekeeping."""
+    housekeeping_run()

@@ -2,30 +2,34 @@ from __future__ import annotations
 
 from django.urls import path
 
-from feedback import backtest_views, feedback_views, import_views, views
+from feedback.accuracy import views as accuracy_views
+from feedback.backtests import views as backtest_views
+from feedback.imports import views as import_views
+from feedback.leads import views as lead_views
+from feedback.verdicts import views as verdict_views
 
 app_name = "feedback"
 
 urlpatterns = [
-    path("w/<slug:slug>/feedback/", feedback_views.feedback_queue, name="feedback_queue"),
-    path("w/<slug:slug>/feedback/undo/", feedback_views.verdict_undo, name="verdict_undo"),
+    path("w/<slug:slug>/feedback/", verdict_views.feedback_queue, name="feedback_queue"),
+    path("w/<slug:slug>/feedback/undo/", verdict_views.verdict_undo, name="verdict_undo"),
     path(
         "w/<slug:slug>/feedback/<int:lead_id>/verdict/",
-        feedback_views.verdict_record,
+        verdict_views.verdict_record,
         name="verdict_record",
     ),
-    path("w/<slug:slug>/feedback/<int:lead_id>/bant/", feedback_views.lead_bant, name="lead_bant"),
-    path("w/<slug:slug>/accuracy/", feedback_views.accuracy, name="accuracy"),
-    path("w/<slug:slug>/accuracy/print/", feedback_views.accuracy_print, name="accuracy_print"),
+    path("w/<slug:slug>/feedback/<int:lead_id>/bant/", verdict_views.lead_bant, name="lead_bant"),
+    path("w/<slug:slug>/accuracy/", accuracy_views.accuracy, name="accuracy"),
+    path("w/<slug:slug>/accuracy/print/", accuracy_views.accuracy_print, name="accuracy_print"),
     path(
         "w/<slug:slug>/accuracy/suggestion/",
-        feedback_views.suggestion_apply,
+        accuracy_views.suggestion_apply,
         name="suggestion_apply",
     ),
-    path("w/<slug:slug>/feedback/verdicts.csv", feedback_views.verdicts_csv, name="verdicts_csv"),
+    path("w/<slug:slug>/feedback/verdicts.csv", accuracy_views.verdicts_csv, name="verdicts_csv"),
     path(
         "w/<slug:slug>/backtests/<int:run_id>/results.csv",
-        feedback_views.run_results_csv,
+        accuracy_views.run_results_csv,
         name="run_results_csv",
     ),
     path("w/<slug:slug>/backtests/", backtest_views.run_list, name="run_list"),
@@ -38,8 +42,8 @@ urlpatterns = [
         name="run_cancel",
     ),
     path("w/<slug:slug>/backtests/<int:run_id>/retry/", backtest_views.run_retry, name="run_retry"),
-    path("w/<slug:slug>/leads/", views.lead_list, name="lead_list"),
-    path("w/<slug:slug>/leads/<int:lead_id>/", views.lead_detail, name="lead_detail"),
+    path("w/<slug:slug>/leads/", lead_views.lead_list, name="lead_list"),
+    path("w/<slug:slug>/leads/<int:lead_id>/", lead_views.lead_detail, name="lead_detail"),
     path("w/<slug:slug>/imports/", import_views.import_list, name="import_list"),
     path(
         "w/<slug:slug>/imports/<int:job_id>/mapping/",

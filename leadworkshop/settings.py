@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "definitions",
     "feedback",
     "api",
+    # The demo workshop of `make run` (manage.py seed_demo); no models.
+    "demo",
     # Login throttling: counts failed log-ins and locks a username from an address.
     "axes",
 ]

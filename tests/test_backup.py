@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from feedback.generator import generate
-from feedback.services import leads_insert_generated
+from feedback.leads.generator import generate
+from feedback.leads.services import leads_insert_generated
 from tests.conftest import ROOT, _test_database_url
 from tests.factories import UserFactory, WorkshopFactory
 

@@ -43,10 +43,10 @@ def test_a_real_worker_runs_a_backtest_in_chunks_to_the_end(
     """The whole task path: the run is queued on commit, the worker cuts it into chunks,
     queues them through Redis, and the last chunk marks the run done."""
     from definitions import rules
-    from feedback import backtest_services
-    from feedback.generator import generate
+    from feedback.backtests import services as backtest_services
+    from feedback.leads.generator import generate
+    from feedback.leads.services import leads_insert_generated
     from feedback.models import EvaluationRun, LeadResult, RunState
-    from feedback.services import leads_insert_generated
     from leadworkshop.celery import app
     from tests.factories import UserFactory, WorkshopFactory
 

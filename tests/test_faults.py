@@ -33,12 +33,14 @@ from django.utils import timezone
 from definitions import rules
 from definitions.models import Vote
 from definitions.versions import services as version_services
-from feedback import backtest_services, import_services
-from feedback.backtest_selectors import latest_done_run
-from feedback.bench import mapping, write_csv
-from feedback.generator import generate
+from feedback.backtests import services as backtest_services
+from feedback.backtests.selectors import latest_done_run
+from feedback.bench.data import mapping, write_csv
+from feedback.imports import run as import_run
+from feedback.imports import services as import_services
+from feedback.leads.generator import generate
+from feedback.leads.services import leads_insert_generated
 from feedback.models import EvaluationRun, ImportJob, ImportState, Lead, LeadResult, RunState
-from feedback.services import leads_insert_generated
 from feedback.tasks import backtest_prepare_task, run_import
 from tests.conftest import ROOT, _test_database_url, start_worker, stop_worker
 from tests.factories import UserFactory, WorkshopFactory, open_for_vote
@@ -224,7 +226,7 @@ def test_a_worker_killed_during_an_import_imports_nothing_and_a_retry_imports_al
         assert not Lead.objects.filter(workshop=workshop).exists()  # the merge was undone
         assert ImportJob.objects.get(pk=job.pk).state == ImportState.RUNNING
         # Housekeeping sees that no worker holds the job any more.
-        assert import_services.imports_recover() == 1
+        assert import_run.imports_recover() == 1
         job.refresh_from_db()
         assert job.state == ImportState.FAILED
         assert "nothing was imported" in job.message.lower()
@@ -252,9 +254,9 @@ def test_a_running_import_is_left_alone_by_housekeeping(admin: Any, workshop: An
         state=ImportState.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
     )
     with held_lock(job.pk):
-        assert import_services.imports_recover() == 0
+        assert import_run.imports_recover() == 0
     assert ImportJob.objects.get(pk=job.pk).state == ImportState.RUNNING
-    assert import_services.imports_recover() == 1
+    assert import_run.imports_recover() == 1
 
 
 @contextmanager
@@ -264,10 +266,10 @@ def held_lock(job_id: int) -> Iterator[None]:
 
     def hold() -> None:
         try:
-            assert import_services._claim(job_id)
+            assert import_run.claim(job_id)
             ready.set()
             release.wait(60)
-            import_services._release(job_id)
+            import_run.release(job_id)
         finally:
             connections.close_all()
 

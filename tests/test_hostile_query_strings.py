@@ -20,8 +20,8 @@ from definitions.catalog import services as catalog_services
 from definitions.core.querystring import MAX_PAGE, page_number, whole_number
 from definitions.models import Proposal, Workshop
 from definitions.versions import services as version_services
+from feedback.leads.views import PER_PAGE
 from feedback.models import Lead
-from feedback.views import PER_PAGE
 from tests.factories import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -146,7 +146,7 @@ def test_an_unknown_filter_field_is_refused_at_the_field(viewer: Any, leads: lis
 def test_a_huge_page_of_a_backtests_leads_shows_its_last_page(
     admin: Any, workshop: Workshop
 ) -> None:
-    from feedback import backtest_services
+    from feedback.backtests import services as backtest_services
 
     version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None

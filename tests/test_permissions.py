@@ -22,8 +22,8 @@ from definitions.deliberation import services as deliberation_services
 from definitions.models import Membership, Workshop
 from definitions.versions import services as version_services
 from definitions.workshops import invitations
-from feedback import backtest_services
-from feedback.import_services import import_upload
+from feedback.backtests import services as backtest_services
+from feedback.imports.services import import_upload
 from feedback.models import Lead
 
 # Views outside any workshop: who may see them without logging in.

@@ -18,8 +18,9 @@ from definitions.catalog import services as catalog_services
 from definitions.deliberation import services as deliberation_services
 from definitions.models import Workshop
 from definitions.versions import services as version_services
-from feedback import backtest_services, feedback_services
+from feedback.backtests import services as backtest_services
 from feedback.models import Lead, LeadResult
+from feedback.verdicts import services as verdict_services
 from tests.factories import logged_in
 from tests.feedback.test_imports import run as run_import
 
@@ -72,7 +73,7 @@ def hostile(admin: Any, rep: Any, workshop: Workshop) -> dict[str, Any]:
     lead = Lead.objects.get(workshop=workshop, external_id="X1")
     rejected = Lead.objects.get(workshop=workshop, external_id="A1")
     assert not LeadResult.objects.get(run=run, lead=rejected).qualified
-    feedback_services.verdict_record(actor=rep, lead=rejected, verdict="missed", note=PAYLOAD)
+    verdict_services.verdict_record(actor=rep, lead=rejected, verdict="missed", note=PAYLOAD)
     draft_run = backtest_services.backtest_run_inline(
         backtest_services.backtest_start(
             actor=admin, workshop=workshop, proposal=proposal, enqueue=False

@@ -8,6 +8,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from definitions.models import AuditLogEntry, Workshop
+from definitions.roles import Department, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -64,7 +65,6 @@ MESSAGES: dict[str, Promise] = {
 
 
 def describe(entry: AuditLogEntry) -> str:
-    from definitions.roles import Department, Role
 
     template = MESSAGES.get(entry.action)
     if template is None:

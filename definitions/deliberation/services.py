@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from definitions import roles, rules
 from definitions.catalog.documents import validated_document
+from definitions.catalog.selectors import catalog_for
 from definitions.core.audit import log_action
 from definitions.deliberation import consensus
 from definitions.models import (
@@ -31,6 +32,7 @@ from definitions.models import (
     Workshop,
 )
 from definitions.notifications.services import notify
+from definitions.roles import Department
 from definitions.workshops.access import workshop_perms
 from definitions.workshops.selectors import member_users
 
@@ -399,7 +401,6 @@ def amendment_suggest(
 
 
 def _catalog(workshop: Workshop) -> rules.Catalog:
-    from definitions.catalog.selectors import catalog_for
 
     return catalog_for(workshop, translated=False)
 
@@ -493,7 +494,6 @@ def outcome_of(
 
 
 def outcome_statement(outcome: consensus.Outcome) -> str:
-    from definitions.roles import Department
 
     params = {"voted": outcome.voted, "eligible": outcome.eligible, **outcome.counts}
     if outcome.accepted:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from definitions import roles, rules
 from definitions.authoring import builder
 from definitions.catalog.selectors import catalog_for, describe_changes, render_lines
+from definitions.core.extensions import extra_context
 from definitions.core.forms import apply_errors
 from definitions.core.http import AuthedRequest
 from definitions.core.markdown import render_markdown
@@ -43,7 +44,6 @@ from definitions.workshops.access import (
     require,
     require_author_or_admin,
 )
-from feedback.backtest_views import backtest_panel
 
 
 def _back(proposal: Proposal, anchor: str = "") -> HttpResponse:
@@ -163,7 +163,7 @@ def _detail_context(request: AuthedRequest, proposal: Proposal) -> dict[str, Any
             initial=OpenForm.initial_for(policy.default_voting_days, proposal.rationale)
         ),
         "policy": policy,
-        **backtest_panel(workshop, proposal=proposal),
+        **extra_context("proposal_detail", workshop=workshop, proposal=proposal),
     }
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from definitions.core.jobs import enqueue
 from definitions.models import Notification, Workshop
 
 if TYPE_CHECKING:
@@ -75,11 +79,10 @@ def notify(
 def _enqueue_emails(ids: list[int]) -> None:
     """Hand the e-mails to the worker. When the broker is down the request must still
     succeed: the notifications are saved, and the periodic sweep
-    (definitions.tasks.close_due_proposals) sends what was not sent."""
-    from definitions.tasks import send_notification_emails
-
+    (emails_sweep, run by definitions.tasks.close_due_proposals) sends what was not
+    sent."""
     try:
-        send_notification_emails.delay(ids)
+        enqueue("definitions.tasks.send_notification_emails", ids)
     except Exception:  # any broker error: kombu raises several kinds
         logger.warning(
             "Could not queue %d notification e-mail(s); the sweep will retry.",
@@ -92,3 +95,39 @@ def notifications_mark_read(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def emails_send(notification_ids: list[int]) -> int:
+    """E-mail each notification to its recipient (idempotent enough: a retry may
+    resend, never lose one)."""
+    notifications = list(
+        Notification.objects.filter(
+            pk__in=notification_ids, emailed_at__isnull=True
+        ).select_related("recipient", "workshop")
+    )
+    messages = [
+        (
+            f"[{n.workshop.name}] {describe(n)}",
+            f"{describe(n)}\n\n{settings.SITE_URL.rstrip('/')}{n.url}\n",
+            settings.DEFAULT_FROM_EMAIL,
+            [n.recipient.email],
+        )
+        for n in notifications
+        if n.recipient.email
+    ]
+    sent = send_mass_mail(messages, fail_silently=False) if messages else 0
+    Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(
+        emailed_at=timezone.now()
+    )
+    return sent
+
+
+def emails_sweep() -> int:
+    """Send the e-mails whose queueing failed (the broker was down at the time)."""
+    stale = timezone.now() - timedelta(minutes=2)
+    unsent = list(
+        Notification.objects.filter(emailed_at__isnull=True, created_at__lt=stale).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    return emails_send(unsent) if unsent else 0

@@ -4,6 +4,13 @@ import functools
 from typing import Any
 
 from django import template
+from django.conf import settings
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language_info
+
+from definitions.core.markdown import render_markdown
+from definitions.core.once import TOKEN_FIELD, new_token
 
 register = template.Library()
 
@@ -19,7 +26,6 @@ def dict_get(mapping: Any, key: str) -> Any:
 @register.filter
 def markdown(text: str) -> Any:
     """Sanitised HTML from a comment's Markdown (definitions.core.markdown)."""
-    from definitions.core.markdown import render_markdown
 
     return render_markdown(text or "")
 
@@ -27,9 +33,6 @@ def markdown(text: str) -> Any:
 @register.simple_tag
 def form_token() -> str:
     """A hidden one-time token: a view with @submit_once acts on this form once."""
-    from django.utils.html import format_html
-
-    from definitions.core.once import TOKEN_FIELD, new_token
 
     return format_html('<input type="hidden" name="{}" value="{}">', TOKEN_FIELD, new_token())
 
@@ -47,8 +50,6 @@ def options(choices: Any, selected: Any = "", blank: bool = True) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _options(choices: tuple[tuple[Any, ...], ...], chosen: str, blank: bool) -> str:
-    from django.utils.html import format_html, format_html_join
-    from django.utils.safestring import mark_safe
 
     rows = []
     for choice in choices:
@@ -79,7 +80,5 @@ def language_choices() -> list[tuple[str, str]]:
 def _language_choices() -> list[tuple[str, str]]:
     # Constant for the process: the switch is on every page, and asking Django per
     # page means activating each language in turn.
-    from django.conf import settings
-    from django.utils.translation import get_language_info
 
     return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]

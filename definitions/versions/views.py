@@ -15,6 +15,7 @@ from definitions.catalog.selectors import (
     describe_changes,
     render_lines,
 )
+from definitions.core.extensions import extra_context
 from definitions.core.http import AuthedRequest
 from definitions.core.querystring import whole_number
 from definitions.versions import selectors as version_selectors
@@ -25,7 +26,6 @@ from definitions.workshops.access import (
     get_workshop_for_user,
     require,
 )
-from feedback.backtest_views import backtest_panel
 
 
 @require_GET
@@ -62,7 +62,7 @@ def version_detail(request: AuthedRequest, slug: str, number: int) -> HttpRespon
                 if parent_definition and definition
                 else None
             ),
-            **backtest_panel(version.workshop, version=version),
+            **extra_context("version_detail", workshop=version.workshop, version=version),
         },
     )
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -24,6 +25,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from definitions.core.audit import log_action
+from definitions.core.jobs import enqueue
 from definitions.core.ratelimits import rate_limit_take
 from definitions.models import Invitation, InvitationState, Membership, Notification, Workshop
 from definitions.notifications.services import notify
@@ -99,16 +101,14 @@ def _email_invitation(*, invitation: Invitation, actor: User, token: str) -> Non
 
 
 def _send(subject: str, body: str, recipient: str) -> None:
-    from definitions.tasks import send_invitation_email
-
     try:
-        send_invitation_email.delay(subject, body, recipient)
+        enqueue("definitions.tasks.send_invitation_email", subject, body, recipient)
     except Exception:  # any broker error: kombu raises several kinds
         # The link exists only in this message; without a broker, send it from here
         # rather than lose it (the admin can always invite again for a fresh link).
         logger.warning("Could not queue an invitation e-mail; sending it directly.", exc_info=True)
         try:
-            send_invitation_email(subject, body, recipient)
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], fail_silently=False)
         except OSError:
             logger.exception("Could not send an invitation e-mail.")
 

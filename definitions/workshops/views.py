@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from definitions import roles
 from definitions.authoring import selectors as authoring_selectors
 from definitions.core.audit import describe
+from definitions.core.extensions import extra_context
 from definitions.core.forms import apply_errors
 from definitions.core.http import AuthedRequest
 from definitions.core.once import submit_once
@@ -35,8 +36,6 @@ from definitions.workshops.access import (
     require_staff,
 )
 from definitions.workshops.forms import InviteForm, MemberCreateForm, MemberUpdateForm, WorkshopForm
-from feedback.accuracy_selectors import current_accuracy
-from feedback.selectors import worker_status
 
 
 @login_not_required
@@ -85,8 +84,7 @@ def workshop_home(request: AuthedRequest, slug: str) -> HttpResponse:
         "current": version_selectors.current_version(workshop),
         "draft_count": authoring_selectors.drafts_of(workshop).count(),
         "open_count": deliberation_selectors.proposals_of(workshop, ProposalState.OPEN).count(),
-        "accuracy": current_accuracy(workshop, _),
-        "worker": worker_status(),
+        **extra_context("workshop_home", workshop=workshop),
     }
     return render(request, "definitions/workshop_home.html", context)
 

@@ -8,7 +8,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from feedback.metrics import Rate
+from feedback.accuracy.metrics import Rate
 from feedback.models import Reason
 
 register = template.Library()

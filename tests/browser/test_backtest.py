@@ -15,9 +15,9 @@ import pytest
 from definitions import rules
 from definitions.authoring import services as authoring_services
 from definitions.versions import services as version_services
-from feedback import backtest_services
-from feedback.generator import generate
-from feedback.services import leads_insert_generated
+from feedback.backtests import services as backtest_services
+from feedback.leads.generator import generate
+from feedback.leads.services import leads_insert_generated
 from tests.browser.conftest import log_in
 from tests.conftest import services_available
 from tests.factories import PASSWORD, UserFactory, WorkshopFactory

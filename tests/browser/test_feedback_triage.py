@@ -12,10 +12,10 @@ import pytest
 from definitions import rules
 from definitions.roles import Department, Role
 from definitions.versions import services as version_services
-from feedback import backtest_services
-from feedback.generator import generate
+from feedback.backtests import services as backtest_services
+from feedback.leads.generator import generate
+from feedback.leads.services import leads_insert_generated
 from feedback.models import LeadFeedback
-from feedback.services import leads_insert_generated
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, UserFactory, WorkshopFactory, add_member
 

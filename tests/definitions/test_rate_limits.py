@@ -17,7 +17,7 @@ from definitions import rules
 from definitions.core.ratelimits import RateLimited, rate_limit_take
 from definitions.models import RateLimitEvent, Workshop
 from definitions.versions import services as version_services
-from feedback import backtest_services
+from feedback.backtests import services as backtest_services
 from feedback.models import EvaluationRun, ImportJob
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from definitions import rules
 from definitions.models import Workshop
 from definitions.rules import Activity, LeadData
 from definitions.rules.evaluate import to_utc
-from feedback.backtest_sql import BUILTIN, compile_range, fold_prepare
+from feedback.backtests.sql import BUILTIN, compile_range, fold_prepare
 from feedback.models import Lead, LeadActivity
 from tests.rules.strategies import AS_OF, catalogs, definitions, leads
 

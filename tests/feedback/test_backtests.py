@@ -20,11 +20,11 @@ from definitions.catalog import services as catalog_services
 from definitions.catalog.selectors import catalog_for
 from definitions.models import CustomField, Version, Workshop
 from definitions.versions import services as version_services
-from feedback import backtest_selectors as selectors
-from feedback import backtest_services as svc
-from feedback.generator import generate
+from feedback.backtests import selectors as backtest_selectors
+from feedback.backtests import services as backtest_services
+from feedback.leads.generator import generate
+from feedback.leads.services import leads_changed, leads_insert_generated
 from feedback.models import EvaluationRun, Lead, LeadResult, RunState
-from feedback.services import leads_changed, leads_insert_generated
 from feedback.tasks import backtest_chunk_task
 from tests.factories import logged_in
 
@@ -52,7 +52,9 @@ def small_chunks(settings: Any) -> None:
 def _queued_work_runs(django_capture_on_commit_callbacks: Any) -> Any:
     """Work a service queues on commit runs as soon as it returns, as it would after a
     real commit (tasks are eager in tests)."""
-    originals = {name: getattr(svc, name) for name in ("backtest_start", "backtest_retry")}
+    originals = {
+        name: getattr(backtest_services, name) for name in ("backtest_start", "backtest_retry")
+    }
 
     def committing(service: Any) -> Any:
         def call(**kwargs: Any) -> Any:
@@ -62,10 +64,10 @@ def _queued_work_runs(django_capture_on_commit_callbacks: Any) -> Any:
         return call
 
     for name, service in originals.items():
-        setattr(svc, name, committing(service))
+        setattr(backtest_services, name, committing(service))
     yield
     for name, service in originals.items():
-        setattr(svc, name, service)
+        setattr(backtest_services, name, service)
 
 
 def _done(run: EvaluationRun) -> EvaluationRun:
@@ -77,7 +79,7 @@ def _done(run: EvaluationRun) -> EvaluationRun:
 def test_a_backtest_stores_for_every_lead_what_the_reference_evaluator_says(
     admin: Any, workshop: Workshop, v1: Version, leads: int, small_chunks: None
 ) -> None:
-    run = _done(svc.backtest_start(actor=admin, workshop=workshop, version=v1))
+    run = _done(backtest_services.backtest_start(actor=admin, workshop=workshop, version=v1))
     catalog = catalog_for(workshop, translated=False)
     definition = rules.parse(v1.document, catalog).definition
     assert definition is not None
@@ -85,7 +87,9 @@ def test_a_backtest_stores_for_every_lead_what_the_reference_evaluator_says(
     assert len(results) == leads == run.leads_done == run.leads_total
     assert run.chunks_total == 5
     for lead in Lead.objects.filter(workshop=workshop):
-        expected = rules.evaluate(definition, selectors.lead_data(lead, catalog), as_of=run.as_of)
+        expected = rules.evaluate(
+            definition, backtest_selectors.lead_data(lead, catalog), as_of=run.as_of
+        )
         got = results[lead.pk]
         assert (got.qualified, got.junk, got.score, got.stage, set(got.matched_ids)) == (
             expected.qualified,
@@ -94,8 +98,10 @@ def test_a_backtest_stores_for_every_lead_what_the_reference_evaluator_says(
             str(expected.stage),
             set(expected.matched),
         )
-    stages = {s: sum(1 for r in results.values() if r.stage == s) for s in selectors.STAGES}
-    assert {s: run.stage_counts.get(s, 0) for s in selectors.STAGES} == stages
+    stages = {
+        s: sum(1 for r in results.values() if r.stage == s) for s in backtest_selectors.STAGES
+    }
+    assert {s: run.stage_counts.get(s, 0) for s in backtest_selectors.STAGES} == stages
     assert run.stage_counts["qualified"] == sum(r.qualified for r in results.values())
     assert run.criterion_counts["pp5"] == sum("pp5" in r.matched_ids for r in results.values())
 
@@ -103,7 +109,7 @@ def test_a_backtest_stores_for_every_lead_what_the_reference_evaluator_says(
 def test_a_workshop_without_leads_gets_an_empty_finished_backtest(
     admin: Any, workshop: Workshop, v1: Version
 ) -> None:
-    run = _done(svc.backtest_start(actor=admin, workshop=workshop, version=v1))
+    run = _done(backtest_services.backtest_start(actor=admin, workshop=workshop, version=v1))
     assert (run.leads_total, run.chunks_total, run.stage_counts) == (0, 0, {"qualified": 0})
     page = logged_in(admin).get(reverse("feedback:run_detail", args=["acme", run.pk]))
     assert page.status_code == 200 and 'id="funnel"' in page.content.decode()
@@ -112,8 +118,8 @@ def test_a_workshop_without_leads_gets_an_empty_finished_backtest(
 def test_starting_a_backtest_twice_returns_the_run_already_there(
     admin: Any, workshop: Workshop, v1: Version, leads: int
 ) -> None:
-    first = svc.backtest_start(actor=admin, workshop=workshop, version=v1)
-    again = svc.backtest_start(actor=admin, workshop=workshop, version=v1)
+    first = backtest_services.backtest_start(actor=admin, workshop=workshop, version=v1)
+    again = backtest_services.backtest_start(actor=admin, workshop=workshop, version=v1)
     assert again.pk == first.pk
     assert EvaluationRun.objects.count() == 1
 
@@ -121,11 +127,15 @@ def test_starting_a_backtest_twice_returns_the_run_already_there(
 def test_a_chunk_delivered_twice_changes_nothing(
     admin: Any, workshop: Workshop, v1: Version, leads: int, small_chunks: None
 ) -> None:
-    run = svc.backtest_start(actor=admin, workshop=workshop, version=v1, enqueue=False)
-    chunks = svc.backtest_prepare(run.pk)
+    run = backtest_services.backtest_start(
+        actor=admin, workshop=workshop, version=v1, enqueue=False
+    )
+    chunks = backtest_services.backtest_prepare(run.pk)
     index, low, high = chunks[0]
-    assert svc.backtest_chunk(run.pk, index, low, high) is False
-    assert svc.backtest_chunk(run.pk, index, low, high) is False  # the redelivered copy
+    assert backtest_services.backtest_chunk(run.pk, index, low, high) is False
+    assert (
+        backtest_services.backtest_chunk(run.pk, index, low, high) is False
+    )  # the redelivered copy
     run.refresh_from_db()
     in_chunk = Lead.objects.filter(workshop=workshop, pk__gte=low, pk__lt=high).count()
     assert in_chunk > 0
@@ -136,34 +146,41 @@ def test_a_chunk_delivered_twice_changes_nothing(
 def test_a_half_finished_run_shows_no_results(
     admin: Any, workshop: Workshop, v1: Version, leads: int, small_chunks: None
 ) -> None:
-    run = svc.backtest_start(actor=admin, workshop=workshop, version=v1, enqueue=False)
-    index, low, high = svc.backtest_prepare(run.pk)[0]
-    svc.backtest_chunk(run.pk, index, low, high)
+    run = backtest_services.backtest_start(
+        actor=admin, workshop=workshop, version=v1, enqueue=False
+    )
+    index, low, high = backtest_services.backtest_prepare(run.pk)[0]
+    backtest_services.backtest_chunk(run.pk, index, low, high)
     run.refresh_from_db()
     assert LeadResult.objects.filter(run=run).exists()  # written, but not shown:
-    assert not selectors.run_leads(run).exists()
-    assert selectors.results_for_leads(run, list(Lead.objects.values_list("pk", flat=True))) == {}
+    assert not backtest_selectors.run_leads(run).exists()
+    assert (
+        backtest_selectors.results_for_leads(run, list(Lead.objects.values_list("pk", flat=True)))
+        == {}
+    )
     lead = Lead.objects.filter(pk__gte=low, pk__lt=high).first()
     assert lead is not None
-    assert selectors.lead_verdicts(lead) == []
+    assert backtest_selectors.lead_verdicts(lead) == []
 
 
 def test_a_cancelled_run_keeps_nothing_and_can_be_run_again(
     admin: Any, workshop: Workshop, v1: Version, leads: int, small_chunks: None
 ) -> None:
-    run = svc.backtest_start(actor=admin, workshop=workshop, version=v1, enqueue=False)
-    chunks = svc.backtest_prepare(run.pk)
-    svc.backtest_chunk(run.pk, *chunks[0])
-    svc.backtest_cancel(actor=admin, run=run)
+    run = backtest_services.backtest_start(
+        actor=admin, workshop=workshop, version=v1, enqueue=False
+    )
+    chunks = backtest_services.backtest_prepare(run.pk)
+    backtest_services.backtest_chunk(run.pk, *chunks[0])
+    backtest_services.backtest_cancel(actor=admin, run=run)
     # A chunk still running in another worker finds the run cancelled and commits nothing.
-    assert svc.backtest_chunk(run.pk, *chunks[1]) is False
+    assert backtest_services.backtest_chunk(run.pk, *chunks[1]) is False
     run.refresh_from_db()
     assert run.state == RunState.CANCELLED
     assert not LeadResult.objects.filter(run=run).exists()
     with pytest.raises(Exception, match="cancelled"):
-        svc.backtest_cancel(actor=admin, run=run)
+        backtest_services.backtest_cancel(actor=admin, run=run)
 
-    svc.backtest_retry(actor=admin, run=run)
+    backtest_services.backtest_retry(actor=admin, run=run)
     run = _done(run)
     assert LeadResult.objects.filter(run=run).count() == leads
     assert run.attempts == 2
@@ -183,10 +200,12 @@ def test_a_failure_mid_run_drops_the_chunks_already_done_and_a_retry_completes(
     version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=document, parent=None
     )
-    run = svc.backtest_start(actor=admin, workshop=workshop, version=version, enqueue=False)
-    chunks = svc.backtest_prepare(run.pk)
-    svc.backtest_chunk(run.pk, *chunks[0])
-    svc.backtest_chunk(run.pk, *chunks[1])
+    run = backtest_services.backtest_start(
+        actor=admin, workshop=workshop, version=version, enqueue=False
+    )
+    chunks = backtest_services.backtest_prepare(run.pk)
+    backtest_services.backtest_chunk(run.pk, *chunks[0])
+    backtest_services.backtest_chunk(run.pk, *chunks[1])
     # The field the definition tests disappears while the run is half done: the next
     # chunk cannot evaluate, and the task fails the whole run.
     CustomField.objects.filter(workshop=workshop, key="tier").delete()
@@ -195,12 +214,12 @@ def test_a_failure_mid_run_drops_the_chunks_already_done_and_a_retry_completes(
     assert run.state == RunState.FAILED
     assert "tier" in run.message
     assert not LeadResult.objects.filter(run=run).exists()
-    assert not selectors.run_leads(run).exists()
+    assert not backtest_selectors.run_leads(run).exists()
 
     catalog_services.custom_field_add(
         actor=admin, workshop=workshop, key="tier", label="Tier", type="text", category="bant"
     )
-    svc.backtest_retry(actor=admin, run=run)
+    backtest_services.backtest_retry(actor=admin, run=run)
     run = _done(run)
     assert LeadResult.objects.filter(run=run).count() == leads
 
@@ -208,41 +227,43 @@ def test_a_failure_mid_run_drops_the_chunks_already_done_and_a_retry_completes(
 def test_a_run_whose_worker_died_times_out_and_can_be_retried(
     admin: Any, workshop: Workshop, v1: Version, leads: int, small_chunks: None, settings: Any
 ) -> None:
-    run = svc.backtest_start(actor=admin, workshop=workshop, version=v1, enqueue=False)
-    chunks = svc.backtest_prepare(run.pk)
-    svc.backtest_chunk(run.pk, *chunks[0])
+    run = backtest_services.backtest_start(
+        actor=admin, workshop=workshop, version=v1, enqueue=False
+    )
+    chunks = backtest_services.backtest_prepare(run.pk)
+    backtest_services.backtest_chunk(run.pk, *chunks[0])
     # ... and then the worker is gone: nothing reports any more.
     EvaluationRun.objects.filter(pk=run.pk).update(
         heartbeat_at=timezone.now() - timedelta(seconds=settings.BACKTEST_TIMEOUT_SECONDS + 1)
     )
-    assert svc.backtests_expire_overdue() == 1
+    assert backtest_services.backtests_expire_overdue() == 1
     run.refresh_from_db()
     assert run.state == RunState.FAILED and "Timed out" in run.message
     assert not LeadResult.objects.filter(run=run).exists()
-    svc.backtest_retry(actor=admin, run=run)
+    backtest_services.backtest_retry(actor=admin, run=run)
     assert _done(run).leads_done == leads
 
 
 def test_changed_leads_mark_a_run_stale_and_housekeeping_runs_it_again(
     admin: Any, workshop: Workshop, v1: Version, leads: int
 ) -> None:
-    run = _done(svc.backtest_start(actor=admin, workshop=workshop, version=v1))
+    run = _done(backtest_services.backtest_start(actor=admin, workshop=workshop, version=v1))
     workshop.refresh_from_db()
-    assert not svc.is_stale(run, workshop)
-    assert svc.backtests_refresh_stale() == 0  # nothing changed: nothing re-runs
+    assert not backtest_services.is_stale(run, workshop)
+    assert backtest_services.backtests_refresh_stale() == 0  # nothing changed: nothing re-runs
 
     leads_changed(workshop_id=workshop.pk)
     workshop.refresh_from_db()
-    assert svc.is_stale(run, workshop)
-    assert svc.backtests_refresh_stale() == 1
-    fresh = selectors.latest_run(workshop, version=v1)
+    assert backtest_services.is_stale(run, workshop)
+    assert backtest_services.backtests_refresh_stale() == 1
+    fresh = backtest_selectors.latest_run(workshop, version=v1)
     assert fresh is not None and fresh.pk != run.pk
     _done(fresh)
     # The superseded run and its results are gone; the fresh one is not stale.
     assert not EvaluationRun.objects.filter(pk=run.pk).exists()
     assert not LeadResult.objects.filter(run_id=run.pk).exists()
     workshop.refresh_from_db()
-    assert not svc.is_stale(fresh, workshop)
+    assert not backtest_services.is_stale(fresh, workshop)
 
 
 def test_the_api_and_imports_mark_leads_changed(admin: Any, workshop: Workshop) -> None:
@@ -266,7 +287,7 @@ def test_a_draft_that_does_not_fit_the_catalog_cannot_be_backtested(
     proposal.document = {"schema_version": 1, "qualify": {"id": "g", "any": []}}
     proposal.save()
     with pytest.raises(Exception, match="no longer fits"):
-        svc.backtest_start(actor=admin, workshop=workshop, proposal=proposal)
+        backtest_services.backtest_start(actor=admin, workshop=workshop, proposal=proposal)
     assert not EvaluationRun.objects.exists()
 
 
@@ -299,15 +320,15 @@ def test_evaluate_says_which_argument_is_wrong(workshop: Workshop) -> None:
 def test_the_run_page_shows_the_funnel_the_change_against_the_parent_and_criteria(
     admin: Any, workshop: Workshop, v1: Version, leads: int
 ) -> None:
-    base = _done(svc.backtest_start(actor=admin, workshop=workshop, version=v1))
+    base = _done(backtest_services.backtest_start(actor=admin, workshop=workshop, version=v1))
     parsed = rules.parse(rules.SALES_LEANING_EXAMPLE, rules.DEFAULT_CATALOG).definition
     assert parsed is not None
     stricter = rules.to_json(parsed)
     proposal = authoring_services.proposal_create(
         actor=admin, workshop=workshop, title="Stricter", document=stricter, parent=v1
     )
-    run = _done(svc.backtest_start(actor=admin, workshop=workshop, proposal=proposal))
-    change = selectors.run_change(run, base)
+    run = _done(backtest_services.backtest_start(actor=admin, workshop=workshop, proposal=proposal))
+    change = backtest_selectors.run_change(run, base)
     assert change is not None
     gained = sum(
         1
@@ -339,11 +360,13 @@ def test_the_run_page_shows_the_funnel_the_change_against_the_parent_and_criteri
 def test_the_lead_list_of_a_run_filters_by_result_and_by_criterion(
     admin: Any, workshop: Workshop, v1: Version, leads: int
 ) -> None:
-    run = _done(svc.backtest_start(actor=admin, workshop=workshop, version=v1))
+    run = _done(backtest_services.backtest_start(actor=admin, workshop=workshop, version=v1))
     junk = set(LeadResult.objects.filter(run=run, junk=True).values_list("lead_id", flat=True))
-    assert set(selectors.run_leads(run, result="junk").values_list("pk", flat=True)) == junk
+    assert (
+        set(backtest_selectors.run_leads(run, result="junk").values_list("pk", flat=True)) == junk
+    )
     pp5 = {r.lead_id for r in LeadResult.objects.filter(run=run) if "pp5" in r.matched_ids}
-    found = set(selectors.run_leads(run, criterion="pp5").values_list("pk", flat=True))
+    found = set(backtest_selectors.run_leads(run, criterion="pp5").values_list("pk", flat=True))
     assert found == pp5 and pp5
     client = logged_in(admin)
     for query in ("?result=junk", "?criterion=pp5", "?result=bogus&criterion=<b>x</b>&page=-3"):
@@ -355,7 +378,7 @@ def test_the_lead_list_of_a_run_filters_by_result_and_by_criterion(
 def test_the_lead_page_says_why_each_version_qualified_it(
     admin: Any, workshop: Workshop, v1: Version, leads: int
 ) -> None:
-    run = _done(svc.backtest_start(actor=admin, workshop=workshop, version=v1))
+    run = _done(backtest_services.backtest_start(actor=admin, workshop=workshop, version=v1))
     result = LeadResult.objects.filter(run=run, qualified=True, matched__contains="hv2").first()
     assert result is not None
     page = (
@@ -375,7 +398,7 @@ def test_another_workshops_run_is_not_found(
     theirs = version_services.version_publish_document(
         actor=outsider, workshop=other, document=rules.WORKED_EXAMPLE, parent=None
     )
-    run = svc.backtest_start(actor=outsider, workshop=other, version=theirs)
+    run = backtest_services.backtest_start(actor=outsider, workshop=other, version=theirs)
     client = logged_in(admin)
     assert client.get(reverse("feedback:run_detail", args=["acme", run.pk])).status_code == 404
     response = client.post(reverse("feedback:backtest_start", args=["acme"]), {"version": 99})

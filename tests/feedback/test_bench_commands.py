@@ -14,11 +14,11 @@ from definitions import rules
 from definitions.authoring import services as authoring_services
 from definitions.models import Workshop
 from definitions.versions import services as version_services
-from feedback import backtest_services as backtests
-from feedback import feedback_services as svc
-from feedback.generator import generate
+from feedback.backtests import services as backtest_services
+from feedback.leads.generator import generate
+from feedback.leads.services import leads_insert_generated
 from feedback.models import Lead, LeadResult
-from feedback.services import leads_insert_generated
+from feedback.verdicts import services as verdict_services
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +37,16 @@ def test_bench_pages_times_every_page_a_history_could_slow_down(
     version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
-    run = backtests.backtest_run_inline(
-        backtests.backtest_start(actor=admin, workshop=workshop, version=version, enqueue=False)
+    run = backtest_services.backtest_run_inline(
+        backtest_services.backtest_start(
+            actor=admin, workshop=workshop, version=version, enqueue=False
+        )
     )
     authoring_services.proposal_create(actor=admin, workshop=workshop, title="Next")
     for result in LeadResult.objects.filter(run=run, qualified=True)[:3]:
-        svc.verdict_record(actor=rep, lead=Lead.objects.get(pk=result.lead_id), verdict="good")
+        verdict_services.verdict_record(
+            actor=rep, lead=Lead.objects.get(pk=result.lead_id), verdict="good"
+        )
 
     report = _last_json("bench_pages", workshop="acme", repeat=1)
 

@@ -21,12 +21,13 @@ from definitions.catalog.selectors import catalog_for
 from definitions.models import Version, Workshop
 from definitions.roles import Department, Role
 from definitions.versions import services as version_services
-from feedback import accuracy_selectors, metrics
-from feedback import backtest_services as backtests
-from feedback import feedback_services as svc
-from feedback.generator import generate
+from feedback.accuracy import metrics
+from feedback.accuracy import selectors as accuracy_selectors
+from feedback.backtests import services as backtest_services
+from feedback.leads.generator import generate
+from feedback.leads.services import leads_insert_generated
 from feedback.models import EvaluationRun, Lead, LeadFeedback, LeadResult, RunState
-from feedback.services import leads_insert_generated
+from feedback.verdicts import services as verdict_services
 from tests.factories import UserFactory, add_member, logged_in
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +39,10 @@ def run(admin: Any, workshop: Workshop) -> EvaluationRun:
     version = version_services.version_publish_document(
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
-    done = backtests.backtest_run_inline(
-        backtests.backtest_start(actor=admin, workshop=workshop, version=version, enqueue=False)
+    done = backtest_services.backtest_run_inline(
+        backtest_services.backtest_start(
+            actor=admin, workshop=workshop, version=version, enqueue=False
+        )
     )
     assert done.state == RunState.DONE
     return done
@@ -55,7 +58,9 @@ def test_a_verdict_records_what_the_definition_said_at_that_moment(
 ) -> None:
     lead = _qualified(run)[0]
     result = LeadResult.objects.get(run=run, lead=lead)
-    verdict = svc.verdict_record(actor=rep, lead=lead, verdict="good", note=" Called, real. ")
+    verdict = verdict_services.verdict_record(
+        actor=rep, lead=lead, verdict="good", note=" Called, real. "
+    )
     assert (verdict.version, verdict.qualified, verdict.stage, verdict.score, verdict.note) == (
         run.version,
         True,
@@ -69,20 +74,22 @@ def test_changing_a_verdict_keeps_the_history_and_undo_brings_the_old_one_back(
     rep: Any, run: EvaluationRun
 ) -> None:
     lead = _qualified(run)[0]
-    first = svc.verdict_record(actor=rep, lead=lead, verdict="good")
-    second = svc.verdict_record(actor=rep, lead=lead, verdict="not_lead", reason="student")
+    first = verdict_services.verdict_record(actor=rep, lead=lead, verdict="good")
+    second = verdict_services.verdict_record(
+        actor=rep, lead=lead, verdict="not_lead", reason="student"
+    )
     first.refresh_from_db()
     assert first.superseded_at is not None and second.replaces == first
     assert LeadFeedback.objects.filter(lead=lead).count() == 2
 
-    undone = svc.verdict_undo(actor=rep, workshop=lead.workshop)
+    undone = verdict_services.verdict_undo(actor=rep, workshop=lead.workshop)
     assert undone is not None and (undone.lead_id, undone.verdict) == (lead.pk, "not_lead")
     assert not LeadFeedback.objects.filter(pk=second.pk).exists()
     first.refresh_from_db()
     assert first.superseded_at is None
     assert LeadFeedback.objects.filter(lead=lead, superseded_at__isnull=True).get() == first
-    assert svc.verdict_undo(actor=rep, workshop=lead.workshop) is not None
-    assert svc.verdict_undo(actor=rep, workshop=lead.workshop) is None  # nothing left
+    assert verdict_services.verdict_undo(actor=rep, workshop=lead.workshop) is not None
+    assert verdict_services.verdict_undo(actor=rep, workshop=lead.workshop) is None  # nothing left
 
 
 @pytest.mark.parametrize(
@@ -99,7 +106,7 @@ def test_bad_verdicts_are_refused_at_the_field_that_is_wrong(
     rep: Any, run: EvaluationRun, verdict: str, reason: str, note: str, field: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        svc.verdict_record(
+        verdict_services.verdict_record(
             actor=rep, lead=_qualified(run)[0], verdict=verdict, reason=reason, note=note
         )
     assert field in caught.value.message_dict
@@ -108,9 +115,11 @@ def test_bad_verdicts_are_refused_at_the_field_that_is_wrong(
 
 def test_only_a_rejected_lead_can_be_flagged_as_missed(rep: Any, run: EvaluationRun) -> None:
     with pytest.raises(ValidationError, match="qualified this lead"):
-        svc.verdict_record(actor=rep, lead=_qualified(run)[0], verdict="missed")
+        verdict_services.verdict_record(actor=rep, lead=_qualified(run)[0], verdict="missed")
     rejected = _qualified(run, yes=False)[0]
-    flagged = svc.verdict_record(actor=rep, lead=rejected, verdict="missed", note="Bought later")
+    flagged = verdict_services.verdict_record(
+        actor=rep, lead=rejected, verdict="missed", note="Bought later"
+    )
     assert flagged.qualified is False
     page = logged_in(rep).get(reverse("feedback:lead_detail", args=["acme", rejected.pk]))
     assert "Bought later" in page.content.decode()
@@ -135,7 +144,7 @@ def test_a_rep_updates_bant_and_the_backtests_become_stale(
         45.0,
     )
     workshop.refresh_from_db()
-    assert backtests.is_stale(run, workshop)
+    assert backtest_services.is_stale(run, workshop)
     bad = client.post(
         url, {"budget": "<script>", "timeline_days": "-3"}, headers={"HX-Request": "true"}
     )
@@ -170,13 +179,13 @@ def test_a_rep_cannot_touch_another_workshops_lead_or_anothers_verdict(
     rep: Any, outsider: Any, run: EvaluationRun
 ) -> None:
     lead = _qualified(run)[0]
-    svc.verdict_record(actor=rep, lead=lead, verdict="good")
+    verdict_services.verdict_record(actor=rep, lead=lead, verdict="good")
     response = logged_in(outsider).post(
         reverse("feedback:verdict_record", args=["acme", lead.pk]), {"verdict": "not_lead"}
     )
     assert response.status_code == 404
     other = Workshop.objects.get(slug="other")
-    assert svc.verdict_undo(actor=outsider, workshop=other) is None
+    assert verdict_services.verdict_undo(actor=outsider, workshop=other) is None
     assert LeadFeedback.objects.get().verdict == "good"
 
 
@@ -203,10 +212,10 @@ def _by_hand(run: EvaluationRun) -> tuple[metrics.Confusion, metrics.Confusion]:
 
 def test_accuracy_counted_in_sql_equals_counting_by_hand(rep: Any, run: EvaluationRun) -> None:
     for lead in _qualified(run)[:12]:
-        svc.verdict_record(actor=rep, lead=lead, verdict="good")
+        verdict_services.verdict_record(actor=rep, lead=lead, verdict="good")
     for lead in _qualified(run)[12:20]:
-        svc.verdict_record(actor=rep, lead=lead, verdict="not_lead", reason="student")
-    svc.verdict_record(actor=rep, lead=_qualified(run, yes=False)[0], verdict="missed")
+        verdict_services.verdict_record(actor=rep, lead=lead, verdict="not_lead", reason="student")
+    verdict_services.verdict_record(actor=rep, lead=_qualified(run, yes=False)[0], verdict="missed")
     result = accuracy_selectors.accuracy_of(run, catalog_for(run.workshop), gettext)
     outcomes, verdicts = _by_hand(run)
     assert result.outcomes == outcomes
@@ -229,11 +238,11 @@ def test_when_reps_disagree_the_newest_verdict_counts_once_per_lead(
 ) -> None:
     other = add_member(workshop, UserFactory(username="rep2"), Role.SALES_REP, Department.SALES)
     first, second, third = _qualified(run)[:3]
-    svc.verdict_record(actor=rep, lead=first, verdict="good")
-    svc.verdict_record(actor=other, lead=first, verdict="not_lead", reason="student")
-    svc.verdict_record(actor=other, lead=second, verdict="good")
-    svc.verdict_record(actor=rep, lead=second, verdict="not_lead", reason="no_budget")
-    svc.verdict_record(actor=rep, lead=third, verdict="not_lead", reason="student")
+    verdict_services.verdict_record(actor=rep, lead=first, verdict="good")
+    verdict_services.verdict_record(actor=other, lead=first, verdict="not_lead", reason="student")
+    verdict_services.verdict_record(actor=other, lead=second, verdict="good")
+    verdict_services.verdict_record(actor=rep, lead=second, verdict="not_lead", reason="no_budget")
+    verdict_services.verdict_record(actor=rep, lead=third, verdict="not_lead", reason="student")
 
     counts = accuracy_selectors.verdict_counts(run)
 
@@ -256,7 +265,7 @@ def test_when_reps_disagree_the_newest_verdict_counts_once_per_lead(
 def test_the_accuracy_page_shows_versions_side_by_side_and_says_when_data_is_thin(
     admin: Any, rep: Any, run: EvaluationRun
 ) -> None:
-    svc.verdict_record(actor=rep, lead=_qualified(run)[0], verdict="good")
+    verdict_services.verdict_record(actor=rep, lead=_qualified(run)[0], verdict="good")
     page = logged_in(admin).get(reverse("feedback:accuracy", args=["acme"])).content.decode()
     assert 'id="versions"' in page and "v1" in page
     assert "not enough data (n = 1)" in page  # one verdict proves nothing
@@ -266,8 +275,10 @@ def test_the_accuracy_page_shows_versions_side_by_side_and_says_when_data_is_thi
     draft = authoring_services.proposal_create(
         actor=admin, workshop=run.workshop, title="Stricter <b>"
     )
-    backtests.backtest_run_inline(
-        backtests.backtest_start(actor=admin, workshop=run.workshop, proposal=draft, enqueue=False)
+    backtest_services.backtest_run_inline(
+        backtest_services.backtest_start(
+            actor=admin, workshop=run.workshop, proposal=draft, enqueue=False
+        )
     )
     page = logged_in(admin).get(reverse("feedback:accuracy", args=["acme"])).content.decode()
     assert 'class="draft-row"' in page and "Stricter &lt;b&gt;" in page
@@ -311,7 +322,7 @@ def test_verdicts_and_results_export_as_csv_with_formulas_defused(
     admin: Any, rep: Any, run: EvaluationRun
 ) -> None:
     lead = _qualified(run)[0]
-    svc.verdict_record(actor=rep, lead=lead, verdict="good", note="=HYPERLINK(1)")
+    verdict_services.verdict_record(actor=rep, lead=lead, verdict="good", note="=HYPERLINK(1)")
     client = logged_in(admin)
     verdicts = b"".join(
         client.get(reverse("feedback:verdicts_csv", args=["acme"])).streaming_content
@@ -329,13 +340,13 @@ def test_verdicts_and_results_export_as_csv_with_formulas_defused(
 def test_a_dominant_rejection_reason_becomes_a_junk_rule_suggestion_with_its_true_effect(
     admin: Any, rep: Any, run: EvaluationRun
 ) -> None:
-    from feedback.backtest_selectors import lead_data
-    from feedback.suggestions import suggestions_for
+    from feedback.backtests.selectors import lead_data
+    from feedback.suggestions.engine import suggestions_for
 
     free = [lead for lead in _qualified(run) if lead.email_domain_kind == "free"][:6]
     assert len(free) == 6
     for lead in free:
-        svc.verdict_record(actor=rep, lead=lead, verdict="not_lead", reason="b2c")
+        verdict_services.verdict_record(actor=rep, lead=lead, verdict="not_lead", reason="b2c")
     catalog = catalog_for(run.workshop)
     accuracy = accuracy_selectors.accuracy_of(run, catalog, gettext)
     definition = rules.parse(run.document, catalog).definition
@@ -381,7 +392,7 @@ def test_a_dominant_rejection_reason_becomes_a_junk_rule_suggestion_with_its_tru
 def test_dropping_a_criterion_keeps_every_group_valid(
     criterion: str, expected: dict[str, int] | None
 ) -> None:
-    from feedback.suggestions import _without
+    from feedback.suggestions.engine import _without
 
     document = rules.to_json(rules.parse(rules.WORKED_EXAMPLE, rules.DEFAULT_CATALOG).definition)  # type: ignore[arg-type]
     changed = _without(document, criterion)

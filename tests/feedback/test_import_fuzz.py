@@ -15,7 +15,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from definitions.models import Workshop
-from feedback import import_services as svc
+from feedback.imports import mapping as import_mapping
+from feedback.imports import run as import_run
+from feedback.imports import services as import_services
 from feedback.models import ImportState, Lead
 from tests.factories import WorkshopFactory
 
@@ -74,27 +76,27 @@ def _import(admin: Any, workshop: Workshop, content: bytes, options: dict[str, A
     """Upload, map as the page suggests, start and run, checking each step's promise."""
     before = Lead.objects.filter(workshop=workshop).count()
     try:
-        job, shape = svc.import_upload(
+        job, shape = import_services.import_upload(
             actor=admin, workshop=workshop, upload=SimpleUploadedFile("fuzz.csv", content)
         )
     except ValidationError as error:
         assert _messages(error), "an upload was refused without a message"
         event(f"upload refused: {_messages(error)[0][:50]}")
         return
-    mapping = svc.suggested_mapping(job, shape)
+    mapping = import_mapping.suggested_mapping(job, shape)
     mapping["options"].update(options)
     columns = mapping["columns"]
     if columns and not any(c.get("target") == "external_id" for c in columns.values()):
         # As a person would: take the first column as the lead's id (it may be a bad one).
         columns[next(iter(columns))] = {"target": "external_id"}
     try:
-        svc.import_start(actor=admin, job=job, mapping=mapping)
+        import_services.import_start(actor=admin, job=job, mapping=mapping)
     except ValidationError as error:
         assert _messages(error), "a mapping was refused without a message"
         event("mapping refused")
         assert Lead.objects.filter(workshop=workshop).count() == before
         return
-    job = svc.import_run(job.pk)
+    job = import_run.import_run(job.pk)
     after = Lead.objects.filter(workshop=workshop).count()
     assert job.state in (ImportState.DONE, ImportState.FAILED), job.state
     event(f"import {job.state}" + (" with row errors" if job.errors else ""))

@@ -15,8 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from definitions.models import Workshop
-from feedback import import_services as svc
-from feedback import tabular
+from feedback.imports import convert as import_convert
+from feedback.imports import mapping as import_mapping
+from feedback.imports import read as tabular
+from feedback.imports import run as import_run
+from feedback.imports import services as import_services
 from feedback.models import ImportState, Lead
 from tests.feedback.test_imports import run
 
@@ -36,10 +39,12 @@ def _sql_answer(check: str, cast: str, raw: str) -> Any:
         return cursor.fetchone()[0]
 
 
-def _sql(plan_type: str, kind: str, decimal: str = "auto") -> svc._Sql:
-    target = svc.Target(0, "c", kind, "k", plan_type)
-    plan = svc.Plan("leads", [target], {**svc.default_options(), "decimal": decimal})
-    return svc._Sql(plan, 1)
+def _sql(plan_type: str, kind: str, decimal: str = "auto") -> import_convert.ConversionSql:
+    target = import_mapping.Target(0, "c", kind, "k", plan_type)
+    plan = import_mapping.Plan(
+        "leads", [target], {**import_mapping.default_options(), "decimal": decimal}
+    )
+    return import_convert.ConversionSql(plan, 1)
 
 
 numbers = st.one_of(
@@ -80,7 +85,7 @@ def test_an_iso_date_the_sql_cast_accepts_reads_as_python_reads_it(
     target = sql.plan.targets[0]
     answer = _sql_answer(sql.fast(target, "raw") or "false", sql.cast(target, "raw"), raw)
     if answer is not None:
-        assert answer == svc.convert_value(target, raw, sql.plan.options), raw
+        assert answer == import_convert.convert_value(target, raw, sql.plan.options), raw
 
 
 @needs_postgres
@@ -142,16 +147,16 @@ def test_an_empty_cell_on_reimport_unsets_a_custom_value(admin: Any, workshop: W
 def test_a_new_choice_column_with_too_many_values_fails_with_advice(
     admin: Any, workshop: Workshop
 ) -> None:
-    rows = "".join(f"P{i},value {i}\n" for i in range(svc.MAX_NEW_CHOICES + 1))
-    job, shape = svc.import_upload(
+    rows = "".join(f"P{i},value {i}\n" for i in range(import_convert.MAX_NEW_CHOICES + 1))
+    job, shape = import_services.import_upload(
         actor=admin,
         workshop=workshop,
         upload=SimpleUploadedFile("c.csv", ("Prospect ID,Tier\n" + rows).encode()),
     )
-    mapping = svc.suggested_mapping(job, shape)
+    mapping = import_mapping.suggested_mapping(job, shape)
     mapping["columns"]["Tier"] = {"target": "new_field", "key": "tier", "type": "choice"}
-    svc.import_start(actor=admin, job=job, mapping=mapping)
-    job = svc.import_run(job.pk)
+    import_services.import_start(actor=admin, job=job, mapping=mapping)
+    job = import_run.import_run(job.pk)
     assert job.state == ImportState.FAILED
     assert "more than 200 different values" in job.message
     assert not Lead.objects.filter(workshop=workshop).exists()
@@ -167,7 +172,7 @@ def test_a_null_token_that_looks_like_a_number_is_still_empty(
         admin,
         workshop,
         content.encode(),
-        null_tokens=[*svc.default_options()["null_tokens"], "0"],
+        null_tokens=[*import_mapping.default_options()["null_tokens"], "0"],
     )
     assert (job.imported, job.errors) == (2, 0), job.error_report
     p1 = Lead.objects.get(workshop=workshop, external_id="P1")

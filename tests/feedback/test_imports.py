@@ -12,7 +12,9 @@ from django.test import Client
 from django.urls import reverse
 
 from definitions.models import CustomField, Workshop
-from feedback import import_services as svc
+from feedback.imports import mapping as import_mapping
+from feedback.imports import run as import_run
+from feedback.imports import services as import_services
 from feedback.models import ImportJob, ImportState, Lead, LeadActivity
 
 pytestmark = pytest.mark.django_db
@@ -28,17 +30,17 @@ ROWS = (
 def upload(
     admin: Any, workshop: Workshop, content: bytes, name: str = "leads.csv", kind: str = "leads"
 ) -> tuple[ImportJob, Any]:
-    return svc.import_upload(
+    return import_services.import_upload(
         actor=admin, workshop=workshop, upload=SimpleUploadedFile(name, content), kind=kind
     )
 
 
 def run(admin: Any, workshop: Workshop, content: bytes, **options: Any) -> ImportJob:
     job, shape = upload(admin, workshop, content)
-    mapping = svc.suggested_mapping(job, shape)
+    mapping = import_mapping.suggested_mapping(job, shape)
     mapping["options"].update(options)
-    svc.import_start(actor=admin, job=job, mapping=mapping)
-    return svc.import_run(job.pk)  # what the worker does once the transaction commits
+    import_services.import_start(actor=admin, job=job, mapping=mapping)
+    return import_run.import_run(job.pk)  # what the worker does once the transaction commits
 
 
 def leads(workshop: Workshop) -> int:
@@ -139,10 +141,10 @@ def test_ragged_rows_and_duplicate_headers_are_handled(admin: Any, workshop: Wor
     assert [c.name for c in shape.columns] == ["ID", "Name", "Name (2)", "Country"]
     assert any("renamed" in w for w in shape.warnings)
     assert any("different number of cells" in w for w in shape.warnings)
-    mapping = svc.suggested_mapping(job, shape)
+    mapping = import_mapping.suggested_mapping(job, shape)
     mapping["columns"]["Name (2)"] = {"target": "ignore"}
-    svc.import_start(actor=admin, job=job, mapping=mapping)
-    job = svc.import_run(job.pk)
+    import_services.import_start(actor=admin, job=job, mapping=mapping)
+    job = import_run.import_run(job.pk)
     assert job.imported == 3
     assert Lead.objects.get(external_id="A2").country is None
 
@@ -200,16 +202,16 @@ def test_activities_import_from_a_second_file_and_skip_unknown_leads(
             "When": {"target": "at"},
         },
     }
-    svc.import_start(actor=admin, job=job, mapping=mapping)
-    job = svc.import_run(job.pk)
+    import_services.import_start(actor=admin, job=job, mapping=mapping)
+    job = import_run.import_run(job.pk)
     assert job.imported == 2 and job.errors == 2, job.error_report
     assert (
         "no lead with this external id" in job.error_report
         and "unknown activity kind" in job.error_report
     )
     again, _shape = upload(admin, workshop, content.encode(), kind="activities")
-    svc.import_start(actor=admin, job=again, mapping=mapping)
-    svc.import_run(again.pk)
+    import_services.import_start(actor=admin, job=again, mapping=mapping)
+    import_run.import_run(again.pk)
     assert LeadActivity.objects.filter(lead__workshop=workshop).count() == 2
 
 
@@ -247,7 +249,9 @@ def test_a_broken_mapping_is_refused_before_anything_runs(
 ) -> None:
     job, _shape = upload(admin, workshop, (HEADER + ROWS).encode())
     with pytest.raises(Exception, match=message):
-        svc.import_start(actor=admin, job=job, mapping={"version": 1, "columns": columns})
+        import_services.import_start(
+            actor=admin, job=job, mapping={"version": 1, "columns": columns}
+        )
     job.refresh_from_db()
     assert job.state == ImportState.UPLOADED
 
@@ -258,12 +262,12 @@ def test_a_cancelled_import_imports_nothing(admin: Any, workshop: Workshop, sett
     app.conf.task_always_eager = False  # queue only; cancel before a worker takes it
     try:
         job, shape = upload(admin, workshop, (HEADER + ROWS).encode())
-        job.mapping = svc.suggested_mapping(job, shape)
+        job.mapping = import_mapping.suggested_mapping(job, shape)
         ImportJob.objects.filter(pk=job.pk).update(state=ImportState.QUEUED, mapping=job.mapping)
-        svc.import_cancel(actor=admin, job=job)
+        import_services.import_cancel(actor=admin, job=job)
         job.refresh_from_db()
         assert job.state == ImportState.CANCELLED
-        assert svc.import_run(job.pk).state == ImportState.CANCELLED
+        assert import_run.import_run(job.pk).state == ImportState.CANCELLED
     finally:
         app.conf.task_always_eager = True
     assert leads(workshop) == 0
@@ -395,7 +399,7 @@ def test_a_saved_mapping_with_only_some_options_opens_with_the_defaults_for_the_
     """Mapping files from the command line may name only some options; the mapping is
     saved for the header, and the page for the next file must still open."""
     first, _shape = upload(admin, workshop, (HEADER + ROWS).encode())
-    svc.import_start(
+    import_services.import_start(
         actor=admin,
         job=first,
         mapping={

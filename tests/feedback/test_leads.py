@@ -9,9 +9,9 @@ from django.urls import reverse
 from definitions import rules
 from definitions.catalog import services as catalog_services
 from definitions.models import Workshop
-from feedback.generator import generate
+from feedback.leads.generator import generate
+from feedback.leads.services import leads_insert_generated
 from feedback.models import Lead, LeadActivity
-from feedback.services import leads_insert_generated
 from tests.factories import logged_in
 
 pytestmark = pytest.mark.django_db

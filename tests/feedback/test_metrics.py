@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from feedback.metrics import (
+from feedback.accuracy.metrics import (
     MIN_SAMPLE,
     Confusion,
     Rate,

@@ -21,10 +21,10 @@ from definitions.authoring import services as authoring_services
 from definitions.models import Workshop
 from definitions.roles import Department, Role
 from definitions.versions import services as version_services
-from feedback import accuracy_selectors, tally_services
-from feedback import backtest_services as backtests
-from feedback import feedback_services as svc
-from feedback.generator import generate
+from feedback.accuracy import selectors as accuracy_selectors
+from feedback.backtests import services as backtest_services
+from feedback.leads.generator import generate
+from feedback.leads.services import leads_insert_generated
 from feedback.models import (
     EvaluationRun,
     Lead,
@@ -34,14 +34,15 @@ from feedback.models import (
     RunState,
     VerdictTally,
 )
-from feedback.services import leads_insert_generated
+from feedback.verdicts import services as verdict_services
+from feedback.verdicts import tallies
 from tests.factories import UserFactory, WorkshopFactory, add_member
 
 pytestmark = pytest.mark.django_db
 
 
 def _done(run: EvaluationRun) -> EvaluationRun:
-    done = backtests.backtest_run_inline(run)
+    done = backtest_services.backtest_run_inline(run)
     assert done.state == RunState.DONE
     return done
 
@@ -55,7 +56,9 @@ def runs(admin: Any, workshop: Workshop) -> list[EvaluationRun]:
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     published = _done(
-        backtests.backtest_start(actor=admin, workshop=workshop, version=version, enqueue=False)
+        backtest_services.backtest_start(
+            actor=admin, workshop=workshop, version=version, enqueue=False
+        )
     )
     draft = authoring_services.proposal_create(actor=admin, workshop=workshop, title="Stricter")
     return [published, _stricter_run(admin, workshop, draft)]
@@ -67,7 +70,9 @@ def _stricter_run(admin: Any, workshop: Workshop, draft: Any) -> EvaluationRun:
     draft.document = {**draft.document, "qualify": {**qualify, "any": qualify["any"][:1]}}
     draft.save(update_fields=["document"])
     return _done(
-        backtests.backtest_start(actor=admin, workshop=workshop, proposal=draft, enqueue=False)
+        backtest_services.backtest_start(
+            actor=admin, workshop=workshop, proposal=draft, enqueue=False
+        )
     )
 
 
@@ -76,7 +81,7 @@ def _assert_tallies_equal_a_recount(runs: list[EvaluationRun]) -> None:
         tallied = {
             (run.pk, *row[:4]): row[4] for row in accuracy_selectors.tallied_verdict_rows(run)
         }
-        recounted = tally_services.expand(run.pk, accuracy_selectors.counted_verdict_groups(run))
+        recounted = tallies.expand(run.pk, accuracy_selectors.counted_verdict_groups(run))
         assert tallied == +recounted, f"run {run.pk}"
         # The queue's length, told by the tallies, is the queue counted.
         queue = accuracy_selectors.feedback_queue(run.workshop, run, rep=None, show="unreviewed")
@@ -121,12 +126,12 @@ def test_after_any_verdicts_changes_and_undos_the_tallies_equal_a_recount(
     for verdict, who, which, reason in actions:
         actor = reps[who]
         if verdict == "undo":
-            svc.verdict_undo(actor=actor, workshop=workshop)
+            verdict_services.verdict_undo(actor=actor, workshop=workshop)
         else:
             lead = Lead.objects.get(pk=leads[which])
             # "Missed" on a qualified lead is refused, and then nothing may move.
             with contextlib.suppress(ValidationError):
-                svc.verdict_record(
+                verdict_services.verdict_record(
                     actor=actor,
                     lead=lead,
                     verdict=verdict,
@@ -139,7 +144,7 @@ def test_a_lead_newer_than_the_runs_is_in_none_of_their_tallies(
     rep: Any, workshop: Workshop, runs: list[EvaluationRun]
 ) -> None:
     lead = Lead.objects.create(workshop=workshop, external_id="after-the-runs", name="Newer")
-    svc.verdict_record(actor=rep, lead=lead, verdict="good")
+    verdict_services.verdict_record(actor=rep, lead=lead, verdict="good")
     assert not VerdictTally.objects.filter(n__gt=0).exists()
     _assert_tallies_equal_a_recount(runs)
 
@@ -150,12 +155,14 @@ def test_a_run_that_finishes_after_the_verdicts_counts_them_once(
     judged = LeadResult.objects.filter(run=runs[0]).values_list("lead_id", flat=True)[:8]
     for n, lead in enumerate(Lead.objects.filter(pk__in=list(judged))):
         if n % 2:
-            svc.verdict_record(actor=rep, lead=lead, verdict="not_lead", reason="student")
+            verdict_services.verdict_record(
+                actor=rep, lead=lead, verdict="not_lead", reason="student"
+            )
         else:
             try:
-                svc.verdict_record(actor=rep, lead=lead, verdict="missed")
+                verdict_services.verdict_record(actor=rep, lead=lead, verdict="missed")
             except ValidationError:
-                svc.verdict_record(actor=rep, lead=lead, verdict="good")
+                verdict_services.verdict_record(actor=rep, lead=lead, verdict="good")
 
     another = authoring_services.proposal_create(actor=admin, workshop=workshop, title="Later")
     later = _stricter_run(admin, workshop, another)
@@ -169,10 +176,10 @@ def test_recounting_a_workshop_repairs_tallies_written_around_the_services(
     rep: Any, workshop: Workshop, runs: list[EvaluationRun]
 ) -> None:
     lead = Lead.objects.get(pk=LeadResult.objects.filter(run=runs[0]).values("lead_id")[:1])
-    svc.verdict_record(actor=rep, lead=lead, verdict="good")
+    verdict_services.verdict_record(actor=rep, lead=lead, verdict="good")
     VerdictTally.objects.update(n=99)
 
-    assert tally_services.tally_workshop(workshop.pk) == 2
+    assert tallies.tally_workshop(workshop.pk) == 2
     _assert_tallies_equal_a_recount(runs)
 
 
@@ -187,7 +194,9 @@ def test_reps_judging_the_same_leads_at_the_same_moment_leave_tallies_equal_to_a
         actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
     )
     published = _done(
-        backtests.backtest_start(actor=admin, workshop=workshop, version=version, enqueue=False)
+        backtest_services.backtest_start(
+            actor=admin, workshop=workshop, version=version, enqueue=False
+        )
     )
     reps = [
         add_member(workshop, UserFactory(username=f"race-rep{n}"), Role.SALES_REP, Department.SALES)
@@ -203,13 +212,13 @@ def test_reps_judging_the_same_leads_at_the_same_moment_leave_tallies_equal_to_a
             for round_ in range(3):
                 for lead in leads[n % 2 :: 1 + round_ % 2]:
                     verdict = "good" if (n + round_) % 2 else "not_lead"
-                    svc.verdict_record(
+                    verdict_services.verdict_record(
                         actor=rep,
                         lead=lead,
                         verdict=verdict,
                         reason="student" if verdict == "not_lead" else "",
                     )
-                svc.verdict_undo(actor=rep, workshop=workshop)
+                verdict_services.verdict_undo(actor=rep, workshop=workshop)
         except BaseException as error:  # re-raised in the test's own thread below
             errors.append(error)
         finally:
@@ -230,7 +239,7 @@ def test_a_rep_who_gave_verdicts_cannot_be_deleted_out_from_under_the_tallies(
     rep: Any, runs: list[EvaluationRun]
 ) -> None:
     lead = Lead.objects.get(pk=LeadResult.objects.filter(run=runs[0]).values("lead_id")[:1])
-    svc.verdict_record(actor=rep, lead=lead, verdict="good")
+    verdict_services.verdict_record(actor=rep, lead=lead, verdict="good")
 
     with pytest.raises(ProtectedError):
         rep.delete()

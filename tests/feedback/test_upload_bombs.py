@@ -22,8 +22,12 @@ from django.test import Client
 from django.urls import reverse
 
 from definitions.models import Workshop
-from feedback import import_services as svc
-from feedback import tabular
+from feedback.imports import limits as upload_limits
+from feedback.imports import mapping as import_mapping
+from feedback.imports import read as tabular
+from feedback.imports import run as import_run
+from feedback.imports import services as import_services
+from feedback.imports import xlsx as xlsx_reader
 from feedback.models import ImportJob, ImportState, Lead
 
 pytestmark = pytest.mark.django_db
@@ -204,7 +208,9 @@ def test_each_attack_file_is_refused_by_the_preview_in_under_two_seconds(
     if lifted:
         settings.IMPORT_LIMITS = LIFTED
     started = time.monotonic()
-    with pytest.raises(tabular.TabularError, match=(INNER_LIMITS if lifted else BOMB_LIMITS)[kind]):
+    with pytest.raises(
+        upload_limits.TabularError, match=(INNER_LIMITS if lifted else BOMB_LIMITS)[kind]
+    ):
         tabular.preview(bombs[kind])
     assert time.monotonic() - started < 2
 
@@ -229,13 +235,15 @@ def test_each_attack_file_is_refused_by_the_worker_import_in_under_two_seconds(
     # The file the worker finds may not be the one the preview accepted (a shared
     # volume, a later mapping): the worker's own reading is bounded too.
     good = good_xlsx(tmp_path / "good.xlsx")
-    job, shape = svc.import_upload(
+    job, shape = import_services.import_upload(
         actor=admin, workshop=workshop, upload=SimpleUploadedFile("g.xlsx", good.read_bytes())
     )
-    svc.import_start(actor=admin, job=job, mapping=svc.suggested_mapping(job, shape))
+    import_services.import_start(
+        actor=admin, job=job, mapping=import_mapping.suggested_mapping(job, shape)
+    )
     shutil.copyfile(bombs[kind], job.file.path)
     started = time.monotonic()
-    job = svc.import_run(job.pk)
+    job = import_run.import_run(job.pk)
     assert time.monotonic() - started < 2
     assert job.state == ImportState.FAILED
     assert any(
@@ -251,14 +259,13 @@ import django
 django.setup()
 from pathlib import Path
 from django.conf import settings
-from feedback import tabular
 settings.IMPORT_LIMITS = json.loads(sys.argv[2])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.monotonic()
 try:
     tabular.preview(Path(sys.argv[1]))
     outcome = "accepted"
-except tabular.TabularError as exc:
+except upload_limits.TabularError as exc:
     outcome = str(exc)
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"outcome": outcome, "growth_kb": after - before,
@@ -316,7 +323,7 @@ def test_a_refused_attack_upload_through_the_page_answers_400_with_the_message_a
 
 def refused(path: Path, pattern: str) -> None:
     started = time.monotonic()
-    with pytest.raises(tabular.TabularError, match=pattern):
+    with pytest.raises(upload_limits.TabularError, match=pattern):
         list(tabular.open_rows(path, "utf-8", ","))
     assert time.monotonic() - started < 2
 
@@ -374,15 +381,14 @@ def test_a_zip_with_too_many_parts_is_refused_from_its_directory(
 
 
 def test_the_inflated_bytes_are_counted_whatever_the_directory_declares(tmp_path: Path) -> None:
-    from feedback import xlsx_reader
 
     path = good_xlsx(tmp_path / "counted.xlsx")
-    limits = tabular.Limits()
+    limits = upload_limits.Limits()
     with zipfile.ZipFile(path) as archive:
         budget = xlsx_reader._Budget(archive, limits)
         budget.left = 100  # as if the parts before had used the rest
         part = xlsx_reader._Part(archive, "xl/worksheets/sheet1.xml", budget)
-        with pytest.raises(tabular.TabularError, match="unpacks to more than 2,048 MB"):
+        with pytest.raises(upload_limits.TabularError, match="unpacks to more than 2,048 MB"):
             part.read()
 
 
@@ -407,7 +413,7 @@ def test_a_hand_written_workbook_reads_exactly_as_openpyxl_read_it(tmp_path: Pat
         with path.open("rb") as handle:
             book = load_workbook(handle, read_only=True, data_only=True)
             expected = [
-                [tabular._cell_text(v) for v in row]
+                [upload_limits.cell_text(v) for v in row]
                 for row in book.worksheets[0].iter_rows(values_only=True)
             ]
             book.close()
@@ -444,15 +450,17 @@ def test_a_csv_with_too_many_rows_is_refused_at_upload_and_in_the_worker(
     body = "Prospect ID,Lead Name\n" + "".join(f"P{i},N{i}\n" for i in range(50))
     settings.IMPORT_LIMITS = {"rows": 20}
     with pytest.raises(Exception, match="more than 20 data rows"):
-        svc.import_upload(
+        import_services.import_upload(
             actor=admin, workshop=workshop, upload=SimpleUploadedFile("l.csv", body.encode())
         )
     settings.IMPORT_LIMITS = {}
-    job, shape = svc.import_upload(
+    job, shape = import_services.import_upload(
         actor=admin, workshop=workshop, upload=SimpleUploadedFile("l.csv", body.encode())
     )
-    svc.import_start(actor=admin, job=job, mapping=svc.suggested_mapping(job, shape))
+    import_services.import_start(
+        actor=admin, job=job, mapping=import_mapping.suggested_mapping(job, shape)
+    )
     settings.IMPORT_LIMITS = {"rows": 20}
-    job = svc.import_run(job.pk)
+    job = import_run.import_run(job.pk)
     assert job.state == ImportState.FAILED and "more than 20 data rows" in job.message
     assert Lead.objects.filter(workshop=workshop).count() == 0

@@ -7,8 +7,8 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext
 
 from definitions.catalog.selectors import catalog_for
-from feedback.accuracy_selectors import accuracy_of
-from feedback.backtest_selectors import latest_done_run
+from feedback.accuracy.selectors import accuracy_of
+from feedback.backtests.selectors import latest_done_run
 from feedback.management.commands._version_command import VersionCommand
 
 

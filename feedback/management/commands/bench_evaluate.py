@@ -18,9 +18,10 @@ from definitions import rules
 from definitions.models import Version, Workshop
 from definitions.versions.services import version_publish_document
 from definitions.workshops.services import workshop_create
-from feedback import backtest_services as svc
-from feedback.bench import load_generated
-from feedback.models import EvaluationRun, Lead, RunState, WorkerHeartbeat
+from feedback.backtests import services as backtest_services
+from feedback.bench.data import load_generated
+from feedback.models import EvaluationRun, Lead, LeadActivity, RunState, WorkerHeartbeat
+from leadworkshop.celery import app
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -57,13 +58,11 @@ class Command(BaseCommand):
         queue = f"bench-{os.getpid()}-{int(time.time())}"
         worker = self._start_worker(queue, options["workers"])
         try:
-            from leadworkshop.celery import app
-
             app.conf.task_default_queue = queue
             app.conf.task_always_eager = False
             started = time.perf_counter()
             with transaction.atomic():
-                run = svc.backtest_start(
+                run = backtest_services.backtest_start(
                     actor=user, workshop=workshop, version=version, reuse=False
                 )
             peak = self._wait(run, worker, started)
@@ -92,7 +91,6 @@ class Command(BaseCommand):
             _drop(workshop)
 
     def _workshop(self, user: Any, options: dict[str, Any]) -> tuple[Workshop, int]:
-        from feedback.models import LeadActivity
 
         if options["workshop"]:
             workshop = Workshop.objects.filter(slug=options["workshop"]).first()

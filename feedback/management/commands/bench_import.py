@@ -15,8 +15,9 @@ from django.db import connection
 
 from definitions.models import Workshop
 from definitions.workshops.services import workshop_create
-from feedback import bench
-from feedback import import_services as svc
+from feedback.bench import data as bench
+from feedback.imports import run as import_run
+from feedback.imports import services as import_services
 from feedback.models import ImportState
 
 
@@ -51,10 +52,12 @@ class Command(BaseCommand):
         try:
             started = time.perf_counter()
             with path.open("rb") as handle:
-                job, _shape = svc.import_upload(
+                job, _shape = import_services.import_upload(
                     actor=user, workshop=workshop, upload=File(handle, name=path.name)
                 )
-            svc.import_start(actor=user, job=job, mapping=bench.mapping(), enqueue=False)
+            import_services.import_start(
+                actor=user, job=job, mapping=bench.mapping(), enqueue=False
+            )
             size = max(job.size, 1)
 
             def progress(done: int, done_bytes: int, errors: int) -> None:
@@ -63,7 +66,7 @@ class Command(BaseCommand):
                     f"{100 * done_bytes // size:3d}%  {done:,} rows  {elapsed:6.1f} s"
                 )
 
-            job = svc.import_run(job.pk, on_progress=progress)
+            job = import_run.import_run(job.pk, on_progress=progress)
             seconds = time.perf_counter() - started
             if job.state != ImportState.DONE or job.imported != rows:
                 raise CommandError(

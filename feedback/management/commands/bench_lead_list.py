@@ -6,8 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
+from feedback.bench.page_timing import admin_client, median_ms
 from feedback.models import Lead
-from feedback.page_timing import admin_client, median_ms
 
 
 class Command(BaseCommand):

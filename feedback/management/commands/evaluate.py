@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from feedback import backtest_services as svc
+from feedback.backtests import services as backtest_services
 from feedback.management.commands._version_command import VersionCommand
 from feedback.models import EvaluationRun, RunState
 
@@ -22,7 +22,7 @@ class Command(VersionCommand):
         workshop, version = self.workshop_and_version(options)
         started = time.perf_counter()
         # A fresh run every time: the command exists to measure and to refresh.
-        run = svc.backtest_start(
+        run = backtest_services.backtest_start(
             actor=None, workshop=workshop, version=version, enqueue=False, reuse=False
         )
 
@@ -34,7 +34,7 @@ class Command(VersionCommand):
             )
 
         try:
-            run = svc.backtest_run_inline(run, on_progress=progress)
+            run = backtest_services.backtest_run_inline(run, on_progress=progress)
         except Exception as error:
             raise CommandError(f"The backtest failed: {error}") from error
         if run.state != RunState.DONE:

@@ -11,7 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from definitions.models import Membership, Workshop
 from definitions.roles import Role
-from feedback import import_services as svc
+from feedback.imports import run as import_run
+from feedback.imports import services as import_services
 from feedback.models import ImportKind, ImportState
 
 
@@ -44,13 +45,13 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}", returncode=2)
         try:
             with path.open("rb") as handle:
-                job, _shape = svc.import_upload(
+                job, _shape = import_services.import_upload(
                     actor=admin.user,
                     workshop=workshop,
                     upload=File(handle, name=path.name),
                     kind=options["kind"],
                 )
-            svc.import_start(actor=admin.user, job=job, mapping=mapping, enqueue=False)
+            import_services.import_start(actor=admin.user, job=job, mapping=mapping, enqueue=False)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages), returncode=2) from None
         size = max(job.size, 1)
@@ -58,7 +59,7 @@ class Command(BaseCommand):
         def progress(rows: int, done_bytes: int, errors: int) -> None:
             self.stderr.write(f"{100 * done_bytes // size:3d}%  {rows:,} rows, {errors:,} errors")
 
-        job = svc.import_run(job.pk, on_progress=progress)
+        job = import_run.import_run(job.pk, on_progress=progress)
         if job.state != ImportState.DONE:
             self.stderr.write(job.message or job.state)
         if job.error_report:

@@ -20,10 +20,12 @@ from definitions.models import Workshop
 from definitions.roles import Department, Role
 from definitions.versions import services as version_services
 from definitions.workshops import services as workshop_services
-from feedback import backtest_services, tally_services
-from feedback.backtest_selectors import latest_done_run
-from feedback.bench import load_generated, mapping, write_csv
+from feedback.backtests import services as backtest_services
+from feedback.backtests.selectors import latest_done_run
+from feedback.bench.data import HEADER, load_generated, mapping, write_csv
+from feedback.imports.mapping import header_signature
 from feedback.models import ImportMapping, LeadFeedback, LeadResult, Reason
+from feedback.verdicts import tallies
 
 SLUG = "load"
 PASSWORD = "load-test-password"  # noqa: S105  (loopback load test users only)
@@ -237,14 +239,12 @@ class Command(BaseCommand):
                         "missing": wanted - have,
                     },
                 )
-                tally_services.tally_workshop(workshop.pk)
+                tallies.tally_workshop(workshop.pk)
         return LeadFeedback.objects.filter(workshop=workshop, superseded_at__isnull=True).count()
 
     def _csvs(self, workshop: Workshop, options: dict[str, Any]) -> list[Path]:
         """One small file per admin, with its own ids, and the saved mapping that the
         import page offers for their header (as it would after a first import)."""
-        from feedback.bench import HEADER
-        from feedback.import_services import header_signature
 
         out = Path(options["out"])
         out.mkdir(parents=True, exist_ok=True)

@@ -27,14 +27,16 @@ from django.utils.translation import gettext as _
 from definitions import rules
 from definitions.catalog.selectors import catalog_for
 from definitions.core.audit import log_action
+from definitions.core.jobs import enqueue
 from definitions.core.ratelimits import rate_limit_take
 from definitions.models import Proposal, ProposalState, Version, Workshop
 from definitions.versions.selectors import current_version
-from feedback import tally_services
-from feedback.backtest_selectors import STAGES, latest_run, matched_criterion
-from feedback.backtest_sql import Statement, compile_range, fold_prepare
+from feedback.accuracy.selectors import count_outcomes
+from feedback.backtests.selectors import STAGES, latest_run, matched_criterion
+from feedback.backtests.sql import Statement, compile_range, fold_prepare
+from feedback.leads.services import leads_changed  # noqa: F401  (re-exported for callers)
 from feedback.models import EvaluationRun, Lead, LeadResult, RunState
-from feedback.services import leads_changed  # noqa: F401  (re-exported for callers)
+from feedback.verdicts import tallies
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -128,10 +130,8 @@ def backtest_start(
 
 
 def _enqueue_prepare(run_id: int) -> None:
-    from feedback.tasks import backtest_prepare_task
-
     try:
-        backtest_prepare_task.delay(run_id)
+        enqueue("feedback.tasks.backtest_prepare_task", run_id)
     except Exception as exc:  # the broker is down: say so on the run, not with a 500
         _fail(
             run_id,
@@ -295,8 +295,8 @@ def _finish_if_complete(run_id: int) -> bool:
         run.save()
         # Counted against the verdicts as it becomes done, under the lock every verdict
         # change takes: from here on the verdict services keep its tallies.
-        tally_services.verdicts_lock(run.workshop_id)
-        tally_services.tally_run(run)
+        tallies.verdicts_lock(run.workshop_id)
+        tallies.tally_run(run)
         # Older runs of the same document are superseded. Dropping a million results
         # takes seconds, so it happens after the run is shown done, in its own task.
         transaction.on_commit(lambda: _enqueue_cleanup(run.pk))
@@ -304,10 +304,8 @@ def _finish_if_complete(run_id: int) -> bool:
 
 
 def _enqueue_cleanup(run_id: int) -> None:
-    from feedback.tasks import backtest_cleanup_task
-
     try:
-        backtest_cleanup_task.delay(run_id)
+        enqueue("feedback.tasks.backtest_cleanup_task", run_id)
     except Exception:  # the broker is down: the next finished run cleans up instead
         log.warning("could not queue the clean-up after run %s", run_id, exc_info=True)
 
@@ -315,7 +313,6 @@ def _enqueue_cleanup(run_id: int) -> None:
 def backtest_after_done(run_id: int) -> int:
     """The slow work after a run is shown done: count it against outcomes once, for
     the accuracy pages, and drop the runs it supersedes. Returns how many it dropped."""
-    from feedback.accuracy_selectors import count_outcomes
 
     run = EvaluationRun.objects.filter(pk=run_id, state=RunState.DONE).first()
     if run is None:

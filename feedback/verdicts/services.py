@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from definitions.versions.selectors import current_version
-from feedback import tally_services
-from feedback.backtest_selectors import latest_done_run
+from feedback.backtests.selectors import latest_done_run
+from feedback.leads.services import leads_changed
 from feedback.models import Lead, LeadFeedback, LeadResult, Reason, Verdict
-from feedback.services import leads_changed
+from feedback.verdicts import tallies
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -48,8 +48,8 @@ def verdict_record(
         errors["verdict"] = _("The definition qualified this lead: it was not missed.")
     if errors:
         raise ValidationError(errors)
-    tally_services.verdicts_lock(lead.workshop_id)
-    before = tally_services.current_verdict(lead.pk)
+    tallies.verdicts_lock(lead.workshop_id)
+    before = tallies.current_verdict(lead.pk)
     previous = (
         LeadFeedback.objects.select_for_update()
         .filter(lead=lead, rep=actor, superseded_at__isnull=True)
@@ -59,7 +59,7 @@ def verdict_record(
         previous.superseded_at = timezone.now()
         previous.save(update_fields=["superseded_at"])
     # The new verdict is the newest, so it is the one that counts for the lead now.
-    tally_services.tally_lead(
+    tallies.tally_lead(
         workshop_id=lead.workshop_id, lead_id=lead.pk, before=before, after=(verdict, reason)
     )
     return LeadFeedback.objects.create(
@@ -81,7 +81,7 @@ def verdict_record(
 def verdict_undo(*, actor: User, workshop: Any) -> LeadFeedback | None:
     """Take back the rep's latest verdict in the workshop; the verdict it replaced (if
     any) is current again. Returns the verdict taken back, or None if there is none."""
-    tally_services.verdicts_lock(workshop.pk)
+    tallies.verdicts_lock(workshop.pk)
     last = (
         LeadFeedback.objects.select_for_update()
         .filter(workshop=workshop, rep=actor, superseded_at__isnull=True)
@@ -90,17 +90,17 @@ def verdict_undo(*, actor: User, workshop: Any) -> LeadFeedback | None:
     )
     if last is None:
         return None
-    before = tally_services.current_verdict(last.lead_id)
+    before = tallies.current_verdict(last.lead_id)
     replaced = last.replaces
     last.delete()
     if replaced is not None:
         replaced.superseded_at = None
         replaced.save(update_fields=["superseded_at"])
-    tally_services.tally_lead(
+    tallies.tally_lead(
         workshop_id=last.workshop_id,
         lead_id=last.lead_id,
         before=before,
-        after=tally_services.current_verdict(last.lead_id),
+        after=tallies.current_verdict(last.lead_id),
     )
     return last
 

@@ -1,8 +1,7 @@
 """Reading CRM exports: CSV (any common encoding and delimiter) and XLSX, streamed
-row by row so a file of millions of rows never sits in memory, and the value
-normalisation the importer applies per column. No database here; messages are for
-the user, so they go through gettext.
-"""
+row by row within the upload limits (feedback/imports/limits.py), so a file of
+millions of rows never sits in memory; and the value normalisation the importer
+applies per column. No database here; messages are for the user (gettext)."""
 
 from __future__ import annotations
 
@@ -11,101 +10,49 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
-SAMPLE_BYTES = 256 * 1024
-SAMPLE_ROWS = 1000
-# A cell longer than this is a row error in the report (the whole file still imports);
-# a cell longer than Limits.cell_chars refuses the whole file.
-MAX_CELL = 10_000
-DEFAULT_NULLS = ("", "select", "n/a", "na", "-", "null", "none", "nan", "#n/a")
-CURRENCY = re.compile(
-    r"^(?:R\$|US\$|[$€£¥₹₩]|CHF|EUR|USD|GBP|JPY|BRL)|(?:[$€£¥₹₩]|CHF|EUR|USD|GBP|JPY|BRL)$"
+from feedback.imports.limits import (
+    DEFAULT_LIMITS,
+    TabularError,
+    cell_too_long,
+    current_limits,
+    row_too_long,
+    too_many_columns,
+    too_many_rows,
 )
-TRUE = {"yes", "y", "true", "t", "1", "sì", "si", "sim", "oui", "はい", "x"}
-FALSE = {"no", "n", "false", "f", "0", "não", "nao", "non", "いいえ"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class TabularError(ValueError):
-    """A file that cannot be read as a table; the message says why, for the user."""
-
-
-# ------------------------------------------------------------------ upload limits
-#
-# Every upload (preview in the web process, import in the worker, the command line) is
-# read against these limits, checked before anything is expanded: a file over any of
-# them is refused with a message that names the limit, so that neither process grows
-# by more than a bounded amount whatever the upload (see docs/trust.md, "Upload
-# limits"). Settings can override any field: IMPORT_LIMITS = {"rows": 1_000_000}.
-
-
-@dataclass(frozen=True)
-class Limits:
-    # Both formats.
-    columns: int = 500  # 2,000 would not fit: PostgreSQL tables hold at most 1,600
-    rows: int = 5_000_000  # data rows; 200 MB of CSV at 40 bytes a row
-    cell_chars: int = 100_000
-    row_chars: int = 1_000_000  # bounds what the csv module holds for one record
-    # XLSX: the zip container, checked from its central directory before inflating,
-    # then again on the bytes actually inflated (declared sizes can lie).
-    zip_entries: int = 10_000
-    zip_directory_bytes: int = 4 * 1024 * 1024
-    inflate_ratio: int = 100  # Apache POI's default for zip bombs
-    ratio_grace_bytes: int = 1024 * 1024  # a part this small cannot be a bomb
-    unpacked_bytes: int = 2 * 1024 * 1024 * 1024  # all parts together, inflated
-    # XLSX: what the workbook's XML may make us keep.
-    shared_strings: int = 4_000_000
-    shared_string_bytes: int = 64 * 1024 * 1024  # UTF-8, stored packed
-    styles: int = 65_536  # Excel itself stops at 64,000 cell formats
-    xml_token_bytes: int = 1024 * 1024  # one tag, comment or attribute
-
-
-DEFAULT_LIMITS = Limits()
-
-
-def current_limits() -> Limits:
-    return replace(DEFAULT_LIMITS, **getattr(settings, "IMPORT_LIMITS", {}))
-
+from feedback.imports.xlsx import xlsx_rows
 
 # The csv module refuses a field over this; our own per-cell check (a clearer message)
 # comes first because a record is never longer than row_chars.
 csv.field_size_limit(DEFAULT_LIMITS.row_chars + 1)
 
 
-def too_many_columns(n: int | str, limits: Limits) -> TabularError:
-    return TabularError(
-        _("The file has %(n)s columns; at most %(max)s are supported.")
-        % {"n": n, "max": limits.columns}
-    )
+SAMPLE_BYTES = 256 * 1024
 
+SAMPLE_ROWS = 1000
 
-def too_many_rows(limits: Limits) -> TabularError:
-    return TabularError(
-        _("The file has more than %(max)s data rows; at most %(max)s are supported.")
-        % {"max": f"{limits.rows:,}"}
-    )
+# A cell longer than this is a row error in the report (the whole file still imports);
+# a cell longer than Limits.cell_chars refuses the whole file.
+MAX_CELL = 10_000
 
+DEFAULT_NULLS = ("", "select", "n/a", "na", "-", "null", "none", "nan", "#n/a")
 
-def cell_too_long(row: int, limits: Limits) -> TabularError:
-    return TabularError(
-        _("Row %(row)s has a cell longer than %(max)s characters, the limit for one cell.")
-        % {"row": row, "max": f"{limits.cell_chars:,}"}
-    )
+CURRENCY = re.compile(
+    r"^(?:R\$|US\$|[$€£¥₹₩]|CHF|EUR|USD|GBP|JPY|BRL)|(?:[$€£¥₹₩]|CHF|EUR|USD|GBP|JPY|BRL)$"
+)
 
+TRUE = {"yes", "y", "true", "t", "1", "sì", "si", "sim", "oui", "はい", "x"}
 
-def row_too_long(row: int, limits: Limits) -> TabularError:
-    return TabularError(
-        _("Row %(row)s is longer than %(max)s characters, the limit for one row.")
-        % {"row": row, "max": f"{limits.row_chars:,}"}
-    )
+FALSE = {"no", "n", "false", "f", "0", "não", "nao", "non", "いいえ"}
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -130,9 +77,6 @@ class Preview:
     sample_rows: int
     estimated_rows: int
     warnings: list[str] = field(default_factory=list)
-
-
-# ------------------------------------------------------------------ reading
 
 
 def detect_encoding(head: bytes) -> str:
@@ -180,8 +124,6 @@ def open_rows(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
     """Every row of the file (header included) as a list of strings, within the
     upload limits (TabularError past any of them)."""
     if is_xlsx(path):
-        from feedback.xlsx_reader import xlsx_rows
-
         yield from xlsx_rows(path, current_limits())
         return
     with path.open("rb") as handle:
@@ -228,18 +170,6 @@ def csv_rows(raw: BinaryIO, encoding: str, delimiter: str) -> Iterator[list[str]
         ) from None
     finally:
         text.detach()  # the caller owns the byte stream
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def unique_headers(raw: list[str]) -> tuple[list[str], list[str]]:
@@ -335,9 +265,6 @@ def infer_type(samples: list[str]) -> str:
     if all(parse_date(v, "ymd") is not None or parse_date(v, "dmy") is not None for v in values):
         return "date"
     return "text"
-
-
-# ------------------------------------------------------------------ values
 
 
 def parse_number(raw: str, style: str) -> float | None:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from definitions.models import Workshop
-from feedback.accuracy_selectors import Group, counted_verdict_groups
+from feedback.accuracy.selectors import Group, counted_verdict_groups
 from feedback.models import EvaluationRun, LeadFeedback, LeadResult, RunState, VerdictTally
 
 # A lead's current verdict: (verdict, reason), or None while nobody has judged it.

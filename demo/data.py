@@ -18,8 +18,12 @@ from definitions.models import Proposal, Workshop
 from definitions.roles import Department, Role
 from definitions.versions import services as version_services
 from definitions.workshops import services as workshop_services
-from feedback.generator import generate
-from feedback.services import leads_insert_generated
+from feedback.accuracy.selectors import queue_run
+from feedback.backtests.services import backtest_run_inline, backtest_start
+from feedback.leads.generator import generate
+from feedback.leads.services import leads_insert_generated
+from feedback.models import Lead, LeadResult
+from feedback.verdicts.services import verdict_record
 
 DEMO_SLUG = "acme"
 DEMO_LEADS = 5000
@@ -99,7 +103,6 @@ def seed_demo() -> Workshop | None:
     _discuss(draft, users)
     leads_insert_generated(workshop=workshop, leads=generate(DEMO_LEADS, seed=2026))
     # Backtest v1 and the draft right away, so the demo opens with evidence to read.
-    from feedback.backtest_services import backtest_run_inline, backtest_start
 
     for target in ({"version": v1}, {"proposal": draft}):
         backtest_run_inline(backtest_start(actor=admin, workshop=workshop, enqueue=False, **target))
@@ -111,9 +114,6 @@ def _judge(workshop: Workshop, rep: User, count: int = 300) -> None:
     """The rep's verdicts on v1's newest qualified leads, and a few missed ones, so the
     accuracy pages have something to say on first run. A rep knows what became of a
     lead and why the others were no good; the reasons follow the lead's data."""
-    from feedback.accuracy_selectors import queue_run
-    from feedback.feedback_services import verdict_record
-    from feedback.models import Lead, LeadResult
 
     _version, run = queue_run(workshop)
     if run is None:

@@ -27,9 +27,9 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from definitions import rules
-from feedback import metrics
-from feedback.accuracy_selectors import Accuracy
-from feedback.backtest_sql import compile_range, fold_prepare
+from feedback.accuracy import metrics
+from feedback.accuracy.selectors import Accuracy
+from feedback.backtests.sql import compile_range, fold_prepare
 from feedback.models import EvaluationRun, Lead, Reason, Verdict
 
 MIN_REJECTIONS = 5

@@ -1,4 +1,4 @@
-"""Writes for leads, runs and worker bookkeeping."""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -9,17 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from definitions.models import Workshop
-from feedback.generator import GeneratedLead
-from feedback.models import Lead, LeadActivity, WorkerHeartbeat
+from feedback.leads.generator import GeneratedLead
+from feedback.models import Lead, LeadActivity
 
 BATCH = 2000
-
-
-def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
-    heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
-        hostname=hostname[:255], defaults={"seen_at": timezone.now()}
-    )
-    return heartbeat
 
 
 def leads_changed(*, workshop_id: int) -> None:

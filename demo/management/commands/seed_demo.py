@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from definitions.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 from definitions.models import Workshop
+from demo.data import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
 
 class Command(BaseCommand):

@@ -39,10 +39,10 @@ from django.utils.translation import gettext as _
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel, from_ISO8601
 
-from feedback.tabular import (
+from feedback.imports.limits import (
     Limits,
     TabularError,
-    _cell_text,
+    cell_text,
     cell_too_long,
     row_too_long,
     too_many_columns,
@@ -569,7 +569,7 @@ class _Sheet(_Handler):
             return str(raw.strip() not in ("0", "false"))
         if kind == "d":
             try:
-                return _cell_text(from_ISO8601(raw))
+                return cell_text(from_ISO8601(raw))
             except ValueError:
                 return raw
         try:
@@ -581,8 +581,8 @@ class _Sheet(_Handler):
                 moment = from_excel(number, self.epoch, timedelta=self.style in self.durations)
             except (OverflowError, ValueError):
                 return "#VALUE!"
-            return _cell_text(moment)
-        return _cell_text(number)
+            return cell_text(moment)
+        return cell_text(number)
 
 
 def _column_letters_to_number(letters: str) -> int:

@@ -6,10 +6,16 @@ mapping that imports it. Written row by row, so millions of rows need no memory.
 from __future__ import annotations
 
 import csv
+import random
 from pathlib import Path
 from typing import Any
 
-from feedback.generator import generate
+from django.db import connection
+
+from definitions.models import Workshop
+from feedback.leads.generator import generate
+from feedback.leads.services import leads_insert_generated, search_text
+from feedback.models import Lead, LeadActivity
 
 HEADER = [
     "Prospect ID",
@@ -118,12 +124,6 @@ def load_generated(workshop_id: int, leads: int, events: int, *, seed: int = 7) 
     PostgreSQL COPY (the ORM elsewhere), for backtest benchmarks. The generator gives
     each lead its own natural activity count; activities are thinned at random (seeded)
     to reach the requested total, never invented. Returns what was stored."""
-    import random
-
-    from django.db import connection
-
-    from feedback.models import Lead, LeadActivity
-    from feedback.services import search_text
 
     sample = list(generate(min(leads, 2000), seed=seed))
     natural = sum(len(g.activities) for g in sample) / max(len(sample), 1)
@@ -138,9 +138,6 @@ def load_generated(workshop_id: int, leads: int, events: int, *, seed: int = 7) 
     kept: dict[str, list[tuple[str, Any]]] = {}
     stored_events = 0
     if connection.vendor != "postgresql":
-        from definitions.models import Workshop
-        from feedback.services import leads_insert_generated
-
         batch = list(generate(leads, seed=seed))
         for g in batch:
             g.activities = [a for a in g.activities if rng.random() < keep]

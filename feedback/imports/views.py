@@ -18,10 +18,12 @@ from definitions.catalog.selectors import catalog_for
 from definitions.core.http import AuthedRequest
 from definitions.core.once import submit_once
 from definitions.workshops.access import get_workshop_for_user
-from feedback import import_services as svc
-from feedback import tabular
 from feedback.access import get_import_for_user
-from feedback.import_forms import OptionsForm, UploadForm
+from feedback.imports import limits
+from feedback.imports import mapping as mapping_stage
+from feedback.imports import read as tabular
+from feedback.imports import services as import_services
+from feedback.imports.forms import OptionsForm, UploadForm
 from feedback.models import ImportJob, ImportKind, ImportState
 
 FINAL = (ImportState.DONE, ImportState.FAILED, ImportState.CANCELLED)
@@ -34,7 +36,7 @@ def import_list(request: AuthedRequest, slug: str) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job, _shape = svc.import_upload(
+            job, _shape = import_services.import_upload(
                 actor=request.user,
                 workshop=workshop,
                 upload=form.cleaned_data["file"],
@@ -104,12 +106,12 @@ def import_mapping(request: AuthedRequest, slug: str, job_id: int) -> HttpRespon
         return redirect("feedback:import_detail", slug=slug, job_id=job.pk)
     try:
         shape = tabular.preview(Path(job.file.path))
-    except (tabular.TabularError, OSError):
+    except (limits.TabularError, OSError):
         messages.error(request, _("The uploaded file can no longer be read; upload it again."))
         return redirect("feedback:import_list", slug=slug)
-    suggested = svc.suggested_mapping(job, shape)
+    suggested = mapping_stage.suggested_mapping(job, shape)
     # A mapping file from the command line may name only some options.
-    options = {**svc.default_options(), **(suggested.get("options") or {})}
+    options = {**mapping_stage.default_options(), **(suggested.get("options") or {})}
     initial_options = {**options, "null_tokens": ", ".join(t for t in options["null_tokens"] if t)}
     options_form = OptionsForm(request.POST or None, initial=initial_options)
     mapping = suggested
@@ -118,7 +120,7 @@ def import_mapping(request: AuthedRequest, slug: str, job_id: int) -> HttpRespon
         if options_form.is_valid():
             mapping = _mapping_from_post(job, request.POST, options_form.options())
             try:
-                svc.import_start(actor=request.user, job=job, mapping=mapping)
+                import_services.import_start(actor=request.user, job=job, mapping=mapping)
             except ValidationError as exc:
                 errors = exc.messages
             else:
@@ -179,7 +181,7 @@ def import_detail(request: AuthedRequest, slug: str, job_id: int) -> HttpRespons
 def import_cancel(request: AuthedRequest, slug: str, job_id: int) -> HttpResponse:
     job = get_import_for_user(request.user, slug, job_id)
     try:
-        svc.import_cancel(actor=request.user, job=job)
+        import_services.import_cancel(actor=request.user, job=job)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("feedback:import_detail", slug=slug, job_id=job.pk)
@@ -189,7 +191,7 @@ def import_cancel(request: AuthedRequest, slug: str, job_id: int) -> HttpRespons
 def import_retry(request: AuthedRequest, slug: str, job_id: int) -> HttpResponse:
     job = get_import_for_user(request.user, slug, job_id)
     try:
-        svc.import_retry(actor=request.user, job=job)
+        import_services.import_retry(actor=request.user, job=job)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("feedback:import_detail", slug=slug, job_id=job.pk)

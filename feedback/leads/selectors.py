@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.db.models.expressions import OrderBy
-from django.utils import timezone
 
 from definitions.models import Workshop
-from feedback.models import Lead, LeadActivity, WorkerHeartbeat
+from feedback.models import Lead, LeadActivity
 
 WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Counting past this many rows costs time and tells nobody anything more.
@@ -27,20 +23,6 @@ SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "company": ("company", "id"),
     "revenue": (F("annual_revenue").desc(nulls_last=True), "-id"),
 }
-
-
-@dataclass(frozen=True)
-class WorkerStatus:
-    online: bool
-    last_seen: datetime | None
-
-
-def worker_status() -> WorkerStatus:
-    latest = WorkerHeartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
-    if latest is None:
-        return WorkerStatus(online=False, last_seen=None)
-    fresh = timezone.now() - latest < timedelta(seconds=settings.WORKER_HEARTBEAT_STALE_SECONDS)
-    return WorkerStatus(online=fresh, last_seen=latest)
 
 
 def leads_of(

@@ -19,9 +19,11 @@ from definitions.catalog.selectors import catalog_for
 from definitions.core.http import AuthedRequest
 from definitions.core.querystring import offset_page
 from definitions.workshops.access import get_workshop_for_user
-from feedback import backtest_selectors, selectors
 from feedback.access import get_lead_for_user
-from feedback.lead_forms import LeadFilterForm
+from feedback.accuracy import selectors as accuracy_selectors
+from feedback.backtests import selectors as backtest_selectors
+from feedback.leads import selectors as lead_selectors
+from feedback.leads.forms import LeadFilterForm
 from feedback.models import EvaluationRun, Lead, LeadResult
 
 PER_PAGE = 50
@@ -59,14 +61,14 @@ def lead_list(request: AuthedRequest, slug: str) -> HttpResponse:
     form.is_valid()  # an invalid value is shown at its field and left out of the query
     q = form.cleaned_data.get("q") or ""
     sort = request.GET.get("sort", "newest")
-    sort = sort if sort in selectors.SORTS else "newest"
-    qs = selectors.leads_of(workshop, q=q, sort=sort)
+    sort = sort if sort in lead_selectors.SORTS else "newest"
+    qs = lead_selectors.leads_of(workshop, q=q, sort=sort)
     spec = catalog.fields.get(form.cleaned_data.get("field") or "")
     if spec is not None and form.cleaned_data.get("typed") is not None:
         lookup, value = _filter_lookup(spec, form.cleaned_data["typed"])
         qs = qs.filter(**{lookup: value})
     page = offset_page(qs, request.GET.get("page"), PER_PAGE)
-    count, more = selectors.capped_count(qs)
+    count, more = lead_selectors.capped_count(qs)
     context = {
         "workshop": workshop,
         "leads": page.rows,
@@ -80,7 +82,7 @@ def lead_list(request: AuthedRequest, slug: str) -> HttpResponse:
         "field": form.cleaned_data.get("field") or "",
         "value": request.GET.get("value", "")[:200],
         "sort": sort,
-        "sorts": list(selectors.SORTS),
+        "sorts": list(lead_selectors.SORTS),
         "filter_error": "value" in form.errors,
         "fields": list(catalog.fields.values()),
         "source_labels": dict(catalog.fields["source"].choice_labels),
@@ -108,7 +110,7 @@ def lead_detail(request: AuthedRequest, slug: str, lead_id: int) -> HttpResponse
             "workshop": lead.workshop,
             "lead": lead,
             "values": values,
-            "activities": selectors.activities_of(lead),
+            "activities": lead_selectors.activities_of(lead),
             "verdicts": _verdicts(lead, catalog),
             **_feedback_context(request, lead),
         },
@@ -117,7 +119,6 @@ def lead_detail(request: AuthedRequest, slug: str, lead_id: int) -> HttpResponse
 
 def _feedback_context(request: AuthedRequest, lead: Lead) -> dict[str, Any]:
     """What a rep may do here: flag a lead the current version rejected as missed."""
-    from feedback import accuracy_selectors
 
     version, run = accuracy_selectors.queue_run(lead.workshop)
     result = backtest_selectors.results_for_leads(run, [lead.pk]).get(lead.pk) if run else None

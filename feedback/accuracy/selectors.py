@@ -12,10 +12,11 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from definitions import rules
+from definitions.catalog.selectors import catalog_for
 from definitions.models import Proposal, ProposalState, Version, Workshop
 from definitions.versions.selectors import current_version
-from feedback import metrics
-from feedback.backtest_selectors import latest_done_run, matched_criterion
+from feedback.accuracy import metrics
+from feedback.backtests.selectors import latest_done_run, matched_criterion
 from feedback.models import (
     EvaluationRun,
     Lead,
@@ -302,7 +303,6 @@ def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> A
 
 def current_accuracy(workshop: Workshop, translate: Any) -> Accuracy | None:
     """The current published version's accuracy, for the workshop's dashboard."""
-    from definitions.catalog.selectors import catalog_for
 
     _version, run = queue_run(workshop)
     if run is None:

@@ -1,0 +1,35 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    pass
+from feedback.imports.convert import RowError, reason_text
+from feedback.imports.mapping import Plan
+
+MAX_REPORTED_ERRORS = 10_000
+
+
+def error_report(cursor: Any, plan: Plan) -> tuple[int, list[RowError]]:
+    """How many rows have errors, and the first MAX_REPORTED_ERRORS cells why."""
+    cursor.execute("SELECT count(*) FROM import_stage WHERE bad")
+    count = int(cursor.fetchone()[0])
+    if not count:
+        return 0, []
+    report: list[RowError] = []
+    cursor.execute(
+        f"SELECT s.row_no, {', '.join(f's.e{t.index}' for t in plan.targets)},"  # noqa: S608
+        f" {', '.join(f'r.c{t.index}' for t in plan.targets)}"
+        " FROM import_stage s JOIN import_raw r ON r.row_no = s.row_no"
+        f" WHERE s.bad ORDER BY s.row_no LIMIT {MAX_REPORTED_ERRORS}"
+    )
+    n = len(plan.targets)
+    for row in cursor.fetchall():
+        for k, t in enumerate(plan.targets):
+            code = row[1 + k]
+            if code is not None and len(report) < MAX_REPORTED_ERRORS:
+                raw = (row[1 + n + k] or "").strip()
+                report.append(RowError(int(row[0]), t.header, raw[:200], reason_text(t, int(code))))
+    return count, report

@@ -1,0 +1,390 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from definitions.catalog.selectors import catalog_for
+from definitions.catalog.services import custom_field_add
+from definitions.core.audit import log_action
+from feedback.imports import limits
+from feedback.imports import read as tabular
+from feedback.leads.services import leads_changed
+from feedback.models import ImportJob, ImportKind, ImportState
+
+if TYPE_CHECKING:
+    pass
+from feedback.imports.convert import (
+    ANALYZE_AFTER,
+    ConversionSql,
+    RowError,
+    choices_to_add,
+    fill_lookup,
+)
+from feedback.imports.load import DirectCopyRefused, create_temp, drop_temp, load_direct, load_rows
+from feedback.imports.mapping import BUILTIN, Plan, compile_plan
+from feedback.imports.report import MAX_REPORTED_ERRORS, error_report
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY_ROWS = 5000
+
+PROGRESS_EVERY_SECONDS = 1.0
+
+
+class ImportCancelled(Exception):
+    pass
+
+
+def import_run(
+    job_id: int, on_progress: Callable[[int, int, int], None] | None = None
+) -> ImportJob:
+    """The worker's whole job. Safe to call again for a job that did not finish:
+    nothing is merged until the end, so a rerun starts from a clean slate.
+
+    1. load the file's cells, untouched, into a temporary table (PostgreSQL: COPY of
+       the file's own bytes; otherwise row by row);
+    2. convert each distinct value of each typed column once, in Python;
+    3. check and convert every row in one INSERT … SELECT, keeping the reason per cell;
+    4. merge the good rows into the lead table in one transaction.
+    """
+    job = ImportJob.objects.select_related("workshop").get(pk=job_id)
+    if job.state not in (ImportState.QUEUED, ImportState.RUNNING):
+        return job
+    if not claim(job.pk):
+        return job  # a redelivered copy of the task: another process is running this job
+    try:
+        return _run_claimed(job, on_progress)
+    finally:
+        release(job.pk)
+
+
+def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | None) -> ImportJob:
+    plan = compile_plan(job, job.mapping)
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportState.RUNNING,
+        started_at=timezone.now(),
+        rows_done=0,
+        bytes_done=0,
+        errors=0,
+        imported=0,
+        updated=0,
+        message="",
+        heartbeat_at=timezone.now(),
+    )
+    catalog = catalog_for(job.workshop, translated=False)
+    sql = ConversionSql(plan, len(job.headers))
+    last_beat = [time.monotonic()]
+
+    def beat(rows: int, bytes_done: int) -> None:
+        if time.monotonic() - last_beat[0] < PROGRESS_EVERY_SECONDS:
+            return
+        last_beat[0] = time.monotonic()
+        _progress(job, rows, bytes_done, 0)
+        if on_progress is not None:
+            on_progress(rows, bytes_done, 0)
+
+    phase = _Phases(job.pk)
+    with connection.cursor() as cursor:
+        try:
+            create_temp(cursor, sql, plan, set(catalog.activity_kinds))
+            if sql.pg:
+                # Sorts and hashes over a million rows; the default 4 MB spills to disk.
+                cursor.execute("SET work_mem = '64MB'")
+            rows_done = 0
+            if sql.pg and not tabular.is_xlsx(Path(job.file.path)):
+                try:
+                    rows_done = load_direct(cursor, job, sql.width, beat)
+                except DirectCopyRefused:
+                    cursor.execute("TRUNCATE import_raw")
+            if not rows_done:
+                rows_done = load_rows(cursor, job, sql.width, beat)
+            phase("load")
+            _progress(job, rows_done, job.size, 0)
+            if on_progress is not None:
+                on_progress(rows_done, job.size, 0)
+            if sql.pg:  # temporary tables get no statistics unless asked
+                cursor.execute("ANALYZE import_raw")
+            fill_lookup(cursor, sql, plan)
+            if sql.pg:
+                cursor.execute("ANALYZE import_lookup")
+            phase("lookup")
+            cursor.execute(sql.stage_insert())
+            phase("convert")
+            error_count, report = error_report(cursor, plan)
+            if error_count and plan.options.get("all_or_nothing"):
+                return _finish(
+                    job,
+                    ImportState.FAILED,
+                    _(
+                        "%(n)s rows have errors and “all or nothing” was chosen: "
+                        "nothing was imported."
+                    )
+                    % {"n": error_count},
+                    rows_done,
+                    error_count,
+                    report,
+                )
+            if _cancel_requested(job):
+                raise ImportCancelled
+            new_choices = choices_to_add(cursor, sql, plan)
+            with transaction.atomic():
+                imported, updated, unknown = _merge(cursor, job, plan, new_choices)
+            if sql.pg and imported > ANALYZE_AFTER:
+                # Fresh statistics at once, not whenever autovacuum comes by: without
+                # them the lead list plans a million new rows as if they were none.
+                cursor.execute("ANALYZE feedback_lead")
+            phase("merge")
+        except limits.TabularError as exc:
+            return _finish(job, ImportState.FAILED, str(exc), 0, 0, [])
+        except ValidationError as exc:
+            return _finish(job, ImportState.FAILED, " ".join(exc.messages), 0, 0, [])
+        except ImportCancelled:
+            return _finish(
+                job, ImportState.CANCELLED, _("Cancelled: nothing was imported."), 0, 0, []
+            )
+        finally:
+            drop_temp(cursor)
+            if sql.pg:
+                cursor.execute("RESET work_mem")
+    for row_no, external_id in unknown:
+        error_count += 1
+        if len(report) < MAX_REPORTED_ERRORS:
+            report.append(
+                RowError(row_no, _("lead"), external_id, _("no lead with this external id"))
+            )
+    report.sort(key=lambda e: e.row)
+    job.imported, job.updated = imported, updated
+    ImportJob.objects.filter(pk=job.pk).update(imported=imported, updated=updated)
+    return _finish(job, ImportState.DONE, "", rows_done, error_count, report)
+
+
+class _Phases:
+    """Logs how long each step of a run took: where an operator looks first when an
+    import is slow."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        logger.info("import %s: %s took %.2f s", self.job_id, name, now - self.last)
+        self.last = now
+
+
+def _cancel_requested(job: ImportJob) -> bool:
+    return ImportJob.objects.filter(pk=job.pk, state=ImportState.CANCELLING).exists()
+
+
+def _progress(job: ImportJob, rows: int, bytes_done: int, errors: int) -> None:
+    if _cancel_requested(job):
+        raise ImportCancelled
+    ImportJob.objects.filter(pk=job.pk).update(
+        rows_done=rows, bytes_done=bytes_done, errors=errors, heartbeat_at=timezone.now()
+    )
+
+
+def _finish(
+    job: ImportJob, state: str, message: str, rows: int, errors: int, report: list[RowError]
+) -> ImportJob:
+    csv_text = (
+        tabular.write_csv(
+            iter(
+                [
+                    [_("row"), _("column"), _("value"), _("reason")],
+                    *([e.row, e.column, e.value, e.reason] for e in report),
+                ]
+            )
+        )
+        if report
+        else ""
+    )
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=state,
+        message=message,
+        rows_done=rows,
+        bytes_done=job.size,
+        errors=errors,
+        error_report=csv_text,
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    if state == ImportState.DONE and (job.imported or job.updated):
+        leads_changed(workshop_id=job.workshop_id)
+    log_action(
+        f"feedback.import.{state}",
+        actor=job.created_by,
+        workshop=job.workshop,
+        job=job.pk,
+        file=job.original_name,
+        imported=job.imported,
+        updated=job.updated,
+        errors=errors,
+    )
+    return job
+
+
+def _merge(
+    cursor: Any, job: ImportJob, plan: Plan, new_choices: dict[str, list[str]]
+) -> tuple[int, int, list[tuple[int, str]]]:
+    """The good staged rows → leads in one statement: (inserted, updated, unknown).
+    The last row of an external id that appears twice wins."""
+    pg = connection.vendor == "postgresql"
+    now = timezone.now()
+    if plan.kind == ImportKind.ACTIVITIES:
+        cursor.execute(
+            "SELECT s.row_no, s.external_id FROM import_stage s WHERE NOT s.bad AND NOT EXISTS ("
+            " SELECT 1 FROM feedback_lead l"
+            " WHERE l.workshop_id = %s AND l.external_id = s.external_id)"
+            " ORDER BY s.row_no",
+            [job.workshop_id],
+        )
+        unknown = [(int(r), str(e)) for r, e in cursor.fetchall()]
+        cursor.execute(
+            "INSERT INTO feedback_leadactivity (lead_id, kind, at)"
+            " SELECT DISTINCT l.id, s.kind, s.at FROM import_stage s"
+            " JOIN feedback_lead l ON l.workshop_id = %s AND l.external_id = s.external_id"
+            " WHERE NOT s.bad ON CONFLICT (lead_id, kind, at) DO NOTHING",
+            [job.workshop_id],
+        )
+        return cursor.rowcount, 0, unknown
+    for new in plan.new_fields:
+        custom_field_add(
+            actor=job.created_by,  # type: ignore[arg-type]
+            workshop=job.workshop,
+            key=new["key"],
+            label=new["label"],
+            type=new["type"],
+            category=new["category"],
+            choices=new_choices.get(new["key"], []),
+        )
+    latest = (
+        "(SELECT DISTINCT ON (external_id) * FROM import_stage WHERE NOT bad"
+        " ORDER BY external_id, row_no DESC)"
+        if pg
+        else "(SELECT * FROM import_stage WHERE row_no IN"
+        " (SELECT max(row_no) FROM import_stage WHERE NOT bad GROUP BY external_id))"
+    )
+    mapped = plan.mapped_builtins
+    has = {t.kind for t in plan.targets}
+    custom_keys = [t.key for t in plan.targets if t.kind == "custom"]
+
+    def pick(col: str) -> str:
+        return f"excluded.{col}" if col in mapped or col in has else f"feedback_lead.{col}"
+
+    lower = "lower" if pg else "py_lower"
+    search = (
+        f"{lower}(trim(coalesce({pick('name')}, '') || ' ' || coalesce({pick('email')}, '')"
+        f" || ' ' || coalesce({pick('company')}, '')))"
+    )
+    sets = [f"{col} = excluded.{col}" for col in mapped]
+    sets += [f"{col} = excluded.{col}" for col in ("name", "email") if col in has]
+    # A mapped custom field whose cell is empty is unset, like a built-in column.
+    if pg:
+        drop = "".join(f" - '{key}'" for key in custom_keys)
+        merged = f"(feedback_lead.custom{drop}) || excluded.custom"
+        fresh = "jsonb_strip_nulls(custom)"
+    else:
+        paths = "".join(f", '$.{key}'" for key in custom_keys)
+        merged = (
+            f"json_patch(json_remove(feedback_lead.custom{paths}), excluded.custom)"
+            if custom_keys
+            else "feedback_lead.custom"
+        )
+        fresh = "json_patch('{}', custom)"
+    sets += [f"custom = {merged}", f"search_text = {search}", "updated_at = %s"]
+    cols = ", ".join(BUILTIN)
+    insert = (
+        "INSERT INTO feedback_lead (workshop_id, external_id, name, email, search_text,"  # noqa: S608
+        f" {cols}, custom, imported_at, updated_at)"
+        " SELECT %s, external_id, coalesce(name, ''), coalesce(email, ''),"
+        f" {lower}(trim(coalesce(name, '') || ' ' || coalesce(email, '')"
+        " || ' ' || coalesce(company, ''))),"
+        f" {cols}, {fresh}, %s, %s FROM {latest} s WHERE true"
+        f" ON CONFLICT (workshop_id, external_id) DO UPDATE SET {', '.join(sets)}"
+    )
+    params = [job.workshop_id, now, now, now]
+    if pg:
+        # xmax is 0 only on a freshly inserted row: inserted and updated in one pass.
+        cursor.execute(
+            f"WITH merged AS ({insert} RETURNING xmax = 0 AS inserted)"  # noqa: S608
+            " SELECT count(*) FILTER (WHERE inserted), count(*) FROM merged",
+            params,
+        )
+        inserted, total = cursor.fetchone()
+        return int(inserted), int(total) - int(inserted), []
+    cursor.execute(
+        f"SELECT count(*) FROM {latest} s JOIN feedback_lead l"  # noqa: S608
+        " ON l.workshop_id = %s AND l.external_id = s.external_id",
+        [job.workshop_id],
+    )
+    updated = int(cursor.fetchone()[0])
+    connection.connection.create_function("py_lower", 1, lambda s: s.lower() if s else s)
+    cursor.execute(insert, params)
+    return cursor.rowcount - updated, updated, []
+
+
+# PostgreSQL advisory locks (IMPORT_LOCK, job id): a running import holds its job's lock
+# for as long as its database connection lives, so a worker that was killed lets go of
+# it at once, and a second copy of the task cannot run the same job.
+IMPORT_LOCK = 0x1E4D
+
+
+def claim(job_id: int) -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite: the embedded setup has one worker
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [IMPORT_LOCK, job_id])
+        return bool(cursor.fetchone()[0])
+
+
+def release(job_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [IMPORT_LOCK, job_id])
+
+
+def imports_recover() -> int:
+    """Settle the imports whose worker died (killed, restarted, machine lost). The merge
+    is one transaction, so nothing of theirs was imported; they fail and can be run
+    again. On PostgreSQL a job shown running whose lock nobody holds has no worker;
+    elsewhere, one without progress for IMPORT_TIMEOUT_SECONDS. Returns how many."""
+    active = ImportJob.objects.filter(
+        state__in=[ImportState.RUNNING, ImportState.CANCELLING], started_at__isnull=False
+    )
+    if connection.vendor != "postgresql":
+        limit = timezone.now() - timedelta(seconds=settings.IMPORT_TIMEOUT_SECONDS)
+        active = active.filter(heartbeat_at__lt=limit)
+    settled = 0
+    for job_id in active.values_list("pk", flat=True):
+        if not claim(job_id):
+            continue  # its worker is alive and holds it
+        try:
+            settled += ImportJob.objects.filter(pk=job_id, state=ImportState.RUNNING).update(
+                state=ImportState.FAILED,
+                finished_at=timezone.now(),
+                message=_(
+                    "The worker stopped during this import (it was restarted or killed). "
+                    "Nothing was imported; run it again."
+                ),
+            )
+            settled += ImportJob.objects.filter(pk=job_id, state=ImportState.CANCELLING).update(
+                state=ImportState.CANCELLED,
+                finished_at=timezone.now(),
+                message=_("Cancelled: nothing was imported."),
+            )
+        finally:
+            release(job_id)
+    return settled

@@ -1,0 +1,14 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from feedback.models import WorkerHeartbeat
+
+
+def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
+    heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
+        hostname=hostname[:255], defaults={"seen_at": timezone.now()}
+    )
+    return heartbeat
