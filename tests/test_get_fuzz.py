@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hypothesis import HealthCheck, example, given, settings
@@ -136,6 +137,8 @@ FILLERS: dict[str, tuple[str, ...]] = {
     "job_id": ("job_id",),
     "key_id": ("key_id",),
     "external_id": ("external_id",),
+    "invitation_id": ("invitation_id",),
+    "token": ("invite_token",),
 }
 
 
@@ -148,9 +151,18 @@ def test_every_url_pattern_can_be_filled_with_a_real_object() -> None:
     assert len(TARGETS) > 50  # the walk found the app's URLs, not an empty resolver
 
 
+def _invitation_token(body: str) -> str:
+    found = re.search(r"/invitations/link/([\w-]+)/", body)
+    assert found, "the invitation e-mail has no link"
+    return found.group(1)
+
+
 @pytest.fixture
-def seeded(admin: Any, workshop: Workshop, viewer: Any) -> dict[str, Any]:
-    objects = make_objects(admin, workshop)
+def seeded(
+    admin: Any, workshop: Workshop, viewer: Any, django_capture_on_commit_callbacks: Any
+) -> dict[str, Any]:
+    with django_capture_on_commit_callbacks(execute=True):  # the invitation e-mail
+        objects = make_objects(admin, workshop)
     for n in range(3):
         Lead.objects.create(
             workshop=workshop,
@@ -173,6 +185,8 @@ def seeded(admin: Any, workshop: Workshop, viewer: Any) -> dict[str, Any]:
         "slug": workshop.slug,
         "md": "md",
         "external_id": "x1",
+        # The e-mailed link of make_objects' invitation (only its hash is stored).
+        "invite_token": _invitation_token(str(mail.outbox[-1].body)),
         "membership_id": Membership.objects.get(workshop=workshop, user=viewer).pk,
         "token": token,
     }
