@@ -17,9 +17,8 @@ from definitions.models import (
 from feedback.models import Lead
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
+    from definitions.core.http import AnyUser
 
-    AnyUser = User | AnonymousUser
 from definitions.workshops.access import get_workshop_for_user, one_or_404
 
 

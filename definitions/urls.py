@@ -5,6 +5,7 @@ from django.urls import path
 from definitions.authoring import views as authoring_views
 from definitions.catalog import views as catalog_views
 from definitions.deliberation import views as deliberation_views
+from definitions.home import views as home_views
 from definitions.versions import views as version_views
 from definitions.workshops import views as workshop_views
 
@@ -12,7 +13,7 @@ app_name = "definitions"
 
 urlpatterns = [
     path("workshops/new/", workshop_views.workshop_create, name="workshop_create"),
-    path("w/<slug:slug>/", workshop_views.workshop_home, name="workshop_home"),
+    path("w/<slug:slug>/", home_views.workshop_home, name="workshop_home"),
     path("w/<slug:slug>/members/", workshop_views.member_list, name="member_list"),
     path("w/<slug:slug>/members/invite/", workshop_views.member_invite, name="member_invite"),
     path("w/<slug:slug>/members/create/", workshop_views.member_create, name="member_create"),

@@ -18,11 +18,11 @@ from definitions.models import Proposal, Workshop
 from definitions.roles import Department, Role
 from definitions.versions import services as version_services
 from definitions.workshops import services as workshop_services
-from feedback.accuracy.selectors import queue_run
 from feedback.backtests.services import backtest_run_inline, backtest_start
 from feedback.leads.generator import generate
 from feedback.leads.services import leads_insert_generated
 from feedback.models import Lead, LeadResult
+from feedback.verdicts.selectors import queue_run
 from feedback.verdicts.services import verdict_record
 
 DEMO_SLUG = "acme"

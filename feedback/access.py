@@ -10,9 +10,8 @@ from definitions import roles
 from feedback.models import EvaluationRun, ImportJob, Lead
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
+    from definitions.core.http import AnyUser
 
-    AnyUser = User | AnonymousUser
 from definitions.workshops.access import get_workshop_for_user, one_or_404
 
 

@@ -6,6 +6,7 @@ from feedback.accuracy import views as accuracy_views
 from feedback.backtests import views as backtest_views
 from feedback.imports import views as import_views
 from feedback.leads import views as lead_views
+from feedback.suggestions import views as suggestion_views
 from feedback.verdicts import views as verdict_views
 
 app_name = "feedback"
@@ -23,7 +24,7 @@ urlpatterns = [
     path("w/<slug:slug>/accuracy/print/", accuracy_views.accuracy_print, name="accuracy_print"),
     path(
         "w/<slug:slug>/accuracy/suggestion/",
-        accuracy_views.suggestion_apply,
+        suggestion_views.suggestion_apply,
         name="suggestion_apply",
     ),
     path("w/<slug:slug>/feedback/verdicts.csv", accuracy_views.verdicts_csv, name="verdicts_csv"),

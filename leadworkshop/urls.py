@@ -8,11 +8,10 @@ from django.views.i18n import set_language
 
 from api import api as api_v1
 from definitions.core import views as core_views
-from definitions.notifications import views as notification_views
-from definitions.workshops import views as workshop_views
+from definitions.home import views as home_views
 
 urlpatterns = [
-    path("", workshop_views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -28,8 +27,8 @@ urlpatterns = [
     ),
     # The language switcher must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("inbox/", notification_views.inbox, name="inbox"),
-    path("inbox/read/", notification_views.inbox_read, name="inbox_read"),
+    path("inbox/", home_views.inbox, name="inbox"),
+    path("inbox/read/", home_views.inbox_read, name="inbox_read"),
     path("admin/", admin.site.urls),
     path("", include("definitions.urls")),
     path("", include("feedback.urls")),

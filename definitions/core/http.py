@@ -1,8 +1,8 @@
-"""Request typing shared by the views."""
+"""Request and user typing shared by the views and the access modules."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
@@ -12,3 +12,7 @@ class AuthedRequest(HttpRequest):
 
     user: User
     htmx: HtmxDetails
+
+
+# Who may be asking: the access modules answer for signed-in and anonymous users alike.
+AnyUser = User | AnonymousUser

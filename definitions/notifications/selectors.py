@@ -13,7 +13,7 @@ from definitions.models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from definitions.workshops.access import AnyUser
+    from definitions.core.http import AnyUser
 
 
 def unread_count(user: AnyUser) -> int:

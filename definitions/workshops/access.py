@@ -41,9 +41,7 @@ from definitions.models import (
 from definitions.workshops import invite_tokens
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
-
-    AnyUser = User | AnonymousUser
+    from definitions.core.http import AnyUser
 
 
 def _perms_sql(workshop_id: str) -> str:

@@ -19,7 +19,7 @@ from definitions.workshops.access import visible_workshops
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from definitions.workshops.access import AnyUser
+    from definitions.core.http import AnyUser
 
 
 def workshops_for_user(user: AnyUser) -> QuerySet[Workshop]:

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from definitions import roles
-from definitions.authoring import selectors as authoring_selectors
 from definitions.core.audit import describe
-from definitions.core.extensions import extra_context
 from definitions.core.forms import apply_errors
 from definitions.core.http import AuthedRequest
 from definitions.core.once import submit_once
-from definitions.deliberation import selectors as deliberation_selectors
-from definitions.models import Invitation, InvitationState, ProposalState, Workshop
-from definitions.versions import selectors as version_selectors
+from definitions.models import Invitation, InvitationState, Workshop
 from definitions.workshops import invitations
 from definitions.workshops import selectors as workshop_selectors
 from definitions.workshops import services as workshop_services
@@ -36,20 +31,6 @@ from definitions.workshops.access import (
     require_staff,
 )
 from definitions.workshops.forms import InviteForm, MemberCreateForm, MemberUpdateForm, WorkshopForm
-
-
-@login_not_required
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return render(request, "definitions/landing.html")
-    workshops = workshop_selectors.workshops_for_user(request.user)
-    invitations = workshop_selectors.pending_invitations_for(request.user)
-    return render(
-        request,
-        "definitions/workshop_list.html",
-        {"workshops": workshops, "invitations": invitations},
-    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -70,23 +51,6 @@ def workshop_create(request: AuthedRequest) -> HttpResponse:
         {"form": form},
         status=400 if request.method == "POST" else 200,
     )
-
-
-@require_GET
-def workshop_home(request: AuthedRequest, slug: str) -> HttpResponse:
-    workshop = get_workshop_for_user(request.user, slug)
-    members = workshop_selectors.members_of(workshop)
-    context = {
-        "workshop": workshop,
-        "membership": workshop_selectors.membership_of(request.user, workshop),
-        "member_count": members.count(),
-        "recent": [(e, describe(e)) for e in workshop_selectors.audit_entries(workshop)[:5]],
-        "current": version_selectors.current_version(workshop),
-        "draft_count": authoring_selectors.drafts_of(workshop).count(),
-        "open_count": deliberation_selectors.proposals_of(workshop, ProposalState.OPEN).count(),
-        **extra_context("workshop_home", workshop=workshop),
-    }
-    return render(request, "definitions/workshop_home.html", context)
 
 
 def _members_page(

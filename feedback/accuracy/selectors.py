@@ -1,5 +1,4 @@
-"""Reads for the feedback queue and for accuracy: the database counts, in a few set
-statements per run; feedback.metrics turns the counts into rates."""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -8,104 +7,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Q
 
 from definitions import rules
 from definitions.catalog.selectors import catalog_for
 from definitions.models import Proposal, ProposalState, Version, Workshop
-from definitions.versions.selectors import current_version
+from definitions.versions.selectors import versions_of
 from feedback.accuracy import metrics
 from feedback.backtests.selectors import latest_done_run, matched_criterion
 from feedback.models import (
     EvaluationRun,
-    Lead,
-    LeadFeedback,
     LeadResult,
     RunState,
     Verdict,
-    VerdictTally,
 )
+from feedback.verdicts.selectors import queue_run, tallied_verdict_rows
 
 GOOD_OUTCOME = Q(lead__converted=True) | Q(lead__reached_stage__in=["opportunity", "customer"])
+
 KNOWN_OUTCOME = Q(lead__converted__isnull=False) | Q(lead__reached_stage__isnull=False)
+
 SCORE_EDGES = (0, 20, 40, 60, 80, 100)
-QUEUE_FILTERS = ("unreviewed", "mine", "all")
-
-
-# ------------------------------------------------------------------------- queue
-
-
-def queue_run(workshop: Workshop) -> tuple[Version | None, EvaluationRun | None]:
-    """The current published version and its latest finished backtest."""
-    version = current_version(workshop)
-    run = latest_done_run(workshop, version=version) if version is not None else None
-    return version, run
-
-
-def feedback_queue(
-    workshop: Workshop,
-    run: EvaluationRun,
-    *,
-    rep: Any,
-    show: str = "unreviewed",
-    stage: str = "",
-    source: str = "",
-) -> QuerySet[Lead]:
-    """Leads the run qualified, newest first: not reviewed by anyone yet, reviewed by
-    this rep ("mine"), or all; optionally of one stage or source."""
-    results = LeadResult.objects.filter(run=run, lead=OuterRef("pk"), qualified=True)
-    if stage:
-        results = results.filter(stage=stage)
-    qs = Lead.objects.filter(workshop=workshop).filter(Exists(results))
-    current = LeadFeedback.objects.filter(lead=OuterRef("pk"), superseded_at__isnull=True)
-    if show == "unreviewed":
-        qs = qs.filter(~Exists(current))
-    elif show == "mine":
-        qs = qs.filter(Exists(current.filter(rep=rep)))
-    if source:
-        qs = qs.filter(source=source)
-    return qs.order_by("-id")
-
-
-def unreviewed_count(run: EvaluationRun) -> int:
-    """How many leads the run qualified that nobody has judged yet: the unfiltered
-    queue's length, from the run's counts and its verdict tallies (counting the queue
-    itself reads a lead, its result and its verdicts per lead)."""
-    reviewed = VerdictTally.objects.filter(run=run, criterion="", qualified=True).aggregate(
-        n=Sum("n")
-    )["n"]
-    qualified: int = (run.stage_counts or {}).get("qualified", 0)
-    return qualified - (reviewed or 0)
-
-
-def my_verdicts(rep: Any, lead_ids: list[int]) -> dict[int, LeadFeedback]:
-    return {
-        f.lead_id: f
-        for f in LeadFeedback.objects.filter(
-            rep=rep, lead_id__in=lead_ids, superseded_at__isnull=True
-        )
-    }
-
-
-def verdicts_of(workshop: Workshop) -> QuerySet[LeadFeedback]:
-    """Every verdict of the workshop, history included, oldest first."""
-    return (
-        LeadFeedback.objects.filter(workshop=workshop)
-        .select_related("rep", "lead", "version")
-        .order_by("created_at", "id")
-    )
-
-
-def verdict_history(lead: Lead) -> QuerySet[LeadFeedback]:
-    return (
-        LeadFeedback.objects.filter(lead=lead)
-        .select_related("rep", "version")
-        .order_by("-created_at", "-id")
-    )
-
-
-# ---------------------------------------------------------------------- accuracy
 
 
 @dataclass(frozen=True)
@@ -183,43 +105,6 @@ def count_outcomes(run: EvaluationRun) -> dict[str, Any]:
                 "ug": row["good"] - row[f"mg{i}"],
             }
     return {"confusion": confusion, "by_score": by_score, "criteria": per_criterion}
-
-
-Group = tuple[str, str, bool, str, int]  # verdict, reason, qualified, matched, n
-
-
-def counted_verdict_groups(run: EvaluationRun) -> list[Group]:
-    """The run's reviewed leads counted afresh from the verdicts, grouped by (verdict,
-    reason, qualified, matched): what a run's tallies start from, and what they must
-    always equal. One verdict per lead, the newest current one (when reps disagree,
-    the newest counts). It starts from the verdicts, not from the run's million
-    results, and reads each reviewed lead's result by primary key. Plain SQL: the ORM
-    would join through the lead table to reach the result, for nothing."""
-    feedback, result = LeadFeedback._meta.db_table, LeadResult._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT f.verdict, f.reason, r.qualified, r.matched, count(*)"  # noqa: S608
-            f" FROM {feedback} f JOIN {result} r ON r.run_id = %s AND r.lead_id = f.lead_id"
-            " WHERE f.workshop_id = %s AND f.superseded_at IS NULL AND NOT EXISTS ("
-            f"  SELECT 1 FROM {feedback} newer WHERE newer.lead_id = f.lead_id"
-            "   AND newer.superseded_at IS NULL AND newer.id > f.id)"
-            " GROUP BY f.verdict, f.reason, r.qualified, r.matched",
-            [run.pk, run.workshop_id],
-        )
-        return [tuple(row) for row in cursor.fetchall()]
-
-
-TallyRow = tuple[str, str, str, bool, int]  # criterion ("" for all), verdict, reason, qualified, n
-
-
-def tallied_verdict_rows(run: EvaluationRun) -> list[TallyRow]:
-    """The run's verdict tallies, as the verdict services keep them
-    (feedback.tally_services): a few hundred rows however many verdicts there are."""
-    return list(
-        VerdictTally.objects.filter(run=run, n__gt=0).values_list(
-            "criterion", "verdict", "reason", "qualified", "n"
-        )
-    )
 
 
 def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
@@ -334,3 +219,26 @@ def draft_accuracies(
             run.workshop = workshop
             out.append((proposal, accuracy_of(run, catalog, translate)))
     return out
+
+
+def version_accuracies(
+    workshop: Workshop, catalog: rules.Catalog, translate: Any
+) -> list[tuple[Version, Accuracy]]:
+    """The accuracy of the twelve newest versions that have a finished backtest."""
+    rows = []
+    for version in versions_of(workshop)[:12]:
+        run = latest_done_run(workshop, version=version)
+        if run is not None:
+            run.workshop = workshop
+            rows.append((version, accuracy_of(run, catalog, translate)))
+    return rows
+
+
+def chosen_row(
+    rows: list[tuple[Version, Accuracy]], number: int | None
+) -> tuple[Version, Accuracy] | None:
+    """The row of version `number`, else the newest."""
+    chosen = rows[0] if rows else None
+    if number is not None:
+        chosen = next((r for r in rows if r[0].number == number), chosen)
+    return chosen

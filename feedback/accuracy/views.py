@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""The accuracy page (every version and draft against outcomes and the reps'
+verdicts, with charts), its print version and the CSV downloads."""
 
 from __future__ import annotations
 
@@ -7,56 +8,46 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
-from definitions import roles, rules
-from definitions.authoring import services as authoring_services
+from definitions import roles
 from definitions.catalog.selectors import catalog_for
+from definitions.core.extensions import extra_context
 from definitions.core.http import AuthedRequest
 from definitions.core.querystring import whole_number
-from definitions.versions.selectors import versions_of
 from definitions.workshops.access import get_workshop_for_user
 from feedback.access import get_run_for_user
 from feedback.accuracy import selectors as accuracy_selectors
-from feedback.backtests.selectors import latest_done_run
 from feedback.imports.read import csv_safe
 from feedback.models import LeadResult, RunState
-from feedback.suggestions.engine import Suggestion, suggestions_for
+from feedback.verdicts import selectors as verdict_selectors
 
 
 def _accuracy_context(
     request: AuthedRequest, workshop: Any, wanted: str | None = None
 ) -> dict[str, Any]:
     catalog = catalog_for(workshop)
-    rows = []
-    for version in versions_of(workshop)[:12]:
-        run = latest_done_run(workshop, version=version)
-        if run is not None:
-            run.workshop = workshop
-            rows.append((version, accuracy_selectors.accuracy_of(run, catalog, _)))
-    chosen = rows[0] if rows else None
+    rows = accuracy_selectors.version_accuracies(workshop, catalog, _)
     number = whole_number(request.GET.get("version") if wanted is None else wanted)
-    if number is not None:
-        chosen = next((r for r in rows if r[0].number == number), chosen)
+    chosen = accuracy_selectors.chosen_row(rows, number)
     drafts = accuracy_selectors.draft_accuracies(workshop, catalog, _)
-    suggestions: list[Suggestion] = []
-    if chosen is not None:
-        definition = rules.parse(chosen[1].run.document, catalog).definition
-        if definition is not None:
-            suggestions = suggestions_for(chosen[1], definition, catalog)
     return {
         "workshop": workshop,
         "rows": rows,
         "chosen": chosen,
         "drafts": drafts,
         "charts": _charts(rows, chosen),
-        "suggestions": suggestions,
         "can_propose": roles.PROPOSE in workshop.user_perms,
+        # The suggestions for the chosen version (feedback/suggestions/panels.py).
+        **(
+            extra_context("accuracy", accuracy=chosen[1], catalog=catalog)
+            if chosen is not None
+            else {}
+        ),
     }
 
 
@@ -175,7 +166,7 @@ def verdicts_csv(request: AuthedRequest, slug: str) -> StreamingHttpResponse:
             _("time"), _("rep"), _("external id"), _("lead"), _("verdict"), _("reason"),
             _("note"), _("version"), _("qualified"), _("stage"), _("score"), _("current"),
         ]  # fmt: skip
-        for f in accuracy_selectors.verdicts_of(workshop).iterator(chunk_size=2000):
+        for f in verdict_selectors.verdicts_of(workshop).iterator(chunk_size=2000):
             yield [
                 f.created_at.isoformat(), f.rep.get_username(), f.lead.external_id, str(f.lead),
                 f.verdict, f.reason, f.note, f.version.number if f.version else "",
@@ -221,29 +212,3 @@ def run_results_csv(
                    r.score, r.stage, r.matched]  # fmt: skip
 
     return _csv_response(rows(), f"{run.workshop.slug}-backtest-{run.pk}.csv")
-
-
-@require_POST
-def suggestion_apply(request: AuthedRequest, slug: str) -> HttpResponse:
-    """Turn one suggestion into a draft proposal whose parent is the version measured."""
-    workshop = get_workshop_for_user(request.user, slug, roles.PROPOSE)
-    context = _accuracy_context(request, workshop, request.POST.get("version", ""))
-    chosen = context["chosen"]
-    key = request.POST.get("key", "")
-    suggestion = next((s for s in context["suggestions"] if s.key == key), None)
-    if chosen is None or suggestion is None:
-        messages.error(request, _("That suggestion no longer applies: the numbers changed."))
-        return redirect("feedback:accuracy", slug=slug)
-    try:
-        proposal = authoring_services.proposal_create(
-            actor=request.user,
-            workshop=workshop,
-            title=suggestion.title,
-            document=suggestion.document,
-            parent=chosen[0],
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("feedback:accuracy", slug=slug)
-    messages.success(request, suggestion.why)
-    return redirect("definitions:proposal_detail", slug=slug, proposal_id=proposal.pk)

@@ -1,19 +1,21 @@
-"""A backtest as a panel: the context of feedback/_backtest_panel.html and of the run
-page's summary. The proposal and version pages of the definitions app show the panel
-through its page_context extension point (receivers below, connected in
-feedback/apps.py)."""
+"""Backtests as other pages show them: the panel of feedback/_backtest_panel.html and
+the run page's summary, and what each version says about one lead. The proposal,
+version and lead pages get them through the page_context extension point (receivers
+at the end, connected in feedback/apps.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from definitions import roles
+from definitions import roles, rules
 from definitions.models import Proposal, Version, Workshop
 from feedback.backtests import selectors as backtest_selectors
 from feedback.backtests import services as backtest_services
-from feedback.models import EvaluationRun, RunState
+from feedback.models import EvaluationRun, Lead, LeadResult, RunState
 
 
 def _label(run: EvaluationRun) -> str:
@@ -79,3 +81,44 @@ def on_version_page(
     sender: str, *, workshop: Workshop, version: Version, **_: Any
 ) -> dict[str, Any]:
     return backtest_panel(workshop, version=version)
+
+
+@dataclass(frozen=True)
+class Classification:
+    run: EvaluationRun
+    result: LeadResult | None
+    matched: list[tuple[str, str]]  # (section label, criterion in plain language)
+    unmatched: list[tuple[str, str]]
+
+
+def classifications_of(lead: Lead, catalog: rules.Catalog) -> list[Classification]:
+    """For each version's latest backtest: the result and, criterion by criterion in
+    the reader's language, why."""
+    sections = {
+        rules.Section.QUALIFY: _("Qualify"),
+        rules.Section.DISQUALIFY: _("Junk rule"),
+        rules.Section.SCORING: _("Scoring"),
+        rules.Section.SALES_READY: _("Sales-ready action"),
+    }
+    out = []
+    for run, result in backtest_selectors.lead_verdicts(lead):
+        definition = rules.parse(run.document, catalog).definition
+        matched: list[tuple[str, str]] = []
+        unmatched: list[tuple[str, str]] = []
+        hits = set(result.matched_ids) if result else set()
+        if definition is not None:
+            for located in rules.walk(definition):
+                node = located.node
+                if isinstance(node, rules.Group):
+                    continue
+                line = (
+                    str(sections[located.section]),
+                    rules.render_criterion_with_points(node, catalog, _, ngettext),
+                )
+                (matched if node.id in hits else unmatched).append(line)
+        out.append(Classification(run=run, result=result, matched=matched, unmatched=unmatched))
+    return out
+
+
+def on_lead_page(sender: str, *, lead: Lead, catalog: rules.Catalog, **_: Any) -> dict[str, Any]:
+    return {"classifications": classifications_of(lead, catalog)}

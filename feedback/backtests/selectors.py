@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet, TextField, Value
 from django.db.models.functions import Concat, StrIndex
 from django.db.models.lookups import GreaterThan
+from django.utils.translation import gettext_lazy
 
 from definitions import rules
 from definitions.models import Proposal, Version, Workshop
@@ -19,6 +20,15 @@ from feedback.models import EvaluationRun, Lead, LeadActivity, LeadResult, RunSt
 STAGES = ("subscriber", "lead", "mql", "sql", "junk")
 RESULT_FILTERS = ("qualified", "not_qualified", *STAGES)
 CHANGES = ("gained", "lost")
+
+# How a stage reads on screen (the stage codes are the results' own).
+STAGE_LABELS = {
+    "subscriber": gettext_lazy("Subscriber (not qualified)"),
+    "lead": gettext_lazy("Lead"),
+    "mql": gettext_lazy("MQL"),
+    "sql": gettext_lazy("SQL"),
+    "junk": gettext_lazy("Junk"),
+}
 
 
 def latest_run(

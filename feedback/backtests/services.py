@@ -15,7 +15,7 @@ import logging
 import math
 from collections import Counter
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,12 +31,11 @@ from definitions.core.jobs import enqueue
 from definitions.core.ratelimits import rate_limit_take
 from definitions.models import Proposal, ProposalState, Version, Workshop
 from definitions.versions.selectors import current_version
-from feedback.accuracy.selectors import count_outcomes
+from feedback.backtests import signals
 from feedback.backtests.selectors import STAGES, latest_run, matched_criterion
 from feedback.backtests.sql import Statement, compile_range, fold_prepare
 from feedback.leads.services import leads_changed  # noqa: F401  (re-exported for callers)
 from feedback.models import EvaluationRun, Lead, LeadResult, RunState
-from feedback.verdicts import tallies
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -293,10 +292,8 @@ def _finish_if_complete(run_id: int) -> bool:
         run.state = RunState.DONE
         run.finished_at = run.heartbeat_at = timezone.now()
         run.save()
-        # Counted against the verdicts as it becomes done, under the lock every verdict
-        # change takes: from here on the verdict services keep its tallies.
-        tallies.verdicts_lock(run.workshop_id)
-        tallies.tally_run(run)
+        # The verdicts count it now, in this transaction (feedback.verdicts.tallies).
+        signals.run_done.send(sender=EvaluationRun, run=run)
         # Older runs of the same document are superseded. Dropping a million results
         # takes seconds, so it happens after the run is shown done, in its own task.
         transaction.on_commit(lambda: _enqueue_cleanup(run.pk))
@@ -322,8 +319,9 @@ def backtest_after_done(run_id: int) -> int:
         # by: the triage queue's plan over a million results depends on them.
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {LeadResult._meta.db_table}")
-    if not run.outcome_stats:
-        EvaluationRun.objects.filter(pk=run.pk).update(outcome_stats=count_outcomes(run))
+    for _receiver, fields in signals.run_settled.send(sender=EvaluationRun, run=run):
+        if fields:  # e.g. the accuracy against outcomes (feedback.accuracy.panels)
+            EvaluationRun.objects.filter(pk=run.pk).update(**cast(dict[str, Any], fields))
     return backtests_drop_superseded(run)
 
 

@@ -24,8 +24,8 @@ from feedback.access import get_run_for_user
 from feedback.backtests import selectors as backtest_selectors
 from feedback.backtests import services as backtest_services
 from feedback.backtests.panels import _label, run_summary
+from feedback.backtests.selectors import STAGE_LABELS
 from feedback.models import RunState
-from feedback.templatetags.metrics import STAGE_LABELS
 
 PER_PAGE = 50
 

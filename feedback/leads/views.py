@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -10,21 +9,17 @@ from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
-from definitions import roles, rules
+from definitions import rules
 from definitions.catalog.selectors import catalog_for
+from definitions.core.extensions import extra_context
 from definitions.core.http import AuthedRequest
 from definitions.core.querystring import offset_page
 from definitions.workshops.access import get_workshop_for_user
 from feedback.access import get_lead_for_user
-from feedback.accuracy import selectors as accuracy_selectors
-from feedback.backtests import selectors as backtest_selectors
 from feedback.leads import selectors as lead_selectors
 from feedback.leads.forms import LeadFilterForm
-from feedback.models import EvaluationRun, Lead, LeadResult
 
 PER_PAGE = 50
 
@@ -111,58 +106,8 @@ def lead_detail(request: AuthedRequest, slug: str, lead_id: int) -> HttpResponse
             "lead": lead,
             "values": values,
             "activities": lead_selectors.activities_of(lead),
-            "verdicts": _verdicts(lead, catalog),
-            **_feedback_context(request, lead),
+            # What each version says about the lead (feedback/backtests/panels.py) and
+            # what a rep may do with it (feedback/verdicts/panels.py).
+            **extra_context("lead_detail", lead=lead, catalog=catalog),
         },
     )
-
-
-def _feedback_context(request: AuthedRequest, lead: Lead) -> dict[str, Any]:
-    """What a rep may do here: flag a lead the current version rejected as missed."""
-
-    version, run = accuracy_selectors.queue_run(lead.workshop)
-    result = backtest_selectors.results_for_leads(run, [lead.pk]).get(lead.pk) if run else None
-    return {
-        "can_flag_missed": roles.GIVE_FEEDBACK in lead.workshop.user_perms
-        and result is not None
-        and not result.qualified,
-        "current_version": version,
-        "feedback_history": accuracy_selectors.verdict_history(lead)[:20],
-    }
-
-
-@dataclass(frozen=True)
-class Verdict:
-    run: EvaluationRun
-    result: LeadResult | None
-    matched: list[tuple[str, str]]  # (section label, criterion in plain language)
-    unmatched: list[tuple[str, str]]
-
-
-def _verdicts(lead: Lead, catalog: rules.Catalog) -> list[Verdict]:
-    """For each version's latest backtest: the result and, criterion by criterion in
-    the reader's language, why."""
-    sections = {
-        rules.Section.QUALIFY: _("Qualify"),
-        rules.Section.DISQUALIFY: _("Junk rule"),
-        rules.Section.SCORING: _("Scoring"),
-        rules.Section.SALES_READY: _("Sales-ready action"),
-    }
-    out = []
-    for run, result in backtest_selectors.lead_verdicts(lead):
-        definition = rules.parse(run.document, catalog).definition
-        matched: list[tuple[str, str]] = []
-        unmatched: list[tuple[str, str]] = []
-        hits = set(result.matched_ids) if result else set()
-        if definition is not None:
-            for located in rules.walk(definition):
-                node = located.node
-                if isinstance(node, rules.Group):
-                    continue
-                line = (
-                    str(sections[located.section]),
-                    rules.render_criterion_with_points(node, catalog, _, ngettext),
-                )
-                (matched if node.id in hits else unmatched).append(line)
-        out.append(Verdict(run=run, result=result, matched=matched, unmatched=unmatched))
-    return out

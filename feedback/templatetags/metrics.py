@@ -6,9 +6,9 @@ from __future__ import annotations
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from feedback.accuracy.metrics import Rate
+from feedback.backtests.selectors import STAGE_LABELS
 from feedback.models import Reason
 
 register = template.Library()
@@ -45,13 +45,6 @@ def reason_label(code: str) -> str:
 
 
 # A backtest's stages as people read them; the run pages and their filters use these.
-STAGE_LABELS = {
-    "subscriber": gettext_lazy("Subscriber (not qualified)"),
-    "lead": gettext_lazy("Lead"),
-    "mql": gettext_lazy("MQL"),
-    "sql": gettext_lazy("SQL"),
-    "junk": gettext_lazy("Junk"),
-}
 
 
 @register.filter

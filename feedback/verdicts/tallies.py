@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, transaction
 
 from definitions.models import Workshop
-from feedback.accuracy.selectors import Group, counted_verdict_groups
 from feedback.models import EvaluationRun, LeadFeedback, LeadResult, RunState, VerdictTally
+from feedback.verdicts.selectors import Group, counted_verdict_groups
 
 # A lead's current verdict: (verdict, reason), or None while nobody has judged it.
 Judged = tuple[str, str] | None
@@ -111,3 +112,10 @@ def tally_workshop(workshop_id: int) -> int:
     for run in runs:
         tally_run(run)
     return len(runs)
+
+
+def on_run_done(sender: type, *, run: EvaluationRun, **_: Any) -> None:
+    """A run that becomes done is counted against the verdicts at once, under the lock
+    every verdict change takes: from then on the verdict services keep its tallies."""
+    verdicts_lock(run.workshop_id)
+    tally_run(run)

@@ -18,10 +18,10 @@ from definitions.catalog.selectors import catalog_for
 from definitions.core.http import AuthedRequest
 from definitions.workshops.access import get_workshop_for_user, require
 from feedback.access import get_lead_for_user
-from feedback.accuracy import selectors as accuracy_selectors
 from feedback.backtests.selectors import results_for_leads
 from feedback.leads.selectors import CappedPaginator
 from feedback.models import Lead, LeadActivity, Reason
+from feedback.verdicts import selectors as verdict_selectors
 from feedback.verdicts import services as verdict_services
 
 PER_PAGE = 20
@@ -55,7 +55,7 @@ def _cards(workshop: Any, run: Any, leads: list[Lead], rep: Any) -> list[dict[st
         else {}
     )
     results = results_for_leads(run, [lead.pk for lead in leads]) if run else {}
-    verdicts = accuracy_selectors.my_verdicts(rep, [lead.pk for lead in leads])
+    verdicts = verdict_selectors.my_verdicts(rep, [lead.pk for lead in leads])
     recent: dict[int, list[LeadActivity]] = {}
     for activity in LeadActivity.objects.filter(lead__in=leads).order_by("-at")[: 40 * len(leads)]:
         bucket = recent.setdefault(activity.lead_id, [])
@@ -84,9 +84,9 @@ def _cards(workshop: Any, run: Any, leads: list[Lead], rep: Any) -> list[dict[st
 @require_GET
 def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
     workshop = get_workshop_for_user(request.user, slug, roles.GIVE_FEEDBACK)
-    version, run = accuracy_selectors.queue_run(workshop)
+    version, run = verdict_selectors.queue_run(workshop)
     show = request.GET.get("show", "unreviewed")
-    show = show if show in accuracy_selectors.QUEUE_FILTERS else "unreviewed"
+    show = show if show in verdict_selectors.QUEUE_FILTERS else "unreviewed"
     stage = request.GET.get("stage", "")
     stage = stage if stage in ("lead", "mql", "sql") else ""
     source = request.GET.get("source", "")
@@ -96,7 +96,7 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
     page = None
     cards: list[dict[str, Any]] = []
     if run is not None:
-        qs = accuracy_selectors.feedback_queue(
+        qs = verdict_selectors.feedback_queue(
             workshop, run, rep=request.user, show=show, stage=stage, source=source
         )
         unfiltered = show == "unreviewed" and not stage and not source
@@ -105,7 +105,7 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
             PER_PAGE,
             allow_empty_first_page=True,
             cap=QUEUE_COUNT_CAP,
-            known=accuracy_selectors.unreviewed_count(run) if unfiltered else None,
+            known=verdict_selectors.unreviewed_count(run) if unfiltered else None,
         ).get_page(request.GET.get("page"))
         cards = _cards(workshop, run, list(page.object_list), request.user)
     return render(
@@ -131,7 +131,7 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
 def _card_response(
     request: AuthedRequest, lead: Lead, *, oob: bool = False, error: str = ""
 ) -> HttpResponse:
-    _version, run = accuracy_selectors.queue_run(lead.workshop)
+    _version, run = verdict_selectors.queue_run(lead.workshop)
     [card] = _cards(lead.workshop, run, [lead], request.user)
     return render(
         request,

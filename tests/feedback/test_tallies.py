@@ -21,7 +21,6 @@ from definitions.authoring import services as authoring_services
 from definitions.models import Workshop
 from definitions.roles import Department, Role
 from definitions.versions import services as version_services
-from feedback.accuracy import selectors as accuracy_selectors
 from feedback.backtests import services as backtest_services
 from feedback.leads.generator import generate
 from feedback.leads.services import leads_insert_generated
@@ -34,6 +33,7 @@ from feedback.models import (
     RunState,
     VerdictTally,
 )
+from feedback.verdicts import selectors as verdict_selectors
 from feedback.verdicts import services as verdict_services
 from feedback.verdicts import tallies
 from tests.factories import UserFactory, WorkshopFactory, add_member
@@ -79,13 +79,13 @@ def _stricter_run(admin: Any, workshop: Workshop, draft: Any) -> EvaluationRun:
 def _assert_tallies_equal_a_recount(runs: list[EvaluationRun]) -> None:
     for run in runs:
         tallied = {
-            (run.pk, *row[:4]): row[4] for row in accuracy_selectors.tallied_verdict_rows(run)
+            (run.pk, *row[:4]): row[4] for row in verdict_selectors.tallied_verdict_rows(run)
         }
-        recounted = tallies.expand(run.pk, accuracy_selectors.counted_verdict_groups(run))
+        recounted = tallies.expand(run.pk, verdict_selectors.counted_verdict_groups(run))
         assert tallied == +recounted, f"run {run.pk}"
         # The queue's length, told by the tallies, is the queue counted.
-        queue = accuracy_selectors.feedback_queue(run.workshop, run, rep=None, show="unreviewed")
-        assert accuracy_selectors.unreviewed_count(run) == queue.count(), f"run {run.pk}"
+        queue = verdict_selectors.feedback_queue(run.workshop, run, rep=None, show="unreviewed")
+        assert verdict_selectors.unreviewed_count(run) == queue.count(), f"run {run.pk}"
 
 
 ACTIONS = st.lists(
@@ -167,7 +167,7 @@ def test_a_run_that_finishes_after_the_verdicts_counts_them_once(
     another = authoring_services.proposal_create(actor=admin, workshop=workshop, title="Later")
     later = _stricter_run(admin, workshop, another)
 
-    rows = accuracy_selectors.tallied_verdict_rows(later)
+    rows = verdict_selectors.tallied_verdict_rows(later)
     assert sum(n for criterion, *_group, n in rows if not criterion) == 8
     _assert_tallies_equal_a_recount([*runs, later])
 

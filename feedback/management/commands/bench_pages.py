@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
 from definitions.models import Proposal
-from feedback.accuracy.selectors import queue_run
 from feedback.bench.page_timing import admin_client, median_ms
 from feedback.models import LeadFeedback, LeadResult
+from feedback.verdicts.selectors import queue_run
 
 
 class Command(BaseCommand):

@@ -1,0 +1,127 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet, Sum
+
+from definitions.models import Version, Workshop
+from definitions.versions.selectors import current_version
+from feedback.backtests.selectors import latest_done_run
+from feedback.models import (
+    EvaluationRun,
+    Lead,
+    LeadFeedback,
+    LeadResult,
+    VerdictTally,
+)
+
+QUEUE_FILTERS = ("unreviewed", "mine", "all")
+
+
+def queue_run(workshop: Workshop) -> tuple[Version | None, EvaluationRun | None]:
+    """The current published version and its latest finished backtest."""
+    version = current_version(workshop)
+    run = latest_done_run(workshop, version=version) if version is not None else None
+    return version, run
+
+
+def feedback_queue(
+    workshop: Workshop,
+    run: EvaluationRun,
+    *,
+    rep: Any,
+    show: str = "unreviewed",
+    stage: str = "",
+    source: str = "",
+) -> QuerySet[Lead]:
+    """Leads the run qualified, newest first: not reviewed by anyone yet, reviewed by
+    this rep ("mine"), or all; optionally of one stage or source."""
+    results = LeadResult.objects.filter(run=run, lead=OuterRef("pk"), qualified=True)
+    if stage:
+        results = results.filter(stage=stage)
+    qs = Lead.objects.filter(workshop=workshop).filter(Exists(results))
+    current = LeadFeedback.objects.filter(lead=OuterRef("pk"), superseded_at__isnull=True)
+    if show == "unreviewed":
+        qs = qs.filter(~Exists(current))
+    elif show == "mine":
+        qs = qs.filter(Exists(current.filter(rep=rep)))
+    if source:
+        qs = qs.filter(source=source)
+    return qs.order_by("-id")
+
+
+def unreviewed_count(run: EvaluationRun) -> int:
+    """How many leads the run qualified that nobody has judged yet: the unfiltered
+    queue's length, from the run's counts and its verdict tallies (counting the queue
+    itself reads a lead, its result and its verdicts per lead)."""
+    reviewed = VerdictTally.objects.filter(run=run, criterion="", qualified=True).aggregate(
+        n=Sum("n")
+    )["n"]
+    qualified: int = (run.stage_counts or {}).get("qualified", 0)
+    return qualified - (reviewed or 0)
+
+
+def my_verdicts(rep: Any, lead_ids: list[int]) -> dict[int, LeadFeedback]:
+    return {
+        f.lead_id: f
+        for f in LeadFeedback.objects.filter(
+            rep=rep, lead_id__in=lead_ids, superseded_at__isnull=True
+        )
+    }
+
+
+def verdicts_of(workshop: Workshop) -> QuerySet[LeadFeedback]:
+    """Every verdict of the workshop, history included, oldest first."""
+    return (
+        LeadFeedback.objects.filter(workshop=workshop)
+        .select_related("rep", "lead", "version")
+        .order_by("created_at", "id")
+    )
+
+
+def verdict_history(lead: Lead) -> QuerySet[LeadFeedback]:
+    return (
+        LeadFeedback.objects.filter(lead=lead)
+        .select_related("rep", "version")
+        .order_by("-created_at", "-id")
+    )
+
+
+Group = tuple[str, str, bool, str, int]  # verdict, reason, qualified, matched, n
+
+
+def counted_verdict_groups(run: EvaluationRun) -> list[Group]:
+    """The run's reviewed leads counted afresh from the verdicts, grouped by (verdict,
+    reason, qualified, matched): what a run's tallies start from, and what they must
+    always equal. One verdict per lead, the newest current one (when reps disagree,
+    the newest counts). It starts from the verdicts, not from the run's million
+    results, and reads each reviewed lead's result by primary key. Plain SQL: the ORM
+    would join through the lead table to reach the result, for nothing."""
+    feedback, result = LeadFeedback._meta.db_table, LeadResult._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT f.verdict, f.reason, r.qualified, r.matched, count(*)"  # noqa: S608
+            f" FROM {feedback} f JOIN {result} r ON r.run_id = %s AND r.lead_id = f.lead_id"
+            " WHERE f.workshop_id = %s AND f.superseded_at IS NULL AND NOT EXISTS ("
+            f"  SELECT 1 FROM {feedback} newer WHERE newer.lead_id = f.lead_id"
+            "   AND newer.superseded_at IS NULL AND newer.id > f.id)"
+            " GROUP BY f.verdict, f.reason, r.qualified, r.matched",
+            [run.pk, run.workshop_id],
+        )
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+TallyRow = tuple[str, str, str, bool, int]  # criterion ("" for all), verdict, reason, qualified, n
+
+
+def tallied_verdict_rows(run: EvaluationRun) -> list[TallyRow]:
+    """The run's verdict tallies, as the verdict services keep them
+    (feedback.tally_services): a few hundred rows however many verdicts there are."""
+    return list(
+        VerdictTally.objects.filter(run=run, n__gt=0).values_list(
+            "criterion", "verdict", "reason", "qualified", "n"
+        )
+    )
