@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Forms of the definition page: a new draft, a definition imported as JSON."""
 
 from __future__ import annotations
 

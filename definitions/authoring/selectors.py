@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Reads of drafts."""
 
 from __future__ import annotations
 

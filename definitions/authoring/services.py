@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Writes to drafts: create one (from the current version, a document or a blank start),
+save the builder's document (refused when someone saved since), import a JSON file."""
 
 from __future__ import annotations
 

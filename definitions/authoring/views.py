@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The definition page, the builder, and a draft's export, print and import pages."""
 
 from __future__ import annotations
 

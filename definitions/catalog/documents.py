@@ -1,4 +1,6 @@
-"""TODO docstring."""
+"""A definition document read against a workshop's catalog: the canonical JSON of a
+valid one, or every error with its JSON path; and uploaded JSON text turned into a
+document within the document limits of definitions.rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Forms of the catalog page: a custom field, an activity kind."""
 
 from __future__ import annotations
 

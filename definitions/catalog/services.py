@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Writes to the catalog: add a custom field or an activity kind, delete one that no
+version or draft uses."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The catalog page: built-in and custom fields and activity kinds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Showing a service's ValidationError on the form that caused it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The health check: answers when the database does."""
 
 from __future__ import annotations
 

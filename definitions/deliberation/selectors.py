@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Reads of proposals, comments and votes, and the live page's change tokens."""
 
 from __future__ import annotations
 

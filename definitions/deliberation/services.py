@@ -1,4 +1,6 @@
-"""TODO docstring."""
+"""Writes of deliberation: open, withdraw and close a proposal, cast a vote, comment,
+suggest, accept or decline an amendment, change the consensus policy; closing due
+proposals and reminding voters (run by beat)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""The proposal pages: the list, a proposal with its diff, discussion, votes and
+backtest, its live updates, its revisions, and the consensus policy page."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The landing pages: the workshop list, a workshop's dashboard and the inbox."""
 
 from __future__ import annotations
 

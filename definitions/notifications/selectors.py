@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Reads of a user's notifications."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""A definition document as a download (JSON, Markdown) or a print page, for versions
+and drafts alike."""
 
 from __future__ import annotations
 

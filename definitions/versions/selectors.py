@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Reads of published versions."""
 
 from __future__ import annotations
 

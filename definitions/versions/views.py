@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Version pages: one version (with its diff and backtest), its export and print page,
+the history with comparisons, and rollback."""
 
 from __future__ import annotations
 

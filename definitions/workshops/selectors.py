@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Reads of workshops, members, invitations and the audit log."""
 
 from __future__ import annotations
 

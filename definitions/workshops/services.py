@@ -1,4 +1,6 @@
-"""TODO docstring."""
+"""Writes to workshops and memberships: create a workshop (its creator is its first
+admin), add, change or remove a member, create an account. Rights are granted and
+revoked only here."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Workshop pages: create one, the members page (invite, change, remove, leave), the
+invitee's side of an invitation, and the workshop's history."""
 
 from __future__ import annotations
 

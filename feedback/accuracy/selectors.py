@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Accuracy counted from a run's results: against outcomes (stored on the run once it
+settles) and against the reps' verdicts (from the verdict tallies)."""
 
 from __future__ import annotations
 

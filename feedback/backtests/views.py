@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Backtest pages: start one, the list, a run with its progress and funnel, its leads,
+cancel and retry."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""TODO docstring."""
+"""Stage 4 of an import: converting cells to the fields' types. Each distinct value of
+a typed column is converted once (canonical numbers and ISO dates by an SQL cast, the
+rest by the Python rules of read.py), then every row is checked and converted in one
+INSERT … SELECT that keeps the reason for each bad cell."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""TODO docstring."""
+"""Stage 3 of an import: the file's cells, untouched, into a temporary table. On
+PostgreSQL by COPY of the file's own bytes in chunks cut at record ends; ragged files,
+XLSX and SQLite row by row through the bounded readers."""
 
 from __future__ import annotations
 

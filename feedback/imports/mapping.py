@@ -1,4 +1,6 @@
-"""TODO docstring."""
+"""Stage 2 of an import: which column feeds which field. The suggested mapping from the
+headers and samples, the saved mapping per header signature, and the plan compiled
+from a mapping (checked, with new custom fields)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Stage 6 of an import: the error report, one line per rejected cell, as a CSV."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""TODO docstring."""
+"""Stage 5 of an import, the worker's run: load, convert, then ONE transaction merges the
+good rows into the lead table keyed by external id and creates new custom fields. A
+cancelled or failed run merges nothing; re-importing a file changes nothing. Also the
+lock that keeps one runner per import, and the recovery of imports whose worker died."""
 
 from __future__ import annotations
 

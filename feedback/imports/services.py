@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""The door to imports: store an upload and read its shape, start an import with a
+mapping (queued for the worker), cancel and retry."""
 
 from __future__ import annotations
 

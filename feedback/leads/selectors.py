@@ -1,4 +1,5 @@
-"""Reads for leads, runs and the background worker's health."""
+"""Reads for leads: the list (search, filters, sort) with its capped count and pager,
+and a lead's activities."""
 
 from __future__ import annotations
 

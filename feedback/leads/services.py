@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Writes to leads: mark a workshop's leads changed (backtests go stale), the search
+text, and inserting generated leads in batches."""
 
 from __future__ import annotations
 

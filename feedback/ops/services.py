@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The worker heartbeat: each worker says it is alive every 30 s."""
 
 from __future__ import annotations
 

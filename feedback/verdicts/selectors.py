@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Reads of verdicts: the queue's run and leads, a rep's verdicts, a lead's history,
+and the verdicts counted afresh or from the tallies."""
 
 from __future__ import annotations
 

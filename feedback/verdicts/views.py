@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The reps' pages: the triage queue, recording and undoing a verdict, BANT."""
 
 from __future__ import annotations
 
