@@ -8,6 +8,6 @@ BIN=.venv/bin
 # The SQL compiler must agree with the reference evaluator on both databases: when the
 # suite above ran on PostgreSQL, run the equivalence test again on SQLite.
 if [[ "${DATABASE_URL:-}" == postgres* ]]; then
-  env -u DATABASE_URL "$BIN/python" -m pytest tests/feedback/test_backtest_equivalence.py "$@"
+  env -u DATABASE_URL "$BIN/python" -m pytest tests/feedback/backtests/test_backtest_equivalence.py "$@"
 fi
 DJANGO_ALLOW_ASYNC_UNSAFE=1 "$BIN/python" -m pytest tests/browser "$@"

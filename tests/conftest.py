@@ -108,7 +108,7 @@ def _plain_http_and_eager_tasks(settings: Any) -> Any:
     # does not pass; the tests of throttling itself switch it back on.
     settings.AXES_ENABLED = False
     # Tests of other things create many workshops, uploads and runs per account;
-    # tests/definitions/test_rate_limits.py sets the limits it tests.
+    # tests/definitions/core/test_rate_limits.py sets the limits it tests.
     settings.RATE_LIMIT_UPLOADS_PER_HOUR = 10_000
     settings.RATE_LIMIT_WORKSHOPS_PER_DAY = 10_000
     settings.RATE_LIMIT_BACKTESTS_PER_HOUR = 10_000

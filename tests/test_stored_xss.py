@@ -22,7 +22,7 @@ from feedback.backtests import services as backtest_services
 from feedback.models import Lead, LeadResult
 from feedback.verdicts import services as verdict_services
 from tests.factories import logged_in
-from tests.feedback.test_imports import run as run_import
+from tests.feedback.imports.test_imports import run as run_import
 
 pytestmark = pytest.mark.django_db
 

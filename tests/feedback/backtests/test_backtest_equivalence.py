@@ -23,7 +23,7 @@ from definitions.rules import Activity, LeadData
 from definitions.rules.evaluate import to_utc
 from feedback.backtests.sql import BUILTIN, compile_range, fold_prepare
 from feedback.models import Lead, LeadActivity
-from tests.rules.strategies import AS_OF, catalogs, definitions, leads
+from tests.definitions.rules.strategies import AS_OF, catalogs, definitions, leads
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,7 @@ from definitions.rules import (
 from . import test_diff, test_render, test_validation
 from .catalogs import CATALOG
 
-RULES = Path(__file__).resolve().parents[2] / "definitions" / "rules"
+RULES = Path(__file__).resolve().parents[3] / "definitions" / "rules"
 
 
 def marked_literals() -> tuple[set[str], set[tuple[str, str]]]:

@@ -32,7 +32,7 @@ from feedback.models import ImportJob, ImportState, Lead
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MAIN = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 RELS_NS = b'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"'
 DOC_REL = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -21,7 +21,7 @@ from feedback.imports import read as tabular
 from feedback.imports import run as import_run
 from feedback.imports import services as import_services
 from feedback.models import ImportState, Lead
-from tests.feedback.test_imports import run
+from tests.feedback.imports.test_imports import run
 
 pytestmark = pytest.mark.django_db
 

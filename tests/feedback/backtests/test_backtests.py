@@ -268,7 +268,7 @@ def test_changed_leads_mark_a_run_stale_and_housekeeping_runs_it_again(
 
 def test_the_api_and_imports_mark_leads_changed(admin: Any, workshop: Workshop) -> None:
     from api.services import leads_upsert
-    from tests.feedback.test_imports import run as run_import
+    from tests.feedback.imports.test_imports import run as run_import
 
     assert workshop.leads_changed_at is None
     leads_upsert(workshop=workshop, leads=[{"external_id": "a1", "company": "X"}])

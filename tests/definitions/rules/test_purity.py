@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-RULES = Path(__file__).resolve().parents[2] / "definitions" / "rules"
+RULES = Path(__file__).resolve().parents[3] / "definitions" / "rules"
 
 
 def imported_roots(path: Path) -> set[str]:
