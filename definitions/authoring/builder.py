@@ -222,72 +222,15 @@ def form_to_document(data: MultiValueDict[str, Any], catalog: rules.Catalog) -> 
 # ------------------------------------------------------------------------- actions
 
 
-def _all_ids(document: dict[str, Any]) -> set[str]:
-    ids: set[str] = set()
-    stack: list[Any] = [document]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("id"), str):
-                ids.add(node["id"])
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return ids
-
-
-def _child_list(document: dict[str, Any], container: str) -> list[Any] | None:
-    """The list that holds the children of `container` (a group id or a section)."""
-    sections: dict[str, list[Any]] = {
-        "@disqualify": document["disqualify"],
-        "@scoring": document["scoring"],
-        "@sales_ready": document["stages"]["sales_ready"],
-    }
-    if container in sections:
-        return sections[container]
-    stack = [document["qualify"]]
-    while stack:
-        group = stack.pop()
-        kids: list[Any] | None = group.get("of", group.get("any", group.get("all")))
-        if group.get("id") == container:
-            return kids
-        stack.extend(
-            k
-            for k in kids or []
-            if isinstance(k, dict) and "field" not in k and "activity" not in k
-        )
-    return None
-
-
-def _find_parent_list(document: dict[str, Any], nid: str) -> list[Any] | None:
-    lists: list[list[Any]] = [
-        document["disqualify"],
-        document["scoring"],
-        document["stages"]["sales_ready"],
-    ]
-    stack = [document["qualify"]]
-    while stack:
-        group = stack.pop()
-        kids = group.get("of", group.get("any", group.get("all"))) or []
-        lists.append(kids)
-        stack.extend(
-            k for k in kids if isinstance(k, dict) and "field" not in k and "activity" not in k
-        )
-    for candidate in lists:
-        if any(isinstance(k, dict) and k.get("id") == nid for k in candidate):
-            return candidate
-    return None
-
-
 def apply_action(
     document: dict[str, Any], action: str, catalog: rules.Catalog
 ) -> tuple[dict[str, Any], str | None]:
     """Apply one builder action; returns the document and the id of the node to focus
     next (a new node, or the neighbour of a removed one)."""
     verb, _sep, target = action.partition(":")
-    taken = _all_ids(document)
+    taken = rules.edit.node_ids(document)
     if verb in ("add_field", "add_activity", "add_group"):
-        kids = _child_list(document, target)
+        kids = rules.edit.children_of(document, target)
         if kids is None or (verb == "add_group" and target.startswith("@")):
             return document, None
         if verb == "add_group":
@@ -321,7 +264,7 @@ def apply_action(
             )
         return document, nid
     if verb in ("remove", "up", "down"):
-        siblings = _find_parent_list(document, target)
+        siblings = rules.edit.list_holding(document, target)
         if siblings is None:
             return document, None
         index = next(
@@ -395,10 +338,6 @@ def _show(value: object) -> str:
     return str(value)
 
 
-def _is_group(raw: object) -> bool:
-    return isinstance(raw, dict) and ("all" in raw or "any" in raw or "of" in raw)
-
-
 def build_tree(
     document: dict[str, Any], new_node: str | None = None
 ) -> tuple[Node, dict[str, list[Node]], dict[str, Node]]:
@@ -406,12 +345,14 @@ def build_tree(
     by_path: dict[str, Node] = {}
 
     def make(raw: dict[str, Any], parent: str, depth: int, path: str) -> Node:
-        kind = "group" if _is_group(raw) else ("activity" if "activity" in raw else "field")
+        kind = (
+            "group" if rules.edit.is_group(raw) else ("activity" if "activity" in raw else "field")
+        )
         node = Node(id=str(raw.get("id", "")), kind=kind, parent=parent, depth=depth, raw=raw)
         node.is_new = node.id == new_node
         by_path[path] = node
         if kind == "group":
-            key = "of" if "of" in raw else ("all" if "all" in raw else "any")
+            key = rules.edit.group_key(raw)
             kids = raw.get(key) or []
             node.children = [
                 make(k, node.id, depth + 1, f"{path}.{key}[{i}]")
@@ -421,10 +362,10 @@ def build_tree(
             _mark_ends(node.children)
         return node
 
-    root = make(document["qualify"], "@qualify", 0, "qualify")
+    root = make(rules.edit.qualify_root(document), "@qualify", 0, "qualify")
     sections: dict[str, list[Node]] = {}
     for token, path in SECTION_PATHS.items():
-        items = _child_list(document, token) or []
+        items = rules.edit.children_of(document, token) or []
         sections[token] = [make(k, token, 0, f"{path}[{i}]") for i, k in enumerate(items)]
         _mark_ends(sections[token])
     return root, sections, by_path

@@ -23,21 +23,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-def _uses(document: object, key: str, value: str) -> bool:
-    """Whether any object in the JSON document has `key` == `value` (iteratively, so a
-    hostile document cannot exhaust the stack)."""
-    stack = [document]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get(key) == value:
-                return True
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return False
-
-
 def _documents_of(workshop: Workshop) -> list[object]:
     return [
         *Version.objects.filter(workshop=workshop).values_list("document", flat=True),
@@ -109,7 +94,7 @@ def catalog_entry_delete(*, actor: User, entry: CustomField | ActivityKind) -> N
     definition must never name something the catalog no longer has."""
     is_field = isinstance(entry, CustomField)
     if any(
-        _uses(doc, "field" if is_field else "activity", entry.key)
+        rules.edit.mentions(doc, "field" if is_field else "activity", entry.key)
         for doc in _documents_of(entry.workshop)
     ):
         raise ValidationError(

@@ -1,3 +1,6 @@
+"""Forms of the proposal pages: open for votes, vote, comment, decline an amendment, and
+the consensus policy."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -89,20 +92,4 @@ class PolicyForm(forms.Form):
     )
     default_voting_days = forms.IntegerField(
         label=_("Default voting period (days)"), min_value=1, max_value=90
-    )
-
-
-class AmendmentForm(forms.Form):
-    """A change to one criterion: the same inputs as in the builder, minus the field."""
-
-    op = forms.CharField(required=False, max_length=20)
-    value = forms.CharField(required=False, max_length=5000)
-    value_hi = forms.CharField(required=False, max_length=500)
-    values = forms.MultipleChoiceField(required=False)
-    min_count = forms.CharField(required=False, max_length=10)
-    window = forms.CharField(required=False, max_length=20)
-    days = forms.CharField(required=False, max_length=10)
-    points = forms.CharField(required=False, max_length=10)
-    reason = forms.CharField(
-        label=_("Why is this better?"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
     )

@@ -5,6 +5,7 @@ can be tested, reused by the SQL compiler's tests, and reasoned about on its own
 
 from __future__ import annotations
 
+from . import edit
 from .catalog import (
     BUILTIN_FIELDS,
     CATEGORY_LABELS,
@@ -140,6 +141,7 @@ __all__ = [
     "criterion_matches",
     "describe",
     "diff",
+    "edit",
     "english_ngettext",
     "evaluate",
     "format_number",

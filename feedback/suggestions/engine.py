@@ -18,7 +18,6 @@ SUGGESTION_EFFECT_MAX_LEADS leads; above that the proposal's own backtest tells.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,9 +80,9 @@ def _threshold(
     [now] = metrics.sweep(rows, accuracy.outcomes.fn, accuracy.outcomes.tn, [mql])
     if now.confusion.f1 is not None and (best.confusion.f1 or 0) <= now.confusion.f1 + 0.01:
         return None
-    changed = copy.deepcopy(document)
-    changed["stages"]["mql"] = best.threshold
-    changed["stages"]["sql"] = max(definition.stages.sql, best.threshold)
+    changed = rules.edit.with_thresholds(
+        document, mql=best.threshold, sql=max(definition.stages.sql, best.threshold)
+    )
     return Suggestion(
         key=f"threshold:{best.threshold}",
         title=_("Set the MQL threshold to %(t)s (now %(now)s)") % {"t": best.threshold, "now": mql},
@@ -126,11 +125,11 @@ def _junk_rule(
         for c in definition.disqualify
     ):
         return None
-    changed = copy.deepcopy(document)
     ids = {loc.node.id for loc in rules.walk(definition)}
     new_id = next(f"junk-{reason}-{n}" for n in range(1, 999) if f"junk-{reason}-{n}" not in ids)
-    changed["disqualify"].append(
-        {"id": new_id, "category": catalog.fields[rule["field"]].category, **rule, "points": None}
+    changed = rules.edit.with_junk_rule(
+        document,
+        {"id": new_id, "category": catalog.fields[rule["field"]].category, **rule, "points": None},
     )
     label = Reason(reason).label
     return Suggestion(
@@ -162,7 +161,7 @@ def _drops(
         inside, outside = stats.matched.value, stats.unmatched.value
         if not inside or not outside or abs(inside / outside - 1) > SEPARATION:
             continue
-        changed = _without(document, stats.id)
+        changed = rules.edit.without_criterion(document, stats.id)
         if changed is None:
             continue
         out.append(
@@ -188,29 +187,6 @@ def _qualify_leaves(group: rules.Group) -> list[rules.Criterion]:
     for child in group.children:
         out.extend(_qualify_leaves(child) if isinstance(child, rules.Group) else [child])
     return out
-
-
-def _without(document: dict[str, Any], criterion_id: str) -> dict[str, Any] | None:
-    """The document without that qualify criterion; None when its group would be left
-    empty (or "at least N" impossible)."""
-    changed = copy.deepcopy(document)
-
-    def prune(group: dict[str, Any]) -> bool:
-        key = "all" if "all" in group else "any" if "any" in group else "of"
-        children = group[key]
-        for child in list(children):
-            if child.get("id") == criterion_id:
-                if len(children) == 1:
-                    return False
-                children.remove(child)
-                if key == "of":
-                    group["at_least"] = min(group["at_least"], len(children))
-                return True
-            if any(k in child for k in ("all", "any", "of")) and prune(child):
-                return True
-        return False
-
-    return changed if prune(changed["qualify"]) else None
 
 
 def _effect(

@@ -1,0 +1,136 @@
+"""Reading and editing a definition's JSON document in place of its typed form: what
+the builder and the suggestions need to change one part of a document and keep every
+other byte of it (ids, order, rationale). The only code besides validate.py that
+knows the document's layout; every walk is iterative, so a hostile document cannot
+exhaust the stack."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+GROUP_KEYS = ("all", "any", "of")
+# The flat sections of a document, by the builder's container tokens.
+SECTIONS = {
+    "@disqualify": ("disqualify",),
+    "@scoring": ("scoring",),
+    "@sales_ready": ("stages", "sales_ready"),
+}
+
+
+def is_group(raw: object) -> bool:
+    return isinstance(raw, dict) and any(key in raw for key in GROUP_KEYS)
+
+
+def group_key(group: dict[str, Any]) -> str:
+    """Which of all / any / of holds the group's children."""
+    return next((key for key in GROUP_KEYS if key in group), "all")
+
+
+def qualify_root(document: dict[str, Any]) -> dict[str, Any]:
+    root: dict[str, Any] = document["qualify"]
+    return root
+
+
+def section(document: dict[str, Any], token: str) -> list[Any]:
+    """The list of a flat section ("@disqualify", "@scoring", "@sales_ready")."""
+    node: Any = document
+    for key in SECTIONS[token]:
+        node = node[key]
+    items: list[Any] = node
+    return items
+
+
+def _groups(document: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    stack = [qualify_root(document)]
+    while stack:
+        group = stack.pop()
+        found.append(group)
+        stack.extend(k for k in group.get(group_key(group)) or [] if is_group(k))
+    return found
+
+
+def node_ids(document: object) -> set[str]:
+    """Every id used anywhere in the document."""
+    ids: set[str] = set()
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("id"), str):
+                ids.add(node["id"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return ids
+
+
+def children_of(document: dict[str, Any], container: str) -> list[Any] | None:
+    """The list that holds the children of `container`: a group id or a section token."""
+    if container in SECTIONS:
+        return section(document, container)
+    for group in _groups(document):
+        if group.get("id") == container:
+            kids: list[Any] | None = group.get(group_key(group))
+            return kids
+    return None
+
+
+def list_holding(document: dict[str, Any], node_id: str) -> list[Any] | None:
+    """The list (a group's children or a section) in which the node `node_id` sits."""
+    lists = [section(document, token) for token in SECTIONS]
+    lists += [group.get(group_key(group)) or [] for group in _groups(document)]
+    for candidate in lists:
+        if any(isinstance(k, dict) and k.get("id") == node_id for k in candidate):
+            return candidate
+    return None
+
+
+def mentions(document: object, key: str, value: str) -> bool:
+    """Whether any object in the document has `key` == `value` (a field or an
+    activity kind in use)."""
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get(key) == value:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def with_thresholds(document: dict[str, Any], *, mql: int, sql: int) -> dict[str, Any]:
+    """A copy of the document with other MQL and SQL thresholds."""
+    changed = copy.deepcopy(document)
+    changed["stages"]["mql"] = mql
+    changed["stages"]["sql"] = sql
+    return changed
+
+
+def with_junk_rule(document: dict[str, Any], rule: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the document with one more junk rule, at the end."""
+    changed = copy.deepcopy(document)
+    section(changed, "@disqualify").append(rule)
+    return changed
+
+
+def without_criterion(document: dict[str, Any], criterion_id: str) -> dict[str, Any] | None:
+    """A copy of the document without that qualify criterion; None when its group would
+    be left empty. An "at least N of" group left with fewer than N children asks for
+    all of them."""
+    changed = copy.deepcopy(document)
+    for group in _groups(changed):
+        key = group_key(group)
+        children = group[key]
+        for child in list(children):
+            if isinstance(child, dict) and child.get("id") == criterion_id:
+                if len(children) == 1:
+                    return None
+                children.remove(child)
+                if key == "of":
+                    group["at_least"] = min(group["at_least"], len(children))
+                return changed
+    return None
