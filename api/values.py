@@ -3,7 +3,7 @@ nothing is guessed (no "1.234,5", no "yes"/"sì"): a number field takes a JSON n
 a choice field one of its codes exactly, a date an ISO 8601 string.
 
 The rules are the catalog's (definitions.rules.catalog): the same field types and
-choice options the importer checks (feedback.import_services.convert), and the same
+choice options the importer checks (feedback.imports.convert), and the same
 storage: built-in dates as aware datetimes, custom dates as "YYYY-MM-DD", numbers as
 floats within ±1e15, custom texts up to 500 characters.
 """

@@ -71,7 +71,7 @@ class Lead(models.Model):
                 fields=["workshop", "external_id"], name="lead_external_id_unique"
             )
         ]
-        # One per sort of the lead list (feedback.selectors.SORTS), in its exact order,
+        # One per sort of the lead list (feedback.leads.selectors.SORTS), in its exact order,
         # so a page of a million leads is an index range, not a sort. The two that
         # sort leads without a value last are created by migration 0005 in each
         # database's own syntax (SQLite has no NULLS LAST in an index).
@@ -241,7 +241,7 @@ class EvaluationRun(models.Model):
     chunk_counts = models.JSONField(default=dict, blank=True)
     stage_counts = models.JSONField(default=dict, blank=True)
     criterion_counts = models.JSONField(default=dict, blank=True)
-    # Counts against outcomes (feedback.accuracy_selectors), computed once after the
+    # Counts against outcomes (feedback.accuracy.selectors), computed once after the
     # run is done: seconds over a million leads, so never while a page waits.
     outcome_stats = models.JSONField(default=dict, blank=True)
     cancel_requested = models.BooleanField(default=False)
@@ -316,7 +316,7 @@ class VerdictTally(models.Model):
     matched. The accuracy pages' verdict counts.
 
     Counting them from the verdicts on every view grew with every verdict given, so
-    the verdict services keep these rows up to date instead (feedback.tally_services):
+    the verdict services keep these rows up to date instead (feedback.verdicts.tallies):
     a run is counted once when it finishes, and each verdict given or taken back moves
     its lead from one group to another in every finished run of the workshop."""
 

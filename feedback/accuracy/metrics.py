@@ -1,6 +1,6 @@
 """Accuracy statistics, as pure functions of counts (no Django, no database).
 
-The database counts (feedback.accuracy_selectors); these functions turn counts into
+The database counts (feedback.accuracy.selectors); these functions turn counts into
 rates. Every rate is None when its denominator is zero, so "not enough data" is a
 value the pages show, never a ZeroDivisionError; every proportion comes with its
 sample size and a Wilson score interval, so nobody over-reads twelve verdicts.

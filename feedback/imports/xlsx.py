@@ -1,5 +1,5 @@
 """Reading the first worksheet of an XLSX workbook as rows of strings, within the
-upload limits (feedback.tabular.Limits), with memory bounded whatever the file.
+upload limits (feedback.imports.limits.Limits), with memory bounded whatever the file.
 
 Why not openpyxl: even in read-only mode it loads the whole shared-strings table as
 Python strings before the first row (a 0.5 MB workbook whose table inflates to 1 GB

@@ -120,7 +120,7 @@ TallyRow = tuple[str, str, str, bool, int]  # criterion ("" for all), verdict, r
 
 def tallied_verdict_rows(run: EvaluationRun) -> list[TallyRow]:
     """The run's verdict tallies, as the verdict services keep them
-    (feedback.tally_services): a few hundred rows however many verdicts there are."""
+    (feedback.verdicts.tallies): a few hundred rows however many verdicts there are."""
     return list(
         VerdictTally.objects.filter(run=run, n__gt=0).values_list(
             "criterion", "verdict", "reason", "qualified", "n"

@@ -421,14 +421,6 @@ def test_an_unused_field_can_be_deleted(admin: Any, workshop: Workshop) -> None:
     assert not CustomField.objects.exists()
 
 
-def test_the_demo_has_the_worked_example_as_v1_and_a_sales_draft(db: None) -> None:
-    call_command("seed_demo", stdout=StringIO())
-    workshop = Workshop.objects.get(slug="acme")
-    v1 = Version.objects.get(workshop=workshop)
-    assert v1.number == 1
-    assert Proposal.objects.get(workshop=workshop).parent == v1
-
-
 @pytest.mark.parametrize("language", ["it", "pt", "fr", "ja"])
 def test_the_worked_example_renders_in_every_shipped_language(
     admin: Any, v1: Version, language: str

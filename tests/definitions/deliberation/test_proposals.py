@@ -17,7 +17,6 @@ from definitions.authoring import services as authoring_services
 from definitions.deliberation import services as deliberation_services
 from definitions.models import (
     Amendment,
-    Comment,
     Notification,
     Proposal,
     ProposalState,
@@ -620,16 +619,6 @@ def test_the_header_counts_unread_notifications_until_read(opened: Proposal, mar
     client.post(reverse("inbox_read"))
     assert 'class="count"' not in client.get(reverse("inbox")).content.decode()
     assert not Notification.objects.filter(recipient=marketer, read_at__isnull=True).exists()
-
-
-def test_the_demo_is_mid_discussion(db: None) -> None:
-    from django.core.management import call_command
-
-    call_command("seed_demo", stdout=__import__("io").StringIO())
-    proposal = Proposal.objects.get(workshop__slug="acme")
-    assert proposal.state == ProposalState.OPEN
-    assert proposal.votes.count() == 3 and Comment.objects.filter(proposal=proposal).count() == 2
-    assert proposal.amendments.filter(state="pending").count() == 1
 
 
 def test_a_draft_can_be_withdrawn_but_a_decided_proposal_cannot(

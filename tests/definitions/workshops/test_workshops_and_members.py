@@ -229,16 +229,3 @@ def test_text_users_write_renders_inert(admin: Any, payload: str) -> None:
         assert "<script>alert(1)</script>" not in body
         assert "onerror=alert(1)>" not in body
         assert "<svg onload" not in body
-
-
-def test_the_demo_seed_creates_acme_with_one_user_per_role(db: None) -> None:
-    from django.core.management import call_command
-
-    call_command("seed_demo")
-    workshop = Workshop.objects.get(slug="acme")
-    roles_present = set(workshop.memberships.values_list("role", flat=True))
-    assert roles_present == {"admin", "stakeholder", "sales_rep", "viewer"}
-    departments = set(workshop.memberships.values_list("department", flat=True))
-    assert {"marketing", "sales", "leadership"} <= departments
-    call_command("seed_demo")  # a second run changes nothing
-    assert Workshop.objects.filter(slug="acme").count() == 1
