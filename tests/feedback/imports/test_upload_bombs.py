@@ -259,6 +259,8 @@ import django
 django.setup()
 from pathlib import Path
 from django.conf import settings
+from feedback.imports import limits as upload_limits
+from feedback.imports import read as tabular
 settings.IMPORT_LIMITS = json.loads(sys.argv[2])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.monotonic()

@@ -392,10 +392,8 @@ def test_a_dominant_rejection_reason_becomes_a_junk_rule_suggestion_with_its_tru
 def test_dropping_a_criterion_keeps_every_group_valid(
     criterion: str, expected: dict[str, int] | None
 ) -> None:
-    from feedback.suggestions.engine import _without
-
     document = rules.to_json(rules.parse(rules.WORKED_EXAMPLE, rules.DEFAULT_CATALOG).definition)  # type: ignore[arg-type]
-    changed = _without(document, criterion)
+    changed = rules.edit.without_criterion(document, criterion)
     if expected is None:
         assert changed is None
         return
