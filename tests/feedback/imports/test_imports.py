@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from definitions.models import CustomField, Workshop
+from feedback.imports import load as import_load
 from feedback.imports import mapping as import_mapping
 from feedback.imports import run as import_run
 from feedback.imports import services as import_services
@@ -169,16 +170,24 @@ def test_a_file_above_the_size_limit_is_refused(
         upload(admin, workshop, big)
 
 
-def test_a_fifty_megabyte_file_streams_through(admin: Any, workshop: Workshop) -> None:
+def test_a_file_of_many_chunks_streams_through(
+    admin: Any, workshop: Workshop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks a hundred times smaller than in production, so a 6 MB file crosses as many
+    # chunk and batch boundaries as a 600 MB one would (COPY on PostgreSQL, the staging
+    # batches on SQLite) in a few seconds.
+    monkeypatch.setattr(import_load, "COPY_CHUNK", 40 * 1024)
+    monkeypatch.setattr(import_load, "STAGE_BATCH", 200)
     line = "P{n},Name {n},n{n}@x.example,Chat,US,{n},Student,no\n"
     body = io.StringIO()
     body.write(HEADER)
     n = 0
-    while body.tell() < 50 * 1024 * 1024:
+    while body.tell() < 6 * 1024 * 1024:
         body.write("".join(line.format(n=i) for i in range(n, n + 5000)))
         n += 5000
     job = run(admin, workshop, body.getvalue().encode())
     assert job.state == ImportState.DONE and job.imported == n and job.errors == 0
+    assert Lead.objects.filter(workshop=workshop).count() == n
 
 
 def test_activities_import_from_a_second_file_and_skip_unknown_leads(
