@@ -269,7 +269,9 @@ def leads_upsert(*, workshop: Workshop, leads: Sequence[Mapping[str, Any]]) -> l
                 workshop=workshop,
                 external_id=entry.external_id,
                 custom=custom,
-                search_text=search_text(current["name"], current["email"], current["company"]),
+                search_text=search_text(
+                    current["name"], current["email"], current["company"], entry.external_id, custom
+                ),
                 updated_at=now,
                 **current,
             )

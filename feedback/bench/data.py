@@ -150,7 +150,7 @@ def load_generated(workshop_id: int, leads: int, events: int, *, seed: int = 7) 
             for g in generate(leads, seed=seed):
                 copy.write_row(
                     [workshop_id, g.external_id, g.name, g.email,
-                     search_text(g.name, g.email, g.fields.get("company")), "{}",
+                     search_text(g.name, g.email, g.fields.get("company"), g.external_id), "{}",
                      "now", "now", *(g.fields.get(c) for c in columns)]
                 )  # fmt: skip
                 kept[g.external_id] = [a for a in g.activities if rng.random() < keep]

@@ -288,10 +288,28 @@ def _merge(
         return f"excluded.{col}" if col in mapped or col in has else f"feedback_lead.{col}"
 
     lower = "lower" if pg else "py_lower"
-    search = (
-        f"{lower}(trim(coalesce({pick('name')}, '') || ' ' || coalesce({pick('email')}, '')"
-        f" || ' ' || coalesce({pick('company')}, '')))"
-    )
+
+    def custom_text(expr: str) -> str:
+        # Every custom value, in key order: what leads.services.search_text appends.
+        # `expr` is one of our own column expressions above, never a user's text.
+        if pg:
+            return (
+                "coalesce((SELECT string_agg(value, ' ' ORDER BY key)"  # noqa: S608
+                f" FROM jsonb_each_text({expr})), '')"
+            )
+        return (
+            "coalesce((SELECT group_concat(value, ' ') FROM"  # noqa: S608
+            " (SELECT CASE type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'"
+            f" ELSE value END AS value FROM json_each({expr}) ORDER BY key)), '')"
+        )
+
+    def searchable(name: str, email: str, company: str, external_id: str, custom: str) -> str:
+        return (
+            f"{lower}(trim(coalesce({name}, '') || ' ' || coalesce({email}, '')"
+            f" || ' ' || coalesce({company}, '') || ' ' || {external_id}"
+            f" || ' ' || {custom_text(custom)}))"
+        )
+
     sets = [f"{col} = excluded.{col}" for col in mapped]
     sets += [f"{col} = excluded.{col}" for col in ("name", "email") if col in has]
     # A mapped custom field whose cell is empty is unset, like a built-in column.
@@ -307,14 +325,16 @@ def _merge(
             else "feedback_lead.custom"
         )
         fresh = "json_patch('{}', custom)"
+    search = searchable(
+        pick("name"), pick("email"), pick("company"), "feedback_lead.external_id", merged
+    )
     sets += [f"custom = {merged}", f"search_text = {search}", "updated_at = %s"]
     cols = ", ".join(BUILTIN)
     insert = (
         "INSERT INTO feedback_lead (workshop_id, external_id, name, email, search_text,"  # noqa: S608
         f" {cols}, custom, imported_at, updated_at)"
         " SELECT %s, external_id, coalesce(name, ''), coalesce(email, ''),"
-        f" {lower}(trim(coalesce(name, '') || ' ' || coalesce(email, '')"
-        " || ' ' || coalesce(company, ''))),"
+        f" {searchable('name', 'email', 'company', 'external_id', fresh)},"
         f" {cols}, {fresh}, %s, %s FROM {latest} s WHERE true"
         f" ON CONFLICT (workshop_id, external_id) DO UPDATE SET {', '.join(sets)}"
     )

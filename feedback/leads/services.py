@@ -22,10 +22,28 @@ def leads_changed(*, workshop_id: int) -> None:
     Workshop.objects.filter(pk=workshop_id).update(leads_changed_at=timezone.now())
 
 
-def search_text(name: str, email: str, company: Any) -> str:
+def search_text(
+    name: str,
+    email: str,
+    company: Any,
+    external_id: str = "",
+    custom: dict[str, Any] | None = None,
+) -> str:
     """What the lead list searches, lower-cased (as SQL lower() does in the importer),
-    so "müller" finds "Müller"."""
-    return " ".join(str(part) for part in (name, email, company or "") if part).lower()
+    so "müller" finds "Müller": the name, e-mail, company, the CRM's external id and
+    every custom field's value (in key order, as the importer's SQL writes it)."""
+    parts: list[Any] = [name, email, company or "", external_id]
+    parts += [_json_text(value) for _key, value in sorted((custom or {}).items())]
+    return " ".join(str(part) for part in parts if part not in ("", None)).lower()
+
+
+def _json_text(value: Any) -> str:
+    """A custom value as PostgreSQL's jsonb_each_text and SQLite's json_each print it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @transaction.atomic
@@ -43,7 +61,7 @@ def leads_insert_generated(*, workshop: Workshop, leads: Iterable[GeneratedLead]
                 external_id=g.external_id,
                 name=g.name,
                 email=g.email,
-                search_text=search_text(g.name, g.email, g.fields.get("company")),
+                search_text=search_text(g.name, g.email, g.fields.get("company"), g.external_id),
                 **g.fields,
             )
             for g in batch

@@ -70,7 +70,7 @@ def test_put_creates_a_lead_with_201_and_updates_it_with_200(acme: Api, workshop
     assert body["external_id"] == "SF-1" and body["employees"] == 1200.0
     assert body["created_at"].startswith("2024-03-01T07:30:00")  # stored in UTC
     lead = Lead.objects.get(workshop=workshop, external_id="SF-1")
-    assert lead.search_text == "ann müller ann@acme.example acme labs"
+    assert lead.search_text == "ann müller ann@acme.example acme labs sf-1"
 
     updated = acme.put("/leads/SF-1", {"job_title": "VP Quality"})
     assert updated.status_code == 200
@@ -89,7 +89,7 @@ def test_put_changes_only_the_fields_sent_and_null_clears_one(acme: Api) -> None
     )
     acme.put("/leads/SF-1", {"name": None})
     lead.refresh_from_db()
-    assert lead.name == "" and lead.search_text == "acme"
+    assert lead.name == "" and lead.search_text == "acme sf-1"
 
 
 def test_custom_fields_are_typed_by_the_catalog_and_merged_key_by_key(
