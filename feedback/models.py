@@ -143,6 +143,8 @@ class ImportJob(models.Model):
     bytes_done = models.BigIntegerField(default=0)
     imported = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
+    # Rows of leads that already had exactly these values: nothing was written for them.
+    unchanged = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
     error_report = models.TextField(blank=True)
     message = models.TextField(blank=True)

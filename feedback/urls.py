@@ -61,6 +61,11 @@ urlpatterns = [
         "w/<slug:slug>/imports/<int:job_id>/retry/", import_views.import_retry, name="import_retry"
     ),
     path(
+        "w/<slug:slug>/imports/<int:job_id>/remap/",
+        import_views.import_remap,
+        name="import_remap",
+    ),
+    path(
         "w/<slug:slug>/imports/<int:job_id>/errors.csv",
         import_views.import_errors,
         name="import_errors",

@@ -164,6 +164,7 @@ TABLE: tuple[Row, ...] = (
     Row("feedback:import_detail", "get", roles.IMPORT_LEADS, extra=("job_id",)),
     Row("feedback:import_cancel", "post", roles.IMPORT_LEADS, extra=("job_id",)),
     Row("feedback:import_retry", "post", roles.IMPORT_LEADS, extra=("job_id",)),
+    Row("feedback:import_remap", "post", roles.IMPORT_LEADS, extra=("job_id",)),
     Row("feedback:import_errors", "get", roles.IMPORT_LEADS, extra=("job_id",)),
     Row("feedback:run_list", "get", roles.VIEW),
     Row("feedback:backtest_start", "post", roles.PROPOSE),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import csv
+import io
+from collections import Counter
+from typing import Any
 
-if TYPE_CHECKING:
-    pass
 from feedback.imports.convert import RowError, reason_text
 from feedback.imports.mapping import Plan
+from feedback.models import ImportJob
 
 MAX_REPORTED_ERRORS = 10_000
 
@@ -33,3 +35,15 @@ def error_report(cursor: Any, plan: Plan) -> tuple[int, list[RowError]]:
                 raw = (row[1 + n + k] or "").strip()
                 report.append(RowError(int(row[0]), t.header, raw[:200], reason_text(t, int(code))))
     return count, report
+
+
+def rejection_reasons(job: ImportJob, top: int = 5) -> list[tuple[str, str, int]]:
+    """The most common (column, reason) of the rejected cells, with how many rows, read
+    from the stored report (at most MAX_REPORTED_ERRORS lines)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    rows = csv.reader(io.StringIO(job.error_report))
+    next(rows, None)  # the header
+    for row in rows:
+        if len(row) >= 4:
+            counts[(row[1], row[3])] += 1
+    return [(column, reason, n) for (column, reason), n in counts.most_common(top)]

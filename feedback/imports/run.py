@@ -83,6 +83,7 @@ def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | 
         errors=0,
         imported=0,
         updated=0,
+        unchanged=0,
         message="",
         heartbeat_at=timezone.now(),
     )
@@ -143,7 +144,7 @@ def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | 
                 raise ImportCancelled
             new_choices = choices_to_add(cursor, sql, plan)
             with transaction.atomic():
-                imported, updated, unknown = _merge(cursor, job, plan, new_choices)
+                imported, updated, unchanged, unknown = _merge(cursor, job, plan, new_choices)
             if sql.pg and imported > ANALYZE_AFTER:
                 # Fresh statistics at once, not whenever autovacuum comes by: without
                 # them the lead list plans a million new rows as if they were none.
@@ -168,8 +169,10 @@ def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | 
                 RowError(row_no, _("lead"), external_id, _("no lead with this external id"))
             )
     report.sort(key=lambda e: e.row)
-    job.imported, job.updated = imported, updated
-    ImportJob.objects.filter(pk=job.pk).update(imported=imported, updated=updated)
+    job.imported, job.updated, job.unchanged = imported, updated, unchanged
+    ImportJob.objects.filter(pk=job.pk).update(
+        imported=imported, updated=updated, unchanged=unchanged
+    )
     return _finish(job, ImportState.DONE, "", rows_done, error_count, report)
 
 
@@ -234,6 +237,7 @@ def _finish(
         file=job.original_name,
         imported=job.imported,
         updated=job.updated,
+        unchanged=job.unchanged,
         errors=errors,
     )
     return job
@@ -241,9 +245,11 @@ def _finish(
 
 def _merge(
     cursor: Any, job: ImportJob, plan: Plan, new_choices: dict[str, list[str]]
-) -> tuple[int, int, list[tuple[int, str]]]:
-    """The good staged rows → leads in one statement: (inserted, updated, unknown).
-    The last row of an external id that appears twice wins."""
+) -> tuple[int, int, int, list[tuple[int, str]]]:
+    """The good staged rows → leads in one statement: (inserted, updated, unchanged,
+    unknown). The last row of an external id that appears twice wins. A known lead
+    whose values would not change is not written at all: re-importing a file changes
+    nothing, and marks no backtest stale."""
     pg = connection.vendor == "postgresql"
     now = timezone.now()
     if plan.kind == ImportKind.ACTIVITIES:
@@ -262,7 +268,11 @@ def _merge(
             " WHERE NOT s.bad ON CONFLICT (lead_id, kind, at) DO NOTHING",
             [job.workshop_id],
         )
-        return cursor.rowcount, 0, unknown
+        inserted = cursor.rowcount
+        cursor.execute("SELECT count(*) FROM import_stage WHERE NOT bad")
+        known = int(cursor.fetchone()[0]) - len(unknown)
+        # Activities already there (the same lead, kind and time) are unchanged.
+        return inserted, 0, max(known - inserted, 0), unknown
     for new in plan.new_fields:
         custom_field_add(
             actor=job.created_by,  # type: ignore[arg-type]
@@ -328,6 +338,14 @@ def _merge(
     search = searchable(
         pick("name"), pick("email"), pick("company"), "feedback_lead.external_id", merged
     )
+    # The columns the update would write, against what the lead holds now.
+    written = [entry.split(" = ", 1) for entry in sets] + [["custom", merged]]
+    changed = (
+        f"({', '.join(f'feedback_lead.{col}' for col, _new in written)})"
+        f" IS DISTINCT FROM ({', '.join(new for _col, new in written)})"
+        if pg
+        else " OR ".join(f"feedback_lead.{col} IS NOT {new}" for col, new in written)
+    )
     sets += [f"custom = {merged}", f"search_text = {search}", "updated_at = %s"]
     cols = ", ".join(BUILTIN)
     insert = (
@@ -337,26 +355,32 @@ def _merge(
         f" {searchable('name', 'email', 'company', 'external_id', fresh)},"
         f" {cols}, {fresh}, %s, %s FROM {latest} s WHERE true"
         f" ON CONFLICT (workshop_id, external_id) DO UPDATE SET {', '.join(sets)}"
+        f" WHERE {changed}"
     )
     params = [job.workshop_id, now, now, now]
+    cursor.execute(f"SELECT count(*) FROM {latest} s")  # noqa: S608
+    rows = int(cursor.fetchone()[0])
     if pg:
-        # xmax is 0 only on a freshly inserted row: inserted and updated in one pass.
+        # xmax is 0 only on a freshly inserted row: inserted and updated in one pass;
+        # rows the WHERE skipped (unchanged) are not returned at all.
         cursor.execute(
             f"WITH merged AS ({insert} RETURNING xmax = 0 AS inserted)"  # noqa: S608
             " SELECT count(*) FILTER (WHERE inserted), count(*) FROM merged",
             params,
         )
-        inserted, total = cursor.fetchone()
-        return int(inserted), int(total) - int(inserted), []
+        inserted, total = (int(n) for n in cursor.fetchone())
+        return inserted, total - inserted, rows - total, []
     cursor.execute(
         f"SELECT count(*) FROM {latest} s JOIN feedback_lead l"  # noqa: S608
         " ON l.workshop_id = %s AND l.external_id = s.external_id",
         [job.workshop_id],
     )
-    updated = int(cursor.fetchone()[0])
+    known = int(cursor.fetchone()[0])
     connection.connection.create_function("py_lower", 1, lambda s: s.lower() if s else s)
     cursor.execute(insert, params)
-    return cursor.rowcount - updated, updated, []
+    # SQLite counts inserted rows and the updates its WHERE let through.
+    updated = cursor.rowcount - (rows - known)
+    return rows - known, updated, known - updated, []
 
 
 # PostgreSQL advisory locks (IMPORT_LOCK, job id): a running import holds its job's lock

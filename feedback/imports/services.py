@@ -140,3 +140,18 @@ def import_retry(*, actor: User, job: ImportJob) -> ImportJob:
     )
     job.refresh_from_db()
     return import_start(actor=actor, job=job, mapping=job.mapping)
+
+
+@transaction.atomic
+def import_remap(*, actor: User, job: ImportJob) -> ImportJob:
+    """Back to the mapping page with the same file: after rejected rows, a failure or
+    a cancel. Running it again is safe: leads merge by external id, unchanged rows are
+    not written."""
+    if job.state not in (ImportState.DONE, ImportState.FAILED, ImportState.CANCELLED):
+        raise ValidationError(_("This import is still running."))
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportState.UPLOADED, started_at=None, finished_at=None, message=""
+    )
+    log_action("feedback.import.remapped", actor=actor, workshop=job.workshop, job=job.pk)
+    job.refresh_from_db()
+    return job

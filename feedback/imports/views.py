@@ -24,6 +24,7 @@ from feedback.imports import mapping as mapping_stage
 from feedback.imports import read as tabular
 from feedback.imports import services as import_services
 from feedback.imports.forms import OptionsForm, UploadForm
+from feedback.imports.report import rejection_reasons
 from feedback.models import ImportJob, ImportKind, ImportState
 
 FINAL = (ImportState.DONE, ImportState.FAILED, ImportState.CANCELLED)
@@ -168,6 +169,7 @@ def import_detail(request: AuthedRequest, slug: str, job_id: int) -> HttpRespons
         "job": job,
         "percent": percent,
         "final": job.state in FINAL,
+        "reasons": rejection_reasons(job) if job.state in FINAL and job.errors else [],
     }
     template = (
         "feedback/import_detail.html#import-progress"
@@ -195,6 +197,17 @@ def import_retry(request: AuthedRequest, slug: str, job_id: int) -> HttpResponse
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("feedback:import_detail", slug=slug, job_id=job.pk)
+
+
+@require_POST
+def import_remap(request: AuthedRequest, slug: str, job_id: int) -> HttpResponse:
+    job = get_import_for_user(request.user, slug, job_id)
+    try:
+        import_services.import_remap(actor=request.user, job=job)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("feedback:import_detail", slug=slug, job_id=job.pk)
+    return redirect("feedback:import_mapping", slug=slug, job_id=job.pk)
 
 
 @require_GET

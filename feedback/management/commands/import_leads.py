@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -20,7 +21,9 @@ class Command(BaseCommand):
     help = (
         "Import a CSV or XLSX file of leads (or activities) with a mapping file "
         "(docs/import-mapping.md). Prints progress; the last line is a JSON object "
-        '{"imported": n, "updated": n, "errors": n}.'
+        '{"imported": n, "updated": n, "unchanged": n, "errors": n}. Exits 0 when every '
+        "row was imported, 3 when some rows were rejected (the error report's path is "
+        "printed), 2 for unusable input (nothing imported)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -60,14 +63,21 @@ class Command(BaseCommand):
             self.stderr.write(f"{100 * done_bytes // size:3d}%  {rows:,} rows, {errors:,} errors")
 
         job = import_run.import_run(job.pk, on_progress=progress)
-        if job.state != ImportState.DONE:
-            self.stderr.write(job.message or job.state)
-        if job.error_report:
-            self.stderr.write(f"{job.errors} rows with errors; first ones:")
-            for line in job.error_report.splitlines()[1:6]:
-                self.stderr.write(f"  {line}")
         self.stdout.write(
-            json.dumps({"imported": job.imported, "updated": job.updated, "errors": job.errors})
+            json.dumps(
+                {
+                    "imported": job.imported,
+                    "updated": job.updated,
+                    "unchanged": job.unchanged,
+                    "errors": job.errors,
+                }
+            )
         )
         if job.state != ImportState.DONE:
-            sys.exit(1)
+            raise CommandError(job.message or job.get_state_display(), returncode=2)
+        if job.errors:
+            report = Path(settings.VAR_DIR) / "reports" / f"import-{job.pk}-errors.csv"
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(job.error_report, encoding="utf-8")
+            self.stderr.write(f"{job.errors} rows rejected; the report: {report}")
+            sys.exit(3)

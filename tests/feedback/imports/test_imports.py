@@ -62,7 +62,8 @@ def test_importing_the_same_file_twice_leaves_the_same_rows(admin: Any, workshop
     content = (HEADER + ROWS).encode()
     run(admin, workshop, content)
     second = run(admin, workshop, content)
-    assert (second.imported, second.updated) == (0, 3)
+    # Nothing to write: every row is reported unchanged (and no backtest goes stale).
+    assert (second.imported, second.updated, second.unchanged) == (0, 0, 3)
     assert leads(workshop) == 3
 
 
@@ -302,7 +303,7 @@ def test_the_pages_walk_an_admin_from_upload_to_done(
         response = client.post(mapping_url, as_post(data))
     assert response.status_code == 302, response.content.decode()[:2000]
     detail = client.get(response["Location"]).content.decode()
-    assert 'value="100"' in detail and "3 new, 0 updated." in detail
+    assert 'value="100"' in detail and "3 new, 0 updated, 0 unchanged." in detail
 
 
 def test_a_rep_cannot_import(rep: Any, workshop: Workshop) -> None:
@@ -347,6 +348,7 @@ def test_the_command_line_imports_with_a_mapping_file_and_ends_with_json(
     assert json.loads(out.getvalue().strip().splitlines()[-1]) == {
         "imported": 3,
         "updated": 0,
+        "unchanged": 0,
         "errors": 0,
     }
     out = io.StringIO()
@@ -362,7 +364,8 @@ def test_the_command_line_imports_with_a_mapping_file_and_ends_with_json(
     )
     assert json.loads(out.getvalue().strip().splitlines()[-1]) == {
         "imported": 0,
-        "updated": 3,
+        "updated": 0,
+        "unchanged": 3,
         "errors": 0,
     }
 
