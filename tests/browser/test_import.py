@@ -45,7 +45,7 @@ def test_an_admin_imports_a_csv_maps_a_new_field_and_finds_a_lead(
     bar = page.locator("#import-bar")
     bar.wait_for()
     page.wait_for_function("() => document.querySelector('#import-bar').value === 100")
-    page.get_by_text("2 new, 0 updated.").wait_for()
+    page.get_by_text("2 new, 0 updated, 0 unchanged.").wait_for()
     assert CustomField.objects.get(key="occupation").choices == ["Working Professional", "Student"]
 
     page.get_by_role("link", name="See the leads").click()
