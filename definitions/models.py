@@ -1,10 +1,19 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from definitions.roles import Department, Role
+
+MAX_DECISION_DAYS = 365
+
+
+class HandoffStage(models.TextChoices):
+    QUALIFIED = "qualified", _("Qualified")
+    MQL = "mql", _("MQL")
+    SQL = "sql", _("SQL")
 
 
 class Workshop(models.Model):
@@ -20,6 +29,21 @@ class Workshop(models.Model):
     # When an import or the API last changed a lead or an activity: a backtest run
     # older than this is stale.
     leads_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The stage from which a lead goes to sales: what the accuracy headline, the reps'
+    # queue and the run comparison measure.
+    handoff_stage = models.CharField(
+        _("handoff stage"),
+        max_length=10,
+        choices=HandoffStage.choices,
+        default=HandoffStage.MQL,
+    )
+    # A historical lead is judged as of its creation plus this many days (never later
+    # than the backtest's own moment): what was known when the decision was made.
+    decision_days = models.PositiveSmallIntegerField(
+        _("decision window (days)"),
+        default=14,
+        validators=[MaxValueValidator(MAX_DECISION_DAYS)],
+    )
 
     # Not a column: the permission codenames of the requesting user, set by
     # definitions.workshops.access.get_workshop_for_user for the rest of the request.
@@ -109,6 +133,9 @@ class CustomField(models.Model):
     type = models.CharField(_("type"), max_length=10, choices=FieldType.choices)
     category = models.CharField(_("category"), max_length=20, choices=FieldCategory.choices)
     choices = models.JSONField(_("allowed values"), default=list, blank=True)
+    # Known only after the outcome (a field the CRM fills once the deal is decided):
+    # discovery never uses it, and the builder warns next to a criterion that does.
+    after_outcome = models.BooleanField(_("known only after the outcome"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

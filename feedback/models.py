@@ -230,6 +230,10 @@ class EvaluationRun(models.Model):
     # The exact document evaluated, so the run explains itself even after edits.
     document = models.JSONField()
     as_of = models.DateTimeField()
+    # The workshop's decision window this run used: each lead was evaluated as of its
+    # creation plus this many days (never after as_of). A changed setting makes the
+    # run stale. Null: a run from before decision moments, evaluated at as_of.
+    decision_days = models.PositiveSmallIntegerField(null=True, blank=True)
     state = models.CharField(max_length=12, choices=RunState.choices, default=RunState.QUEUED)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -329,13 +333,16 @@ class VerdictTally(models.Model):
     verdict = models.CharField(max_length=10)
     reason = models.CharField(max_length=20, blank=True)
     qualified = models.BooleanField()
+    # The run's stage of the leads counted ("" in rows from before stages were
+    # counted): what the verdicts are measured at the MQL and SQL cuts by.
+    stage = models.CharField(max_length=10, blank=True, default="")
     n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             # Also the index the run's rows are read through (run first).
             models.UniqueConstraint(
-                fields=["run", "criterion", "verdict", "reason", "qualified"],
+                fields=["run", "criterion", "verdict", "reason", "qualified", "stage"],
                 name="verdict_tally_group",
             )
         ]

@@ -302,6 +302,8 @@ class Node:
     ops: list[tuple[str, Any]] = field(default_factory=list)
     widget: str = "none"
     choice_options: list[tuple[str, str]] = field(default_factory=list)
+    # The field is known only after the outcome: the builder warns next to it.
+    after_outcome: bool = False
 
     @property
     def mode(self) -> str:
@@ -415,8 +417,11 @@ def widget_for(spec: rules.FieldSpec | None, op: str) -> str:
     return "text"
 
 
-def decorate(nodes: list[Node], catalog: rules.Catalog) -> None:
-    """Give each field node what its inputs need: the spec, operators and widget."""
+def decorate(
+    nodes: list[Node], catalog: rules.Catalog, after_outcome: frozenset[str] = frozenset()
+) -> None:
+    """Give each field node what its inputs need: the spec, operators and widget, and
+    whether its field is known only after the outcome (``after_outcome``: such keys)."""
     stack = list(nodes)
     while stack:
         node = stack.pop()
@@ -425,6 +430,7 @@ def decorate(nodes: list[Node], catalog: rules.Catalog) -> None:
             continue
         spec = catalog.fields.get(str(node.raw.get("field", "")))
         node.spec = spec
+        node.after_outcome = str(node.raw.get("field", "")) in after_outcome
         node.ops = [(str(op), OP_LABELS[op]) for op in rules.OPERATORS[spec.type]] if spec else []
         node.widget = widget_for(spec, str(node.raw.get("op", "")))
         node.choice_options = (

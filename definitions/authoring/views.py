@@ -19,6 +19,7 @@ from definitions.authoring import services as authoring_services
 from definitions.authoring.forms import DefinitionImportForm, DraftCreateForm
 from definitions.catalog import documents
 from definitions.catalog.selectors import (
+    after_outcome_keys,
     catalog_for,
     describe_changes,
     error_messages,
@@ -147,7 +148,11 @@ def draft_builder(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
                 document = proposal.document
     result = rules.parse(document, catalog)
     root, sections, by_path = builder.build_tree(document, new_node)
-    builder.decorate([root, *[n for ns in sections.values() for n in ns]], catalog)
+    builder.decorate(
+        [root, *[n for ns in sections.values() for n in ns]],
+        catalog,
+        after_outcome_keys(workshop),
+    )
     loose = builder.attach_errors(error_messages(result.errors), by_path)
     parent_definition = (
         parsed(workshop, proposal.parent.document, catalog) if proposal.parent else None

@@ -28,6 +28,14 @@ class CustomFieldForm(forms.Form):
         max_length=20_000,
         help_text=_("One per line."),
     )
+    after_outcome = forms.BooleanField(
+        label=_("Known only after the outcome"),
+        required=False,
+        help_text=_(
+            "Filled in once the deal is decided (a loss reason, a contract value): "
+            "criterion discovery never uses it, and the builder warns where a criterion does."
+        ),
+    )
 
     def clean_choices(self) -> list[str]:
         raw: str = self.cleaned_data.get("choices", "")

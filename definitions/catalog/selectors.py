@@ -56,5 +56,14 @@ def custom_fields_of(workshop: Workshop) -> QuerySet[CustomField]:
     return CustomField.objects.filter(workshop=workshop).order_by("label")
 
 
+def after_outcome_keys(workshop: Workshop) -> frozenset[str]:
+    """The keys of the workshop's fields known only after the outcome."""
+    return frozenset(
+        CustomField.objects.filter(workshop=workshop, after_outcome=True).values_list(
+            "key", flat=True
+        )
+    )
+
+
 def activity_kinds_of(workshop: Workshop) -> QuerySet[ActivityKind]:
     return ActivityKind.objects.filter(workshop=workshop).order_by("label")

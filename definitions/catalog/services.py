@@ -40,6 +40,7 @@ def custom_field_add(
     type: str,
     category: str,
     choices: list[str] | None = None,
+    after_outcome: bool = False,
 ) -> CustomField:
     key = key.strip()
     errors: dict[str, str] = {}
@@ -67,9 +68,15 @@ def custom_field_add(
         type=type,
         category=category,
         choices=clean_choices if type == rules.FieldType.CHOICE else [],
+        after_outcome=bool(after_outcome),
     )
     log_action(
-        "definitions.field.added", actor=actor, workshop=workshop, key=key, label=field.label
+        "definitions.field.added",
+        actor=actor,
+        workshop=workshop,
+        key=key,
+        label=field.label,
+        after_outcome=field.after_outcome,
     )
     return field
 

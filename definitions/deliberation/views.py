@@ -36,6 +36,7 @@ from definitions.deliberation.forms import (
 from definitions.models import Proposal, ProposalState, VoteChoice
 from definitions.roles import Department
 from definitions.versions import services as version_services
+from definitions.workshops import services as workshop_services
 from definitions.workshops.access import (
     get_amendment_for_user,
     get_comment_for_user,
@@ -45,6 +46,7 @@ from definitions.workshops.access import (
     require,
     require_author_or_admin,
 )
+from definitions.workshops.forms import EvaluationSettingsForm
 
 
 def _back(proposal: Proposal, anchor: str = "") -> HttpResponse:
@@ -505,6 +507,8 @@ def proposal_revisions(request: AuthedRequest, slug: str, proposal_id: int) -> H
 
 @require_http_methods(["GET", "POST"])
 def policy_edit(request: AuthedRequest, slug: str) -> HttpResponse:
+    """The consensus rules and, in a second form on the same page, how backtests judge
+    leads (the handoff stage and the decision window)."""
     workshop = get_workshop_for_user(request.user, slug)
     policy = deliberation_services.policy_of(workshop)
     initial = {
@@ -514,8 +518,30 @@ def policy_edit(request: AuthedRequest, slug: str) -> HttpResponse:
         "block_vetoes": policy.block_vetoes,
         "default_voting_days": policy.default_voting_days,
     }
-    form = PolicyForm(request.POST or None, initial=initial)
-    if request.method == "POST":
+    evaluation_initial = {
+        "handoff_stage": workshop.handoff_stage,
+        "decision_days": workshop.decision_days,
+    }
+    is_evaluation = request.method == "POST" and request.POST.get("section") == "evaluation"
+    form = PolicyForm(
+        request.POST if request.method == "POST" and not is_evaluation else None, initial=initial
+    )
+    evaluation_form = EvaluationSettingsForm(
+        request.POST if is_evaluation else None, initial=evaluation_initial, prefix="evaluation"
+    )
+    if is_evaluation:
+        require(workshop, roles.CHANGE)
+        if evaluation_form.is_valid():
+            try:
+                workshop_services.workshop_evaluation_update(
+                    actor=request.user, workshop=workshop, **evaluation_form.cleaned_data
+                )
+            except ValidationError as exc:
+                apply_errors(evaluation_form, exc)
+            else:
+                messages.success(request, _("The evaluation settings are saved."))
+                return redirect("definitions:policy_edit", slug=slug)
+    elif request.method == "POST":
         require(workshop, roles.CHANGE)
         if form.is_valid():
             try:
@@ -530,6 +556,11 @@ def policy_edit(request: AuthedRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "definitions/policy.html",
-        {"workshop": workshop, "form": form, "can_edit": roles.CHANGE in workshop.user_perms},
+        {
+            "workshop": workshop,
+            "form": form,
+            "evaluation_form": evaluation_form,
+            "can_edit": roles.CHANGE in workshop.user_perms,
+        },
         status=400 if request.method == "POST" else 200,
     )

@@ -35,7 +35,18 @@ from .diff import (
     describe,
     diff,
 )
-from .evaluate import Activity, LeadData, Result, Stage, criterion_matches, evaluate
+from .evaluate import (
+    CUTS,
+    Activity,
+    LeadData,
+    Result,
+    Stage,
+    criterion_matches,
+    cut_stages,
+    decision_moment,
+    evaluate,
+    reaches,
+)
 from .examples import SALES_LEANING_EXAMPLE, WORKED_EXAMPLE
 from .i18n import NTranslate, Translate, english_ngettext, identity
 from .render import (
@@ -82,6 +93,7 @@ __all__ = [
     "CATEGORY_LABELS",
     "CHOICE_LABELS",
     "CRITERION_CATEGORIES",
+    "CUTS",
     "DEFAULT_ACTIVITY_KINDS",
     "DEFAULT_CATALOG",
     "MAX_CRITERIA",
@@ -139,6 +151,8 @@ __all__ = [
     "Window",
     "criteria",
     "criterion_matches",
+    "cut_stages",
+    "decision_moment",
     "describe",
     "diff",
     "edit",
@@ -148,6 +162,7 @@ __all__ = [
     "identity",
     "load",
     "parse",
+    "reaches",
     "render_criterion",
     "render_criterion_with_points",
     "render_lines",

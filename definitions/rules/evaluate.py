@@ -83,6 +83,45 @@ def to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def decision_moment(created_at: object, decision_days: int, as_of: datetime) -> datetime:
+    """The moment a historical lead is judged at: its creation plus ``decision_days``,
+    never later than ``as_of`` (a lead created less than that long ago, or whose
+    creation is unknown, is judged at ``as_of``). A ``date`` is its UTC midnight, as
+    the lead table stores it. Written as a difference, so it cannot overflow."""
+    now = to_utc(as_of)
+    if isinstance(created_at, datetime):
+        created = to_utc(created_at)
+    elif isinstance(created_at, date):
+        created = datetime(created_at.year, created_at.month, created_at.day, tzinfo=UTC)
+    else:
+        return now
+    window = timedelta(days=decision_days)
+    if now - created <= window:
+        return now
+    return created + window
+
+
+# The stages at which a lead is handed to sales, in order: a lead "reaches" a cut when
+# it is qualified (any stage but subscriber and junk), MQL or better, or SQL.
+CUTS = ("qualified", "mql", "sql")
+
+
+def reaches(stage: str, cut: str) -> bool:
+    """Whether a lead at ``stage`` has reached the handoff ``cut`` (junk never does)."""
+    if cut == "sql":
+        return stage == Stage.SQL
+    if cut == "mql":
+        return stage in (Stage.MQL, Stage.SQL)
+    if cut == "qualified":
+        return stage in (Stage.LEAD, Stage.MQL, Stage.SQL)
+    raise ValueError(f"unknown cut {cut!r}")
+
+
+def cut_stages(cut: str) -> tuple[str, ...]:
+    """The stages that reach ``cut``."""
+    return tuple(str(stage) for stage in Stage if reaches(stage, cut))
+
+
 Present = str | bool | int | float | date
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from definitions.models import MAX_DECISION_DAYS, HandoffStage
 from definitions.roles import Department, Role
 
 
@@ -61,3 +62,26 @@ class MemberCreateForm(forms.Form):
 class MemberUpdateForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     department = forms.ChoiceField(label=_("Department"), choices=Department.choices)
+
+
+class EvaluationSettingsForm(forms.Form):
+    """How backtests judge historical leads and where the measures cut."""
+
+    handoff_stage = forms.ChoiceField(
+        label=_("Leads go to sales from this stage"),
+        choices=HandoffStage.choices,
+        help_text=_(
+            "The accuracy headline, the reps' queue and the comparison of backtests "
+            "measure at this stage."
+        ),
+    )
+    decision_days = forms.IntegerField(
+        label=_("Judge each historical lead this many days after it was created"),
+        min_value=0,
+        max_value=MAX_DECISION_DAYS,
+        help_text=_(
+            "Backtests see only what was known by then: later activities do not count, "
+            "and “in the last N days” counts back from that day. Changing it makes "
+            "earlier backtests out of date."
+        ),
+    )

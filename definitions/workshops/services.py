@@ -18,6 +18,8 @@ from definitions import roles
 from definitions.core.audit import log_action
 from definitions.core.ratelimits import rate_limit_take
 from definitions.models import (
+    MAX_DECISION_DAYS,
+    HandoffStage,
     Membership,
     Workshop,
 )
@@ -224,3 +226,39 @@ def member_remove(*, actor: User, membership: Membership) -> None:
     workshop = membership.workshop
     membership.delete()
     log_action("definitions.member.removed", actor=actor, workshop=workshop, member=username)
+
+
+@transaction.atomic
+def workshop_evaluation_update(
+    *, actor: User, workshop: Workshop, handoff_stage: str, decision_days: int
+) -> Workshop:
+    """Set the stage from which a lead goes to sales and the decision window (how many
+    days after its creation a historical lead is judged). A changed window makes every
+    earlier backtest stale; a changed stage only changes what is measured."""
+    errors: dict[str, str] = {}
+    if handoff_stage not in HandoffStage.values:
+        errors["handoff_stage"] = _("Choose qualified, MQL or SQL.")
+    if isinstance(decision_days, bool) or not 0 <= decision_days <= MAX_DECISION_DAYS:
+        errors["decision_days"] = _("From 0 to %(max)s days.") % {"max": MAX_DECISION_DAYS}
+    if errors:
+        raise ValidationError(errors)
+    before = (
+        Workshop.objects.select_for_update()
+        .values("handoff_stage", "decision_days")
+        .get(pk=workshop.pk)
+    )
+    Workshop.objects.filter(pk=workshop.pk).update(
+        handoff_stage=handoff_stage, decision_days=decision_days
+    )
+    workshop.handoff_stage, workshop.decision_days = handoff_stage, decision_days
+    if before != {"handoff_stage": handoff_stage, "decision_days": decision_days}:
+        log_action(
+            "definitions.workshop.evaluation_updated",
+            actor=actor,
+            workshop=workshop,
+            handoff_stage=handoff_stage,
+            decision_days=decision_days,
+            previous_handoff_stage=before["handoff_stage"],
+            previous_decision_days=before["decision_days"],
+        )
+    return workshop

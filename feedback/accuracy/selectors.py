@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 
 from definitions import rules
 from definitions.catalog.selectors import catalog_for
-from definitions.models import Proposal, ProposalState, Version, Workshop
+from definitions.models import HandoffStage, Proposal, ProposalState, Version, Workshop
 from definitions.versions.selectors import versions_of
 from feedback.accuracy import metrics
 from feedback.backtests.selectors import latest_done_run, matched_criterion
@@ -42,8 +42,21 @@ class CriterionStats:
 
 
 @dataclass(frozen=True)
+class Cut:
+    """The measures with the leads that reach one stage taken as handed to sales."""
+
+    stage: str  # "qualified", "mql" or "sql"
+    outcomes: metrics.Confusion
+    verdicts: metrics.Confusion
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"outcomes": self.outcomes.as_dict(), "verdicts": self.verdicts.as_dict()}
+
+
+@dataclass(frozen=True)
 class Accuracy:
     run: EvaluationRun
+    # The headline: measured at the workshop's handoff stage (``handoff``).
     outcomes: metrics.Confusion
     verdicts: metrics.Confusion
     qualified_share: metrics.Rate
@@ -56,27 +69,59 @@ class Accuracy:
     criteria: list[CriterionStats]
     # Reviewed qualified leads per (verdict, reason).
     qualified_verdicts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    handoff: str = "qualified"
+    # Every cut, in order (qualified, mql, sql); the headline is cuts[handoff].
+    cuts: dict[str, Cut] = field(default_factory=dict)
+
+    @property
+    def handoff_label(self) -> str:
+        """The handoff stage the headline is measured at, in the reader's language."""
+        return str(HandoffStage(self.handoff).label)
+
+    @property
+    def cut_rows(self) -> list[tuple[str, Cut]]:
+        """Every cut with its label, in order, for the page's table."""
+        return [(str(HandoffStage(stage).label), cut) for stage, cut in self.cuts.items()]
+
+    @property
+    def qualified_outcomes(self) -> metrics.Confusion:
+        """Against outcomes with every qualified lead taken as handed over: what the
+        score sweep and the suggestions (which change what qualifies) measure."""
+        return self.cuts["qualified"].outcomes if self.cuts else self.outcomes
 
 
 def outcome_counts(run: EvaluationRun) -> dict[str, Any]:
     """Everything measured against outcomes: stored on the run once it is done (see
-    backtest_services.backtest_after_done), else counted now and cached."""
-    if run.outcome_stats:
+    backtest_services.backtest_after_done), else counted now and cached (also for a run
+    settled before the cuts were counted)."""
+    if run.outcome_stats and "cuts" in run.outcome_stats:
         stored: dict[str, Any] = run.outcome_stats
         return stored
-    key = f"accuracy-outcomes:{run.pk}:{run.workshop.leads_changed_at}"
+    key = f"accuracy-outcomes:{run.pk}:{run.workshop.leads_changed_at}:cuts"
     return cache.get_or_set(key, lambda: count_outcomes(run), timeout=3600) or {}
 
 
 def count_outcomes(run: EvaluationRun) -> dict[str, Any]:
     results = LeadResult.objects.filter(run=run)
     known = results.filter(KNOWN_OUTCOME)
-    confusion = known.aggregate(
-        tp=Count("lead_id", filter=Q(qualified=True) & GOOD_OUTCOME),
-        fp=Count("lead_id", filter=Q(qualified=True) & ~GOOD_OUTCOME),
-        fn=Count("lead_id", filter=Q(qualified=False) & GOOD_OUTCOME),
-        tn=Count("lead_id", filter=Q(qualified=False) & ~GOOD_OUTCOME),
+    # Each cut's confusion in the same pass: predicted = the lead reached the stage.
+    reached = {cut: _reaches(cut) for cut in rules.CUTS}
+    row = known.aggregate(
+        **{
+            f"{cut}_{name}": Count("lead_id", filter=test)
+            for cut, hit in reached.items()
+            for name, test in (
+                ("tp", hit & GOOD_OUTCOME),
+                ("fp", hit & ~GOOD_OUTCOME),
+                ("fn", ~hit & GOOD_OUTCOME),
+                ("tn", ~hit & ~GOOD_OUTCOME),
+            )
+        }
     )
+    cuts = {
+        cut: {name: row[f"{cut}_{name}"] for name in ("tp", "fp", "fn", "tn")} for cut in rules.CUTS
+    }
+    confusion = cuts["qualified"]
     by_score = list(
         known.values("score")
         .annotate(
@@ -105,22 +150,41 @@ def count_outcomes(run: EvaluationRun) -> dict[str, Any]:
                 "u": row["total"] - row[f"m{i}"],
                 "ug": row["good"] - row[f"mg{i}"],
             }
-    return {"confusion": confusion, "by_score": by_score, "criteria": per_criterion}
+    return {
+        "confusion": confusion,
+        "cuts": cuts,
+        "by_score": by_score,
+        "criteria": per_criterion,
+    }
+
+
+def _reaches(cut: str) -> Q:
+    """Results that reach the cut (qualified: the qualified flag; else by stage)."""
+    if cut == "qualified":
+        return Q(qualified=True)
+    return Q(stage__in=rules.cut_stages(cut))
+
+
+def _predicted(cut: str, qualified: bool, stage: str) -> bool:
+    return qualified if cut == "qualified" else rules.reaches(stage, cut)
 
 
 def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
     """Everything measured against the reps' verdicts, from the run's tallies."""
-    confusion = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+    cuts = {cut: {"tp": 0, "fp": 0, "fn": 0, "tn": 0} for cut in rules.CUTS}
     ids = set(run.criterion_counts or {})
     per_criterion: dict[str, dict[str, Any]] = {}
-    reviewed_qualified = 0
+    reviewed = dict.fromkeys(rules.CUTS, 0)
     qualified_verdicts: Counter[tuple[str, str]] = Counter()
-    for criterion, verdict, reason, qualified, n in tallied_verdict_rows(run):
+    for criterion, verdict, reason, qualified, stage, n in tallied_verdict_rows(run):
         if not criterion:
             good = verdict in (Verdict.GOOD, Verdict.MISSED)
-            confusion[("t" if good == qualified else "f") + ("p" if qualified else "n")] += n
+            for cut, confusion in cuts.items():
+                hit = _predicted(cut, qualified, stage)
+                confusion[("t" if good == hit else "f") + ("p" if hit else "n")] += n
+                if hit:
+                    reviewed[cut] += n
             if qualified:
-                reviewed_qualified += n
                 qualified_verdicts[(verdict, reason)] += n
         elif criterion in ids:
             entry = per_criterion.setdefault(
@@ -131,21 +195,35 @@ def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
                 entry["rejected"] += n
                 entry["reasons"][reason] += n
     return {
-        "confusion": confusion,
+        "confusion": cuts["qualified"],
+        "cuts": cuts,
         "criteria": per_criterion,
-        "reviewed": reviewed_qualified,
+        "reviewed": reviewed,
         "qualified_verdicts": qualified_verdicts,
     }
 
 
-def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> Accuracy:
+def accuracy_of(
+    run: EvaluationRun, catalog: rules.Catalog, translate: Any, *, handoff: str | None = None
+) -> Accuracy:
+    """The run's accuracy; the headline at ``handoff`` (the workshop's handoff stage
+    unless given), every cut beside it."""
+    cut = handoff or run.workshop.handoff_stage
     outcomes = outcome_counts(run)
     verdicts = verdict_counts(run)
+    cuts = {
+        stage: Cut(
+            stage=stage,
+            outcomes=metrics.Confusion(**outcomes["cuts"][stage]),
+            verdicts=metrics.Confusion(**verdicts["cuts"][stage]),
+        )
+        for stage in rules.CUTS
+    }
     by_score = outcomes["by_score"]
     qualified_rows = [
         (row["score"], row["q_good"], row["q"] - row["q_good"]) for row in by_score if row["q"]
     ]
-    out = metrics.Confusion(**outcomes["confusion"])
+    out = cuts["qualified"].outcomes
     thresholds = sorted({0, *(s for s, _g, _b in qualified_rows)})[:200]
     sweep = metrics.sweep(qualified_rows, out.fn, out.tn, thresholds)
     definition = rules.parse(run.document, catalog).definition
@@ -169,13 +247,16 @@ def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> A
         )
     counts = run.stage_counts or {}
     qualified = counts.get("qualified", 0)
+    handed = (
+        qualified if cut == "qualified" else sum(counts.get(s, 0) for s in rules.cut_stages(cut))
+    )
     return Accuracy(
         run=run,
-        outcomes=out,
-        verdicts=metrics.Confusion(**verdicts["confusion"]),
+        outcomes=cuts[cut].outcomes,
+        verdicts=cuts[cut].verdicts,
         qualified_share=metrics.Rate(qualified, run.leads_total),
-        # One verdict counts per lead: the qualified ones counted are the reviewed leads.
-        coverage=metrics.Rate(verdicts["reviewed"], qualified),
+        # One verdict counts per lead: the handed-over ones counted are the reviewed leads.
+        coverage=metrics.Rate(verdicts["reviewed"][cut], handed),
         bands=metrics.score_bands(
             [(row["score"], row["n"], row["good"]) for row in by_score], SCORE_EDGES
         ),
@@ -184,6 +265,8 @@ def accuracy_of(run: EvaluationRun, catalog: rules.Catalog, translate: Any) -> A
         best=metrics.best_f1(sweep),
         criteria=criteria,
         qualified_verdicts=verdicts["qualified_verdicts"],
+        handoff=cut,
+        cuts=cuts,
     )
 
 

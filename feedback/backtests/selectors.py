@@ -4,7 +4,7 @@ and one lead as the reference evaluator sees it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 from django.core.cache import cache
 from django.db import connection
@@ -14,7 +14,7 @@ from django.db.models.lookups import GreaterThan
 from django.utils.translation import gettext_lazy
 
 from definitions import rules
-from definitions.models import Proposal, Version, Workshop
+from definitions.models import HandoffStage, Proposal, Version, Workshop
 from feedback.models import EvaluationRun, Lead, LeadActivity, LeadResult, RunState
 
 STAGES = ("subscriber", "lead", "mql", "sql", "junk")
@@ -77,35 +77,46 @@ class Change:
     base: EvaluationRun
     gained: int
     lost: int
+    cut: str  # the handoff stage measured at: "qualified", "mql" or "sql"
+
+    @property
+    def cut_label(self) -> str:
+        return str(HandoffStage(self.cut).label)
 
 
 def run_change(run: EvaluationRun, base: EvaluationRun | None) -> Change | None:
-    """How many leads qualify now and did not under the base run, and the reverse.
+    """How many leads reach the workshop's handoff stage now and did not under the base
+    run, and the reverse.
 
     Both runs' results are read in primary-key order, so this is one merge of two
     ordered ranges, not a lookup per lead. A lead the base run never saw (imported
-    since) counts as not qualified there."""
+    since) counts as not handed over there."""
     if base is None or run.state != RunState.DONE or base.state != RunState.DONE:
         return None
+    cut = run.workshop.handoff_stage
     # Two finished runs never change, so their comparison (a second over a million
-    # leads) is computed once per process and kept.
+    # leads) is computed once per process and kept, per handoff stage.
     counts: tuple[int, int] = cache.get_or_set(
-        f"run-change:{run.pk}:{base.pk}", lambda: _count_change(run, base), timeout=None
-    ) or _count_change(run, base)
-    return Change(base=base, gained=counts[0], lost=counts[1])
+        f"run-change:{run.pk}:{base.pk}:{cut}",
+        lambda: _count_change(run, base, cut),
+        timeout=None,
+    ) or _count_change(run, base, cut)
+    return Change(base=base, gained=counts[0], lost=counts[1], cut=cut)
 
 
-def _count_change(run: EvaluationRun, base: EvaluationRun) -> tuple[int, int]:
+def _count_change(run: EvaluationRun, base: EvaluationRun, cut: str) -> tuple[int, int]:
     table = LeadResult._meta.db_table
+    stages = rules.cut_stages(cut)
+    marks = ", ".join(["%s"] * len(stages))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT "  # noqa: S608
-            "SUM(CASE WHEN a.qualified AND (b.qualified IS NULL OR NOT b.qualified) "
+            f"SUM(CASE WHEN a.stage IN ({marks}) AND (b.stage IS NULL OR b.stage NOT IN ({marks})) "
             "THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN NOT a.qualified AND b.qualified THEN 1 ELSE 0 END) "
+            f"SUM(CASE WHEN a.stage NOT IN ({marks}) AND b.stage IN ({marks}) THEN 1 ELSE 0 END) "
             f"FROM {table} a LEFT JOIN {table} b ON b.run_id = %s AND b.lead_id = a.lead_id "
             "WHERE a.run_id = %s",
-            [base.pk, run.pk],
+            [*stages, *stages, *stages, *stages, base.pk, run.pk],
         )
         gained, lost = cursor.fetchone()
     return gained or 0, lost or 0
@@ -134,8 +145,10 @@ def run_leads(
         mine = mine.filter(matched_criterion(criterion))
     qs = Lead.objects.filter(workshop_id=run.workshop_id).filter(Exists(mine))
     if change in CHANGES and base is not None:
-        before = LeadResult.objects.filter(run=base, lead=OuterRef("pk"), qualified=True)
-        now = LeadResult.objects.filter(run=run, lead=OuterRef("pk"), qualified=True)
+        # Handed over at the workshop's handoff stage, as run_change counts.
+        stages = rules.cut_stages(run.workshop.handoff_stage)
+        before = LeadResult.objects.filter(run=base, lead=OuterRef("pk"), stage__in=stages)
+        now = LeadResult.objects.filter(run=run, lead=OuterRef("pk"), stage__in=stages)
         qs = (
             qs.filter(Exists(now), ~Exists(before))
             if change == "gained"
@@ -188,6 +201,15 @@ def custom_for_evaluator(spec: rules.FieldSpec, raw: object) -> object:
         except ValueError:
             return raw
     return raw
+
+
+def lead_moment(run: EvaluationRun, lead: Lead) -> datetime:
+    """The moment the run judged the lead at: its decision moment (its creation plus
+    the run's decision days, never after the run's as_of), or as_of for a run from
+    before decision moments."""
+    if run.decision_days is None:
+        return run.as_of
+    return rules.decision_moment(lead.created_at, run.decision_days, run.as_of)
 
 
 def lead_data(lead: Lead, catalog: rules.Catalog, *, limit: int = 100_000) -> rules.LeadData:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -64,9 +64,14 @@ def run_definition(run: EvaluationRun) -> rules.Definition:
 
 
 def is_stale(run: EvaluationRun, workshop: Workshop) -> bool:
-    """Leads changed (import or API) after the run's moment."""
+    """Leads changed (import or API) after the run's moment, or the workshop's decision
+    window is no longer the one the run judged its leads with."""
+    if run.state != RunState.DONE:
+        return False
     changed = workshop.leads_changed_at
-    return run.state == RunState.DONE and changed is not None and changed > run.as_of
+    return (changed is not None and changed > run.as_of) or (
+        run.decision_days != workshop.decision_days
+    )
 
 
 # ---------------------------------------------------------------------------- start
@@ -91,7 +96,7 @@ def backtest_start(
         raise ValueError("backtest exactly one of version and proposal")
     # One start at a time per workshop: two clicks must not start two runs.
     Workshop.objects.select_for_update(no_key=True).filter(pk=workshop.pk).exists()
-    workshop.refresh_from_db(fields=["leads_changed_at"])
+    workshop.refresh_from_db(fields=["leads_changed_at", "decision_days"])
     previous = latest_run(workshop, version=version, proposal=proposal)
     if (
         reuse
@@ -112,6 +117,7 @@ def backtest_start(
         proposal_revision=proposal.revision if proposal is not None else None,
         document=document,
         as_of=timezone.now(),
+        decision_days=workshop.decision_days,
         created_by=actor,
     )
     run_definition(run)  # refuse an unevaluable document now, not in the worker
@@ -195,7 +201,13 @@ def backtest_chunk(run_id: int, index: int, low: int, high: int) -> bool:
     definition = run_definition(run)
     catalog = catalog_for(run.workshop, translated=False)
     statement = compile_range(
-        definition, catalog, workshop_id=run.workshop_id, as_of=run.as_of, low=low, high=high
+        definition,
+        catalog,
+        workshop_id=run.workshop_id,
+        as_of=run.as_of,
+        low=low,
+        high=high,
+        decision_days=run.decision_days,
     )
     table = LeadResult._meta.db_table
     try:
@@ -407,6 +419,7 @@ def backtest_retry(*, actor: User, run: EvaluationRun, enqueue: bool = True) -> 
         started_at=None,
         finished_at=None,
         as_of=timezone.now(),
+        decision_days=run.workshop.decision_days,
     )
     if not updated:
         raise ValidationError(_("Only a failed or cancelled backtest can be run again."))
@@ -439,7 +452,11 @@ def backtests_refresh_stale() -> int:
     """Re-run the backtests people look at (the published version, proposals still in
     discussion) once their leads changed; the others stay marked stale."""
     started = 0
-    for workshop in Workshop.objects.filter(leads_changed_at__isnull=False):
+    # Leads changed, or a run judged them with another decision window than today's.
+    for workshop in Workshop.objects.filter(
+        Q(leads_changed_at__isnull=False)
+        | Q(Exists(EvaluationRun.objects.filter(workshop=OuterRef("pk"), state=RunState.DONE)))
+    ):
         targets: list[dict[str, Any]] = []
         current = current_version(workshop)
         if current is not None:

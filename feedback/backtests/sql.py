@@ -35,6 +35,7 @@ from django.db.models import (
     Case,
     Count,
     DateField,
+    DateTimeField,
     Expression,
     F,
     FloatField,
@@ -168,6 +169,74 @@ class CustomPresent(Func):
         return sql, (*args, *args, *args)
 
 
+class DecisionMoment(Func):
+    """The moment a lead is judged at: ``created + days``, never later than ``as_of``
+    (``as_of`` when ``created`` is NULL), as rules.decision_moment computes it.
+
+    PostgreSQL adds an interval of hours (LEAST ignores a NULL). SQLite stores a datetime as
+    text ("YYYY-MM-DD HH:MM:SS[.ffffff]", UTC) that its own date functions would cut
+    to milliseconds, so a Python function registered on the connection adds the days
+    and MIN compares the texts, which sort like the moments they name."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, created: Any, *, days: int, as_of: datetime) -> None:
+        super().__init__(created, Value(as_of, output_field=DateTimeField()))
+        self.days = int(days)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        created, p1 = compiler.compile(self.source_expressions[0])
+        as_of, p2 = compiler.compile(self.source_expressions[1])
+        # Hours, not days: a day added in a time zone with summer time is not 24 hours.
+        return f"LEAST({created} + make_interval(hours => {24 * self.days}), {as_of})", (*p1, *p2)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        created, p1 = compiler.compile(self.source_expressions[0])
+        as_of, p2 = compiler.compile(self.source_expressions[1])
+        # NULL (no creation, or past year 9999) leaves as_of.
+        return (
+            f"MIN(COALESCE(lw_add_days({created}, {self.days}), {as_of}), {as_of})",
+            (*p1, *p2, *p2),
+        )
+
+
+class ShiftDays(Func):
+    """A moment ``days`` days later (earlier when negative)."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, moment: Any, days: int) -> None:
+        super().__init__(moment)
+        self.days = int(days)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        moment, params = compiler.compile(self.source_expressions[0])
+        return f"({moment} + make_interval(hours => {24 * self.days}))", params
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        moment, params = compiler.compile(self.source_expressions[0])
+        return f"lw_add_days({moment}, {self.days})", params
+
+
+class MomentDate(Func):
+    """The UTC calendar date of a moment, ``days`` days later (earlier when negative)."""
+
+    output_field = DateField()
+
+    def __init__(self, moment: Any, days: int = 0) -> None:
+        super().__init__(moment)
+        self.days = int(days)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        moment, params = compiler.compile(self.source_expressions[0])
+        # date + integer is a date; PostgreSQL's dates reach far before year 1.
+        return f"((({moment}) AT TIME ZONE 'UTC')::date + {self.days})", params
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        moment, params = compiler.compile(self.source_expressions[0])
+        return f"lw_day({moment}, {self.days})", params
+
+
 def _flag(condition: Any) -> Case:
     """A lookup as a never-NULL boolean: NULL (a missing value) becomes false."""
     return Case(
@@ -234,10 +303,15 @@ def _compare(op: rules.Op, value: Expression, items: Sequence[Any]) -> Any:
 
 
 def field_condition(
-    criterion: rules.FieldCriterion, catalog: rules.Catalog, *, as_of: datetime
+    criterion: rules.FieldCriterion,
+    catalog: rules.Catalog,
+    *,
+    as_of: datetime,
+    moment: Any = None,
 ) -> Any:
     """The ORM condition that is true exactly when the evaluator says the criterion
-    matches (NULL or false otherwise)."""
+    matches (NULL or false otherwise), evaluated as of ``as_of``, or as of each lead's
+    own ``moment`` (an expression, e.g. DecisionMoment) when one is given."""
     spec = catalog.fields[criterion.field]
     op = criterion.op
     if op == rules.Op.IS_SET:
@@ -259,8 +333,13 @@ def field_condition(
         today = as_of.astimezone(UTC).date()
         if op == rules.Op.WITHIN_LAST_DAYS:
             assert isinstance(criterion.value, int)
-            # age = today - d must lie in 0..N; clamp where N days reach before year 1.
             days = criterion.value
+            if moment is not None:
+                # The lead's own day: age = day - d must lie in 0..N.
+                return Q(GreaterThanOrEqual(value, MomentDate(moment, -days))) & Q(
+                    LessThanOrEqual(value, MomentDate(moment))
+                )
+            # age = today - d must lie in 0..N; clamp where N days reach before year 1.
             start = date.min if (today - date.min).days < days else today - timedelta(days=days)
             return Q(GreaterThanOrEqual(value, start)) & Q(LessThanOrEqual(value, today))
         return _compare(op, value, [date.fromisoformat(str(item)) for item in items])
@@ -278,7 +357,7 @@ class _ActivityColumn:
 
 
 def _activity_columns(
-    activity: Sequence[tuple[int, rules.ActivityCriterion]], as_of: datetime
+    activity: Sequence[tuple[int, rules.ActivityCriterion]], as_of: datetime, moment: Any
 ) -> tuple[dict[str, Any], list[_ActivityColumn], dict[int, str]]:
     """Per-day annotations, the per-lead folds, and each criterion's column name.
 
@@ -294,7 +373,8 @@ def _activity_columns(
             n = len(columns)
             condition = Q(kind=criterion.kind)
             if days is not None:
-                condition &= Q(at__gt=_minus_days(as_of, days))
+                since = _minus_days(as_of, days) if moment is None else ShiftDays(moment, -days)
+                condition &= Q(at__gt=since)
             per_day[f"d{n}"] = Count("pk", filter=condition)
             columns[key] = _ActivityColumn(f"a{n}", f"d{n}", key[1].upper())
         of_criterion[index] = columns[key].name
@@ -337,15 +417,23 @@ def compile_range(
     as_of: datetime,
     low: int,
     high: int,
+    decision_days: int | None = None,
 ) -> Statement:
     """SELECT lead_id, qualified, junk, score, stage, matched for the workshop's leads
-    with low <= id < high."""
+    with low <= id < high: each lead as of its decision moment (its creation plus
+    ``decision_days``, never later than ``as_of``), or every lead as of ``as_of`` when
+    ``decision_days`` is None."""
     pg = connection.vendor == "postgresql"
     all_criteria = rules.criteria(definition)
     index_of = {c.id: i for i, c in enumerate(all_criteria)}
 
+    def moment_of(created: str) -> Any:
+        if decision_days is None:
+            return None
+        return DecisionMoment(F(created), days=decision_days, as_of=as_of)
+
     lead_flags = {
-        f"m{i}": _flag(field_condition(c, catalog, as_of=as_of))
+        f"m{i}": _flag(field_condition(c, catalog, as_of=as_of, moment=moment_of("created_at")))
         for i, c in enumerate(all_criteria)
         if isinstance(c, rules.FieldCriterion)
     }
@@ -360,7 +448,9 @@ def compile_range(
     activity = [
         (i, c) for i, c in enumerate(all_criteria) if isinstance(c, rules.ActivityCriterion)
     ]
-    per_day, columns, column_of = _activity_columns(activity, as_of)
+    # An activity's lead's decision moment (its creation, through the lead by key).
+    act_moment = moment_of("lead__created_at")
+    per_day, columns, column_of = _activity_columns(activity, as_of, act_moment)
     expr: dict[int, str] = {}
     for i, c in enumerate(all_criteria):
         if isinstance(c, rules.ActivityCriterion):
@@ -374,9 +464,10 @@ def compile_range(
             LeadActivity.objects.filter(
                 lead_id__gte=low,
                 lead_id__lt=high,
-                at__lte=as_of,
                 kind__in=sorted({c.kind for _, c in activity}),
             )
+            # Only the past of the moment the lead is judged at exists.
+            .filter(at__lte=as_of if act_moment is None else act_moment)
             .order_by()
             .annotate(day=TruncDate("at", tzinfo=UTC))
             # One row per lead and UTC day (only "N on one day" needs the day).
@@ -502,3 +593,42 @@ def register_sqlite_functions(connection: Any) -> None:
         return value.casefold() if isinstance(value, str) else value
 
     connection.create_function("lw_casefold", 1, casefold, deterministic=True)
+    connection.create_function("lw_add_days", 2, sqlite_add_days, deterministic=True)
+    connection.create_function("lw_day", 2, sqlite_day, deterministic=True)
+
+
+# Below every datetime and date SQLite holds as text (years have four digits): what a
+# moment before year 1 compares as, so "after it" holds for every stored moment.
+_BEFORE_ALL = "0000-01-01 00:00:00"
+
+
+def _sqlite_moment(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def sqlite_add_days(value: object, days: object) -> str | None:
+    """A stored datetime ("YYYY-MM-DD HH:MM:SS[.ffffff]", UTC) ``days`` later, in the
+    same text; NULL past year 9999, a text below every moment before year 1."""
+    moment = _sqlite_moment(value)
+    if moment is None or not isinstance(days, int):
+        return None
+    try:
+        return str(moment + timedelta(days=days))
+    except OverflowError:
+        return None if days > 0 else _BEFORE_ALL
+
+
+def sqlite_day(value: object, days: object) -> str | None:
+    """The calendar date ("YYYY-MM-DD") of a stored datetime, ``days`` later."""
+    moment = _sqlite_moment(value)
+    if moment is None or not isinstance(days, int):
+        return None
+    try:
+        return (moment.date() + timedelta(days=days)).isoformat()
+    except OverflowError:
+        return None if days > 0 else _BEFORE_ALL[:10]

@@ -77,7 +77,9 @@ def _threshold(
     if best is None or best.threshold == mql:
         return None
     rows = accuracy.qualified_by_score
-    [now] = metrics.sweep(rows, accuracy.outcomes.fn, accuracy.outcomes.tn, [mql])
+    [now] = metrics.sweep(
+        rows, accuracy.qualified_outcomes.fn, accuracy.qualified_outcomes.tn, [mql]
+    )
     if now.confusion.f1 is not None and (best.confusion.f1 or 0) <= now.confusion.f1 + 0.01:
         return None
     changed = rules.edit.with_thresholds(
@@ -141,7 +143,7 @@ def _junk_rule(
         )
         % {"n": count, "total": reviewed, "reason": label},
         document=changed,
-        before=accuracy.outcomes,
+        before=accuracy.qualified_outcomes,
         after=_effect(run, changed, catalog),
         measure=_("qualified"),
     )
@@ -174,7 +176,7 @@ def _drops(
                 )
                 % {"inside": f"{100 * inside:.0f} %", "outside": f"{100 * outside:.0f} %"},
                 document=changed,
-                before=accuracy.outcomes,
+                before=accuracy.qualified_outcomes,
                 after=_effect(accuracy.run, changed, catalog),
                 measure=_("qualified"),
             )
@@ -201,7 +203,13 @@ def _effect(
         return None
     fold_prepare(definition, catalog, workshop_id=run.workshop_id)
     statement = compile_range(
-        definition, catalog, workshop_id=run.workshop_id, as_of=run.as_of, low=0, high=2**62
+        definition,
+        catalog,
+        workshop_id=run.workshop_id,
+        as_of=run.as_of,
+        low=0,
+        high=2**62,
+        decision_days=run.decision_days,
     )
     lead = Lead._meta.db_table
     # COALESCE: an unknown "converted" is not a conversion (NOT NULL would be NULL).

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet, Sum
 
+from definitions import rules
 from definitions.models import Version, Workshop
 from definitions.versions.selectors import current_version
 from feedback.backtests.selectors import latest_done_run
@@ -38,9 +39,12 @@ def feedback_queue(
     stage: str = "",
     source: str = "",
 ) -> QuerySet[Lead]:
-    """Leads the run qualified, newest first: not reviewed by anyone yet, reviewed by
-    this rep ("mine"), or all; optionally of one stage or source."""
-    results = LeadResult.objects.filter(run=run, lead=OuterRef("pk"), qualified=True)
+    """Leads the run handed to sales (at or beyond the workshop's handoff stage), newest
+    first: not reviewed by anyone yet, reviewed by this rep ("mine"), or all;
+    optionally of one stage or source."""
+    results = LeadResult.objects.filter(
+        run=run, lead=OuterRef("pk"), stage__in=handoff_stages(workshop)
+    )
     if stage:
         results = results.filter(stage=stage)
     qs = Lead.objects.filter(workshop=workshop).filter(Exists(results))
@@ -54,15 +58,22 @@ def feedback_queue(
     return qs.order_by("-id")
 
 
-def unreviewed_count(run: EvaluationRun) -> int:
-    """How many leads the run qualified that nobody has judged yet: the unfiltered
+def handoff_stages(workshop: Workshop) -> tuple[str, ...]:
+    """The stages at or beyond the workshop's handoff stage: the leads sales gets."""
+    return rules.cut_stages(workshop.handoff_stage)
+
+
+def unreviewed_count(run: EvaluationRun, workshop: Workshop) -> int:
+    """How many leads the run handed to sales that nobody has judged yet: the unfiltered
     queue's length, from the run's counts and its verdict tallies (counting the queue
     itself reads a lead, its result and its verdicts per lead)."""
-    reviewed = VerdictTally.objects.filter(run=run, criterion="", qualified=True).aggregate(
+    stages = handoff_stages(workshop)
+    reviewed = VerdictTally.objects.filter(run=run, criterion="", stage__in=stages).aggregate(
         n=Sum("n")
     )["n"]
-    qualified: int = (run.stage_counts or {}).get("qualified", 0)
-    return qualified - (reviewed or 0)
+    counts = run.stage_counts or {}
+    handed: int = sum(counts.get(stage, 0) for stage in stages)
+    return handed - (reviewed or 0)
 
 
 def my_verdicts(rep: Any, lead_ids: list[int]) -> dict[int, LeadFeedback]:
@@ -91,12 +102,12 @@ def verdict_history(lead: Lead) -> QuerySet[LeadFeedback]:
     )
 
 
-Group = tuple[str, str, bool, str, int]  # verdict, reason, qualified, matched, n
+Group = tuple[str, str, bool, str, str, int]  # verdict, reason, qualified, stage, matched, n
 
 
 def counted_verdict_groups(run: EvaluationRun) -> list[Group]:
     """The run's reviewed leads counted afresh from the verdicts, grouped by (verdict,
-    reason, qualified, matched): what a run's tallies start from, and what they must
+    reason, qualified, stage, matched): what a run's tallies start from, and what they must
     always equal. One verdict per lead, the newest current one (when reps disagree,
     the newest counts). It starts from the verdicts, not from the run's million
     results, and reads each reviewed lead's result by primary key. Plain SQL: the ORM
@@ -104,18 +115,19 @@ def counted_verdict_groups(run: EvaluationRun) -> list[Group]:
     feedback, result = LeadFeedback._meta.db_table, LeadResult._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT f.verdict, f.reason, r.qualified, r.matched, count(*)"  # noqa: S608
+            "SELECT f.verdict, f.reason, r.qualified, r.stage, r.matched, count(*)"  # noqa: S608
             f" FROM {feedback} f JOIN {result} r ON r.run_id = %s AND r.lead_id = f.lead_id"
             " WHERE f.workshop_id = %s AND f.superseded_at IS NULL AND NOT EXISTS ("
             f"  SELECT 1 FROM {feedback} newer WHERE newer.lead_id = f.lead_id"
             "   AND newer.superseded_at IS NULL AND newer.id > f.id)"
-            " GROUP BY f.verdict, f.reason, r.qualified, r.matched",
+            " GROUP BY f.verdict, f.reason, r.qualified, r.stage, r.matched",
             [run.pk, run.workshop_id],
         )
         return [tuple(row) for row in cursor.fetchall()]
 
 
-TallyRow = tuple[str, str, str, bool, int]  # criterion ("" for all), verdict, reason, qualified, n
+# criterion ("" for all), verdict, reason, qualified, stage, n
+TallyRow = tuple[str, str, str, bool, str, int]
 
 
 def tallied_verdict_rows(run: EvaluationRun) -> list[TallyRow]:
@@ -123,6 +135,6 @@ def tallied_verdict_rows(run: EvaluationRun) -> list[TallyRow]:
     (feedback.verdicts.tallies): a few hundred rows however many verdicts there are."""
     return list(
         VerdictTally.objects.filter(run=run, n__gt=0).values_list(
-            "criterion", "verdict", "reason", "qualified", "n"
+            "criterion", "verdict", "reason", "qualified", "stage", "n"
         )
     )

@@ -23,12 +23,12 @@ from feedback.verdicts.selectors import Group, counted_verdict_groups
 
 # A lead's current verdict: (verdict, reason), or None while nobody has judged it.
 Judged = tuple[str, str] | None
-# A tally row's group: (run, criterion or "" for all, verdict, reason, qualified).
-Key = tuple[int, str, str, str, bool]
+# A tally row's group: (run, criterion or "" for all, verdict, reason, qualified, stage).
+Key = tuple[int, str, str, str, bool, str]
 
 TALLY = VerdictTally._meta.db_table
-# Rows per INSERT: six parameters each stays under SQLite's oldest limit of 999.
-BATCH = 150
+# Rows per INSERT: seven parameters each stays under SQLite's oldest limit of 999.
+BATCH = 140
 
 
 def verdicts_lock(workshop_id: int) -> None:
@@ -53,9 +53,9 @@ def expand(run_id: int, groups: Iterable[Group]) -> Counter[Key]:
     """The tally rows groups of reviewed leads count in, with how many: the run's
     total, and each criterion they matched."""
     counts: Counter[Key] = Counter()
-    for verdict, reason, qualified, matched, n in groups:
+    for verdict, reason, qualified, stage, matched, n in groups:
         for criterion in ["", *filter(None, (matched or "").split(","))]:
-            counts[(run_id, criterion, verdict, reason, qualified)] += n
+            counts[(run_id, criterion, verdict, reason, qualified, stage)] += n
     return counts
 
 
@@ -65,9 +65,9 @@ def _add(counts: Counter[Key]) -> None:
         for start in range(0, len(rows), BATCH):
             batch = rows[start : start + BATCH]
             cursor.execute(
-                f"INSERT INTO {TALLY} (run_id, criterion, verdict, reason, qualified, n)"  # noqa: S608
-                f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s)'] * len(batch))}"
-                " ON CONFLICT (run_id, criterion, verdict, reason, qualified)"
+                f"INSERT INTO {TALLY} (run_id, criterion, verdict, reason, qualified, stage, n)"  # noqa: S608
+                f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s)'] * len(batch))}"
+                " ON CONFLICT (run_id, criterion, verdict, reason, qualified, stage)"
                 f" DO UPDATE SET n = {TALLY}.n + excluded.n",
                 [value for row in batch for value in row],
             )
@@ -87,13 +87,13 @@ def tally_lead(*, workshop_id: int, lead_id: int, before: Judged, after: Judged)
     )
     # By primary key (run, lead): the runs first, so no plan can scan the results.
     results = LeadResult.objects.filter(run_id__in=runs, lead_id=lead_id).values_list(
-        "run_id", "qualified", "matched"
+        "run_id", "qualified", "stage", "matched"
     )
     counts: Counter[Key] = Counter()
-    for run_id, qualified, matched in results:
+    for run_id, qualified, stage, matched in results:
         for judged, delta in ((before, -1), (after, 1)):
             if judged is not None:
-                counts.update(expand(run_id, [(*judged, qualified, matched, delta)]))
+                counts.update(expand(run_id, [(*judged, qualified, stage, matched, delta)]))
     _add(counts)
 
 

@@ -88,7 +88,9 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
     show = request.GET.get("show", "unreviewed")
     show = show if show in verdict_selectors.QUEUE_FILTERS else "unreviewed"
     stage = request.GET.get("stage", "")
-    stage = stage if stage in ("lead", "mql", "sql") else ""
+    # The queue holds the leads at or beyond the handoff stage: one of those, or any.
+    queue_stages = verdict_selectors.handoff_stages(workshop)
+    stage = stage if stage in queue_stages else ""
     source = request.GET.get("source", "")
     source_spec = rules.DEFAULT_CATALOG.fields["source"]
     # Like the stage: one of the select's options, or no filter.
@@ -105,7 +107,7 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
             PER_PAGE,
             allow_empty_first_page=True,
             cap=QUEUE_COUNT_CAP,
-            known=verdict_selectors.unreviewed_count(run) if unfiltered else None,
+            known=verdict_selectors.unreviewed_count(run, workshop) if unfiltered else None,
         ).get_page(request.GET.get("page"))
         cards = _cards(workshop, run, list(page.object_list), request.user)
     return render(
@@ -119,6 +121,7 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
             "page": page,
             "show": show,
             "stage": stage,
+            "queue_stages": queue_stages,
             "source": source,
             "sources": [(c, _(source_spec.choice_label(c))) for c in source_spec.choices],
             "reasons": _reasons(),

@@ -75,12 +75,12 @@ def test_a_proposal_is_backtested_before_the_vote_and_a_lead_explains_itself(
     assert funnel.get_by_role("row", name="All leads").inner_text().split()[-1] == "400"
     change = page.locator("#change")
     change.get_by_text("Compared with the latest backtest of v1").wait_for()
-    lost = change.get_by_role("link", name="no longer qualified")
+    lost = change.get_by_role("link", name="no longer handed to sales")
     assert lost.inner_text().startswith("\N{MINUS SIGN}")
 
     lost.click()
     page.get_by_role("heading", name="Leads in this backtest").wait_for()
-    page.get_by_text("Leads that qualified under v1 and no longer do.").wait_for()
+    page.get_by_text("Leads handed to sales under v1 and no longer.").wait_for()
     page.locator("#run-leads tbody tr a").first.click()
 
     verdict = page.locator("#verdict-v1")

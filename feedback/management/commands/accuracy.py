@@ -15,8 +15,10 @@ from feedback.management.commands._version_command import VersionCommand
 class Command(VersionCommand):
     help = (
         "Accuracy of a version's latest finished backtest against outcomes and against "
-        'the reps\' verdicts. The last line is a JSON object {"version", "run", '
-        '"outcomes": {tp, fp, fn, tn, precision, recall, f1, n}, "verdicts": {…}}.'
+        'the reps\' verdicts. The last line is a JSON object {"version", "run", "handoff", '
+        '"outcomes": {tp, fp, fn, tn, precision, recall, f1, n}, "verdicts": {…}, '
+        '"cuts": {"qualified": {"outcomes", "verdicts"}, "mql": {…}, "sql": {…}}}: '
+        "the headline at the workshop's handoff stage, and every cut."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -36,8 +38,10 @@ class Command(VersionCommand):
                 {
                     "version": version.number,
                     "run": run.pk,
+                    "handoff": result.handoff,
                     "outcomes": result.outcomes.as_dict(),
                     "verdicts": result.verdicts.as_dict(),
+                    "cuts": {stage: cut.as_dict() for stage, cut in result.cuts.items()},
                 }
             )
         )

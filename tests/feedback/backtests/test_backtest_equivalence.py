@@ -9,7 +9,7 @@ on PostgreSQL and again on SQLite (scripts/test.sh).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from definitions.rules import Activity, LeadData
 from definitions.rules.evaluate import to_utc
 from feedback.backtests.sql import BUILTIN, compile_range, fold_prepare
 from feedback.models import Lead, LeadActivity
-from tests.definitions.rules.strategies import AS_OF, catalogs, definitions, leads
+from tests.definitions.rules.strategies import AS_OF, TIMEZONES, catalogs, definitions, leads
 
 pytestmark = pytest.mark.django_db
 
@@ -93,12 +93,50 @@ def _storable(catalog: rules.Catalog, lead: LeadData) -> LeadData:
     return LeadData(fields=fields, activities=tuple(seen.values()))
 
 
+DECISION_DAYS = (0, 1, 7, 14, 30, 365)
+
+
 @st.composite
-def cases(draw: st.DrawFn) -> tuple[rules.Catalog, rules.Definition, list[LeadData]]:
+def _dated_lead(
+    draw: st.DrawFn, catalog: rules.Catalog, definition: rules.Definition, decision_days: int
+) -> LeadData:
+    """A lead with a creation moment and its activities and dates drawn around the
+    moment it is judged at: long ago (its creation plus the decision window, with
+    activities before and after), created too recently for the window to end before
+    the run's moment (on the edge too), or of unknown creation (both: the run's)."""
+    window = timedelta(days=decision_days)
+    how = draw(st.sampled_from(("old", "old", "recent", "edge", "unknown")))
+    created: datetime | None
+    if how == "old":
+        # An odd number of microseconds: SQLite holds them in text, to the digit.
+        back = timedelta(
+            days=draw(st.sampled_from((1, 2, 31, 400))),
+            microseconds=draw(st.sampled_from((0, 1, 123457))),
+        )
+        moment = AS_OF - back
+        created = moment - window
+    elif how == "recent":
+        moment = AS_OF
+        created = AS_OF - window + timedelta(seconds=draw(st.sampled_from((1, 3600, 86400))))
+    elif how == "edge":
+        moment = AS_OF
+        created = AS_OF - window  # exactly the window ago: judged at the run's moment
+    else:
+        moment, created = AS_OF, None
+    lead = draw(leads(catalog, definition, as_of=moment))
+    if created is not None:
+        created = created.astimezone(draw(st.sampled_from(TIMEZONES)))
+    assert rules.decision_moment(created, decision_days, AS_OF) == moment
+    return LeadData(fields={**lead.fields, "created_at": created}, activities=lead.activities)
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[rules.Catalog, rules.Definition, int, list[LeadData]]:
     catalog = draw(catalogs())
     definition = draw(definitions(catalog))
-    drawn = draw(st.lists(leads(catalog, definition), min_size=1, max_size=6))
-    return catalog, definition, [_storable(catalog, lead) for lead in drawn]
+    decision_days = draw(st.sampled_from(DECISION_DAYS))
+    drawn = draw(st.lists(_dated_lead(catalog, definition, decision_days), min_size=1, max_size=6))
+    return catalog, definition, decision_days, [_storable(catalog, lead) for lead in drawn]
 
 
 @settings(
@@ -108,16 +146,24 @@ def cases(draw: st.DrawFn) -> tuple[rules.Catalog, rules.Definition, list[LeadDa
 )
 @given(case=cases())
 def test_the_sql_compiler_agrees_with_the_reference_evaluator_on_every_lead(
-    case: tuple[rules.Catalog, rules.Definition, list[LeadData]],
+    case: tuple[rules.Catalog, rules.Definition, int, list[LeadData]],
 ) -> None:
-    catalog, definition, drawn = case
+    """Each lead as of its own decision moment: the evaluator is given the moment
+    rules.decision_moment computes, the SQL computes it per lead."""
+    catalog, definition, decision_days, drawn = case
     workshop, _ = Workshop.objects.get_or_create(slug="equivalence", defaults={"name": "Eq"})
     Lead.objects.filter(workshop=workshop).delete()
     stored = {_store(workshop, catalog, lead, n).pk: lead for n, lead in enumerate(drawn)}
 
     fold_prepare(definition, catalog, workshop_id=workshop.pk)
     statement = compile_range(
-        definition, catalog, workshop_id=workshop.pk, as_of=AS_OF, low=0, high=2**62
+        definition,
+        catalog,
+        workshop_id=workshop.pk,
+        as_of=AS_OF,
+        low=0,
+        high=2**62,
+        decision_days=decision_days,
     )
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params)
@@ -125,7 +171,9 @@ def test_the_sql_compiler_agrees_with_the_reference_evaluator_on_every_lead(
 
     assert len(rows) == len(drawn)
     for lead_id, qualified, junk, score, stage, matched, *hits in rows:
-        expected = rules.evaluate(definition, stored[lead_id], as_of=AS_OF)
+        lead = stored[lead_id]
+        moment = rules.decision_moment(lead.fields.get("created_at"), decision_days, AS_OF)
+        expected = rules.evaluate(definition, lead, as_of=moment)
         # The per-criterion 0/1 columns the run's counts sum say the same as ``matched``.
         assert {cid for cid, hit in zip(statement.criterion_ids, hits, strict=True) if hit} == (
             expected.matched

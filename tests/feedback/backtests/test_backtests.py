@@ -20,6 +20,7 @@ from definitions.catalog import services as catalog_services
 from definitions.catalog.selectors import catalog_for
 from definitions.models import CustomField, Version, Workshop
 from definitions.versions import services as version_services
+from definitions.workshops import services as workshop_services
 from feedback.backtests import selectors as backtest_selectors
 from feedback.backtests import services as backtest_services
 from feedback.leads.generator import generate
@@ -88,7 +89,9 @@ def test_a_backtest_stores_for_every_lead_what_the_reference_evaluator_says(
     assert run.chunks_total == 5
     for lead in Lead.objects.filter(workshop=workshop):
         expected = rules.evaluate(
-            definition, backtest_selectors.lead_data(lead, catalog), as_of=run.as_of
+            definition,
+            backtest_selectors.lead_data(lead, catalog),
+            as_of=backtest_selectors.lead_moment(run, lead),
         )
         got = results[lead.pk]
         assert (got.qualified, got.junk, got.score, got.stage, set(got.matched_ids)) == (
@@ -330,15 +333,18 @@ def test_the_run_page_shows_the_funnel_the_change_against_the_parent_and_criteri
     run = _done(backtest_services.backtest_start(actor=admin, workshop=workshop, proposal=proposal))
     change = backtest_selectors.run_change(run, base)
     assert change is not None
+    # Measured at the workshop's handoff stage (MQL): MQL or SQL counts as handed over.
+    assert change.cut == workshop.handoff_stage == "mql"
+    handed = {"mql", "sql"}
     gained = sum(
         1
-        for r in LeadResult.objects.filter(run=run, qualified=True)
-        if not LeadResult.objects.get(run=base, lead_id=r.lead_id).qualified
+        for r in LeadResult.objects.filter(run=run, stage__in=handed)
+        if LeadResult.objects.get(run=base, lead_id=r.lead_id).stage not in handed
     )
     lost = sum(
         1
-        for r in LeadResult.objects.filter(run=run, qualified=False)
-        if LeadResult.objects.get(run=base, lead_id=r.lead_id).qualified
+        for r in LeadResult.objects.exclude(stage__in=handed).filter(run=run)
+        if LeadResult.objects.get(run=base, lead_id=r.lead_id).stage in handed
     )
     assert (change.gained, change.lost) == (gained, lost)
     assert lost > 0  # the stricter draft drops leads the worked example took
@@ -378,6 +384,11 @@ def test_the_lead_list_of_a_run_filters_by_result_and_by_criterion(
 def test_the_lead_page_says_why_each_version_qualified_it(
     admin: Any, workshop: Workshop, v1: Version, leads: int
 ) -> None:
+    # Judged a year after their creation: the generated downloads (within 60 days of
+    # it) all count, so some lead matched "2 high-value downloads ever".
+    workshop_services.workshop_evaluation_update(
+        actor=admin, workshop=workshop, handoff_stage="mql", decision_days=365
+    )
     run = _done(backtest_services.backtest_start(actor=admin, workshop=workshop, version=v1))
     result = LeadResult.objects.filter(run=run, qualified=True, matched__contains="hv2").first()
     assert result is not None

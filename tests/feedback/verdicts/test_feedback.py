@@ -189,7 +189,10 @@ def test_a_rep_cannot_touch_another_workshops_lead_or_anothers_verdict(
     assert LeadFeedback.objects.get().verdict == "good"
 
 
-def _by_hand(run: EvaluationRun) -> tuple[metrics.Confusion, metrics.Confusion]:
+def _by_hand(
+    run: EvaluationRun, cut: str = "qualified"
+) -> tuple[metrics.Confusion, metrics.Confusion]:
+    """Both confusions with the leads that reach ``cut`` taken as handed to sales."""
     out = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     reps = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     verdicts = {
@@ -197,16 +200,17 @@ def _by_hand(run: EvaluationRun) -> tuple[metrics.Confusion, metrics.Confusion]:
     }
     for result in LeadResult.objects.filter(run=run).select_related("lead"):
         lead = result.lead
+        handed = {
+            "qualified": result.stage in ("lead", "mql", "sql"),
+            "mql": result.stage in ("mql", "sql"),
+            "sql": result.stage == "sql",
+        }[cut]
         if lead.converted is not None or lead.reached_stage is not None:
             good = lead.converted is True or lead.reached_stage in ("opportunity", "customer")
-            out[
-                ("t" if good == result.qualified else "f") + ("p" if result.qualified else "n")
-            ] += 1
+            out[("t" if good == handed else "f") + ("p" if handed else "n")] += 1
         if result.lead_id in verdicts:
             good = verdicts[result.lead_id] in ("good", "missed")
-            reps[
-                ("t" if good == result.qualified else "f") + ("p" if result.qualified else "n")
-            ] += 1
+            reps[("t" if good == handed else "f") + ("p" if handed else "n")] += 1
     return metrics.Confusion(**out), metrics.Confusion(**reps)
 
 
@@ -217,10 +221,21 @@ def test_accuracy_counted_in_sql_equals_counting_by_hand(rep: Any, run: Evaluati
         verdict_services.verdict_record(actor=rep, lead=lead, verdict="not_lead", reason="student")
     verdict_services.verdict_record(actor=rep, lead=_qualified(run, yes=False)[0], verdict="missed")
     result = accuracy_selectors.accuracy_of(run, catalog_for(run.workshop), gettext)
-    outcomes, verdicts = _by_hand(run)
-    assert result.outcomes == outcomes
-    assert result.verdicts == verdicts == metrics.Confusion(tp=12, fp=8, fn=1, tn=0)
-    assert result.coverage.successes == 20
+    # The headline is measured at the workshop's handoff stage (MQL unless changed).
+    assert run.workshop.handoff_stage == result.handoff == "mql"
+    assert (result.outcomes, result.verdicts) == _by_hand(run, "mql")
+    # Every cut is what counting by hand says of it.
+    for cut in ("qualified", "mql", "sql"):
+        assert (result.cuts[cut].outcomes, result.cuts[cut].verdicts) == _by_hand(run, cut), cut
+    outcomes, verdicts = _by_hand(run, "qualified")
+    assert verdicts == metrics.Confusion(tp=12, fp=8, fn=1, tn=0)
+    # Reviewed among the leads handed over: the MQL and SQL ones of the twenty judged.
+    handed = LeadResult.objects.filter(
+        run=run,
+        lead__in=[lead.pk for lead in _qualified(run)[:20]],
+        stage__in=["mql", "sql"],
+    ).count()
+    assert result.coverage.successes == handed
     assert sum(band.conversion.n for band in result.bands) == outcomes.n
     student = {c.id: c for c in result.criteria}
     assert sum(c.rejected.n for c in student.values()) > 0
@@ -229,8 +244,13 @@ def test_accuracy_counted_in_sql_equals_counting_by_hand(rep: Any, run: Evaluati
     out = StringIO()
     call_command("accuracy", "--workshop", "acme", stdout=out)
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
-    assert summary["outcomes"] == outcomes.as_dict()
-    assert summary["verdicts"]["tp"] == 12 and summary["verdicts"]["n"] == 21
+    assert summary["handoff"] == "mql"
+    assert summary["outcomes"] == result.outcomes.as_dict()
+    assert summary["verdicts"] == result.verdicts.as_dict()
+    assert summary["cuts"]["qualified"]["outcomes"] == outcomes.as_dict()
+    assert summary["cuts"]["qualified"]["verdicts"]["tp"] == 12
+    assert summary["cuts"]["qualified"]["verdicts"]["n"] == 21
+    assert summary["cuts"]["sql"]["verdicts"] == _by_hand(run, "sql")[1].as_dict()
 
 
 def test_when_reps_disagree_the_newest_verdict_counts_once_per_lead(
@@ -247,7 +267,7 @@ def test_when_reps_disagree_the_newest_verdict_counts_once_per_lead(
     counts = accuracy_selectors.verdict_counts(run)
 
     assert counts["confusion"] == {"tp": 0, "fp": 3, "fn": 0, "tn": 0}
-    assert counts["reviewed"] == 3
+    assert counts["reviewed"]["qualified"] == 3
     # Per criterion, by hand: each lead's newest verdict against the criteria it matched.
     newest = {first.pk: "student", second.pk: "no_budget", third.pk: "student"}
     expected: dict[str, Counter[str]] = {}
@@ -340,7 +360,7 @@ def test_verdicts_and_results_export_as_csv_with_formulas_defused(
 def test_a_dominant_rejection_reason_becomes_a_junk_rule_suggestion_with_its_true_effect(
     admin: Any, rep: Any, run: EvaluationRun
 ) -> None:
-    from feedback.backtests.selectors import lead_data
+    from feedback.backtests.selectors import lead_data, lead_moment
     from feedback.suggestions.engine import suggestions_for
 
     free = [lead for lead in _qualified(run) if lead.email_domain_kind == "free"][:6]
@@ -363,7 +383,8 @@ def test_a_dominant_rejection_reason_becomes_a_junk_rule_suggestion_with_its_tru
         if lead.converted is None and lead.reached_stage is None:
             continue
         good = lead.converted is True or lead.reached_stage in ("opportunity", "customer")
-        said = rules.evaluate(changed, lead_data(lead, catalog), as_of=run.as_of).qualified
+        moment = lead_moment(run, lead)
+        said = rules.evaluate(changed, lead_data(lead, catalog), as_of=moment).qualified
         counts[("t" if good == said else "f") + ("p" if said else "n")] += 1
     assert junk.after == metrics.Confusion(**counts)
     assert junk.after.fp < junk.before.fp  # fewer bad leads qualify

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from definitions import rules
 from definitions.authoring import services as authoring_services
-from definitions.models import Workshop
+from definitions.models import HandoffStage, Workshop
 from definitions.roles import Department, Role
 from definitions.versions import services as version_services
 from feedback.backtests import services as backtest_services
@@ -79,13 +79,19 @@ def _stricter_run(admin: Any, workshop: Workshop, draft: Any) -> EvaluationRun:
 def _assert_tallies_equal_a_recount(runs: list[EvaluationRun]) -> None:
     for run in runs:
         tallied = {
-            (run.pk, *row[:4]): row[4] for row in verdict_selectors.tallied_verdict_rows(run)
+            (run.pk, *row[:5]): row[5] for row in verdict_selectors.tallied_verdict_rows(run)
         }
         recounted = tallies.expand(run.pk, verdict_selectors.counted_verdict_groups(run))
         assert tallied == +recounted, f"run {run.pk}"
-        # The queue's length, told by the tallies, is the queue counted.
-        queue = verdict_selectors.feedback_queue(run.workshop, run, rep=None, show="unreviewed")
-        assert verdict_selectors.unreviewed_count(run) == queue.count(), f"run {run.pk}"
+        # The queue's length, told by the tallies, is the queue counted, whichever stage
+        # the workshop hands leads to sales at.
+        workshop = Workshop.objects.get(pk=run.workshop_id)
+        for handoff in HandoffStage.values:
+            workshop.handoff_stage = handoff
+            queue = verdict_selectors.feedback_queue(workshop, run, rep=None, show="unreviewed")
+            assert verdict_selectors.unreviewed_count(run, workshop) == queue.count(), (
+                f"run {run.pk} at {handoff}"
+            )
 
 
 ACTIONS = st.lists(
