@@ -55,7 +55,7 @@ def untally_stages(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("feedback", "0012_decision_moment_handoff"),
+        ("feedback", "0014_decision_moment_handoff"),
     ]
 
     operations = [

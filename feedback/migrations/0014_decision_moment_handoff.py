@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feedback', '0011_protect_verdict_rep'),
+        ('feedback', '0013_import_unchanged'),
     ]
 
     operations = [
