@@ -425,3 +425,65 @@ class LeadFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verdict} on {self.lead_id}"
+
+
+class DiscoveryRun(models.Model):
+    """One run of criterion discovery (feedback.suggestions.discovery) for a version and
+    a goal: queued from the suggestions page, run by the worker, its result stored as
+    the Discovery's JSON so the page and "turn into a proposal" read the same figures
+    the engine measured, without measuring again."""
+
+    workshop = models.ForeignKey(
+        "definitions.Workshop", on_delete=models.CASCADE, related_name="discoveries"
+    )
+    version = models.ForeignKey(
+        "definitions.Version", on_delete=models.CASCADE, related_name="discoveries"
+    )
+    # The goal as discovery.Goal.to_json() writes it (objective, target, bounds).
+    goal = models.JSONField(default=dict)
+    state = models.CharField(max_length=12, choices=RunState.choices, default=RunState.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    step = models.CharField(max_length=200, blank=True)  # what the worker is doing now
+    result = models.JSONField(null=True, blank=True)  # discovery.Discovery.to_json()
+    message = models.TextField(blank=True)  # why it failed
+    # The workshop's leads_changed_at when the run started: a later import makes it stale.
+    leads_changed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workshop", "-id"], name="discovery_latest")]
+
+    def __str__(self) -> str:
+        return f"discovery {self.pk} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (RunState.QUEUED, RunState.RUNNING)
+
+
+class LeakageClearance(models.Model):
+    """An admin's word that a field discovery suspected of leaking the outcome is in
+    fact known before it: from then on discovery may use it. Deleting the row puts the
+    field back under suspicion."""
+
+    workshop = models.ForeignKey(
+        "definitions.Workshop", on_delete=models.CASCADE, related_name="leakage_clearances"
+    )
+    field = models.CharField(max_length=64)  # a catalog field key
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    cleared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "field"], name="leakage_clearance_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} cleared in {self.workshop_id}"
