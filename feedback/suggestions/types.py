@@ -130,7 +130,7 @@ class Suggestion:
     changes: tuple[dict[str, Any], ...]
     before: Figures
     after: Figures
-    effect: float  # after − before on the goal's objective; always > 0 when shown
+    effect: float  # after - before on the goal's objective; always > 0 when shown
     effect_interval: tuple[float, float]
     leads: int = 0  # learning leads the change concerns (0 for a scorecard)
     parts: tuple[str, ...] = ()  # for "recommended": the keys it combines
