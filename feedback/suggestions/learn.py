@@ -19,6 +19,7 @@ from .types import Figures, Goal
 
 Column = Callable[[rules.Criterion], np.ndarray]
 BOOTSTRAP = 400
+SCALE = 20  # a scorecard's largest points
 SEED = 20  # intervals are reproducible: the same data gives the same figures
 
 
@@ -61,6 +62,10 @@ def apply(definition: rules.Definition, column: Column) -> Applied:
     else:
         ready = np.ones(len(tree), dtype=bool)
     return Applied(qualified=tree & ~junk, junk=junk, score=score, ready=ready)
+
+
+def qualify_leaves(definition: rules.Definition) -> list[rules.Criterion]:
+    return _leaves(definition.qualify)
 
 
 def _leaves(group: rules.Group) -> list[rules.Criterion]:
@@ -265,7 +270,7 @@ class Scorecard:
 
 
 def fit_scorecard(
-    features: np.ndarray, y: np.ndarray, *, max_criteria: int = 12, scale: int = 20
+    features: np.ndarray, y: np.ndarray, *, max_criteria: int = 12, scale: int = SCALE
 ) -> dict[int, int]:
     """An L1-regularised logistic regression over the candidate criteria, its weights
     rounded to whole points (the largest worth ``scale``); at most ``max_criteria``."""
@@ -273,7 +278,7 @@ def fit_scorecard(
 
     if len(y) < 50 or y.min() == y.max():
         return {}
-    model = LogisticRegression(penalty="l1", C=0.05, solver="liblinear", max_iter=200)
+    model = LogisticRegression(l1_ratio=1, C=1.0, solver="liblinear", max_iter=200, random_state=0)
     model.fit(features.astype(np.float32), y.astype(np.int8))
     weights = model.coef_[0]
     largest = float(np.max(np.abs(weights)))

@@ -324,8 +324,8 @@ def _raw_value(spec: rules.FieldSpec) -> Any:
     """A text or choice field's value as stored: grouping needs no case folding (the
     criterion made from a value folds both sides when it compares)."""
     if spec.builtin and spec.key in BUILTIN:
-        return NullIf(F(spec.key), Value(""))
-    return NullIf(CustomValue(spec.key, "text", TextField()), Value(""))
+        return NullIf(F(spec.key), Value(""), output_field=TextField())
+    return NullIf(CustomValue(spec.key, "text", TextField()), Value(""), output_field=TextField())
 
 
 def _quantiles(workshop: Workshop, spec: rules.FieldSpec, target: str, below: int) -> list[float]:

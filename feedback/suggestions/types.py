@@ -4,12 +4,13 @@ proposal" read it back, and `manage.py suggest` prints it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 OBJECTIVES = ("f1", "precision", "recall", "capacity")
 TARGETS = ("outcome", "verdict", "both")
-KINDS = ("add_qualify", "add_junk", "remove", "move", "scorecard", "recommended")
+KINDS = ("add_qualify", "add_junk", "replace", "remove", "move", "scorecard", "recommended")
 
 
 class GoalError(ValueError):
@@ -204,6 +205,11 @@ class Discovery:
     leaks: tuple[Leak, ...]
     empty_reason: str = ""  # why nothing is suggested, in plain language
     seconds: float = 0.0
+    # Measures any list of changes on the validation part, while the engine that found
+    # them is alive (the command's --apply of several keys); None once stored.
+    measure: Callable[[list[dict[str, Any]]], Figures | None] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def find(self, key: str) -> Suggestion | None:
         if self.recommended is not None and key in (self.recommended.key, "recommended"):
