@@ -481,7 +481,9 @@ def _moves(engine: Engine, document: dict[str, Any], pred: np.ndarray) -> list[t
             break
         ones = np.ones(len(part.y), dtype=bool)
 
-        def without(c: rules.Criterion, leaf_id: str = leaf.id) -> np.ndarray:
+        def without(
+            c: rules.Criterion, leaf_id: str = leaf.id, ones: np.ndarray = ones
+        ) -> np.ndarray:
             return ones if c.id == leaf_id else engine.column(c)
 
         applied = learn.apply(definition, without)
@@ -492,7 +494,7 @@ def _moves(engine: Engine, document: dict[str, Any], pred: np.ndarray) -> list[t
         values = learn.objective(engine.goal, np.stack([tp, fp, fn, total - tp - fp - fn], axis=1))
         for i in np.argsort(-values, kind="stable")[:5]:
             criterion = pool[int(i)]
-            changes = [
+            changes: list[dict[str, Any]] = [
                 {"op": "add_qualify", "criterion": _fresh("d", criterion)},
                 {"op": "remove", "id": leaf.id},
             ]

@@ -34,7 +34,7 @@ def planted_validation_f1(workshop: Workshop, predicted: dict[str, bool], target
 
 def used_fields(discovery: Discovery) -> set[str]:
     found: set[str] = set()
-    for suggestion in (*discovery.suggestions, *([discovery.recommended] or [])):
+    for suggestion in (*discovery.suggestions, discovery.recommended):
         if suggestion is None:
             continue
         stack: list[Any] = list(suggestion.changes)
