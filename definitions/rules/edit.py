@@ -134,3 +134,90 @@ def without_criterion(document: dict[str, Any], criterion_id: str) -> dict[str, 
                     group["at_least"] = min(group["at_least"], len(children))
                 return changed
     return None
+
+
+class ChangeError(ValueError):
+    """A change that does not apply to this document (its criterion is gone, or it
+    would leave a group empty)."""
+
+
+def _criterion_node(document: dict[str, Any], criterion_id: str) -> dict[str, Any] | None:
+    holder = list_holding(document, criterion_id)
+    if holder is None:
+        return None
+    return next(k for k in holder if isinstance(k, dict) and k.get("id") == criterion_id)
+
+
+def _apply_one(document: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    op = change.get("op")
+    if op == "add_qualify":
+        root = qualify_root(document)
+        if group_key(root) == "all":
+            root["all"].append(copy.deepcopy(change["criterion"]))
+        else:
+            # An "any" or "at least" root would read the new criterion as one more
+            # option; a qualify criterion must hold on its own, so the root is wrapped.
+            ids = node_ids(document)
+            wrapper = next(f"root-{n}" for n in range(1, len(ids) + 2) if f"root-{n}" not in ids)
+            document["qualify"] = {"id": wrapper, "all": [root, copy.deepcopy(change["criterion"])]}
+        return document
+    if op == "add_junk":
+        section(document, "@disqualify").append(copy.deepcopy(change["criterion"]))
+        return document
+    if op == "remove":
+        target = str(change["id"])
+        for token in SECTIONS:
+            items = section(document, token)
+            kept = [k for k in items if not (isinstance(k, dict) and k.get("id") == target)]
+            if len(kept) != len(items):
+                items[:] = kept
+                return document
+        removed = without_criterion(document, target)
+        if removed is None:
+            raise ChangeError(f"criterion {target} cannot be removed here")
+        return removed
+    if op == "set_value":
+        node = _criterion_node(document, str(change["id"]))
+        if node is None or "field" not in node:
+            raise ChangeError(f"criterion {change['id']} is not in this document")
+        node["value"] = copy.deepcopy(change["value"])
+        if "op_to" in change:
+            node["op"] = change["op_to"]
+        return document
+    if op == "thresholds":
+        document["stages"]["mql"] = int(change["mql"])
+        document["stages"]["sql"] = int(change["sql"])
+        return document
+    if op == "scorecard":
+        # The score becomes the scorecard alone: points elsewhere are cleared, so the
+        # learned points and thresholds mean exactly what they were measured as.
+        stack: list[Any] = [qualify_root(document), section(document, "@sales_ready")]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif is_group(node):
+                stack.append(node[group_key(node)])
+            elif isinstance(node, dict):
+                node["points"] = None
+        section(document, "@scoring")[:] = copy.deepcopy(list(change["scoring"]))
+        document["stages"]["mql"] = int(change["mql"])
+        document["stages"]["sql"] = int(change["sql"])
+        return document
+    raise ChangeError(f"unknown change {op!r}")
+
+
+def apply_changes(document: dict[str, Any], changes: list[dict[str, Any]]) -> dict[str, Any]:
+    """A copy of the document with the changes discovery describes applied in order
+    (feedback.suggestions: add_qualify, add_junk, remove, set_value, thresholds,
+    scorecard). Raises ChangeError when one does not apply; the caller validates the
+    result like any other document."""
+    changed = copy.deepcopy(document)
+    for change in changes:
+        if not isinstance(change, dict):
+            raise ChangeError("a change must be an object")
+        try:
+            changed = _apply_one(changed, change)
+        except (KeyError, TypeError) as exc:
+            raise ChangeError(f"malformed change {change.get('op')!r}") from exc
+    return changed

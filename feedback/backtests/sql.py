@@ -251,7 +251,7 @@ def _items(value: Value_) -> tuple[Any, ...]:
     return value if isinstance(value, tuple) else (value,)
 
 
-def _lead_value(spec: rules.FieldSpec) -> Any:
+def lead_value(spec: rules.FieldSpec) -> Any:
     """The lead's value of a field as the evaluator compares it."""
     kind = spec.type
     if spec.key in BUILTIN and spec.builtin:
@@ -269,7 +269,7 @@ def _lead_value(spec: rules.FieldSpec) -> Any:
     return CustomValue(spec.key, "date", DateField())
 
 
-def _present(spec: rules.FieldSpec) -> Any:
+def field_present(spec: rules.FieldSpec) -> Any:
     if spec.key in BUILTIN and spec.builtin:
         if spec.type in (rules.FieldType.TEXT, rules.FieldType.CHOICE):
             return IsNull(NullIf(F(spec.key), Value("")), False)
@@ -315,10 +315,10 @@ def field_condition(
     spec = catalog.fields[criterion.field]
     op = criterion.op
     if op == rules.Op.IS_SET:
-        return _present(spec)
+        return field_present(spec)
     if op == rules.Op.IS_NOT_SET:
-        return ~Q(_present(spec))
-    value = _lead_value(spec)
+        return ~Q(field_present(spec))
+    value = lead_value(spec)
     items = _items(criterion.value)
     if spec.type in (rules.FieldType.TEXT, rules.FieldType.CHOICE):
         folded = [str(item).casefold() for item in items]
@@ -418,11 +418,13 @@ def compile_range(
     low: int,
     high: int,
     decision_days: int | None = None,
+    only: Any = None,
 ) -> Statement:
     """SELECT lead_id, qualified, junk, score, stage, matched for the workshop's leads
     with low <= id < high: each lead as of its decision moment (its creation plus
     ``decision_days``, never later than ``as_of``), or every lead as of ``as_of`` when
-    ``decision_days`` is None."""
+    ``decision_days`` is None. ``only``, a function from the lead id column's name to a
+    condition, keeps a subset of the range (discovery reads a sample)."""
     pg = connection.vendor == "postgresql"
     all_criteria = rules.criteria(definition)
     index_of = {c.id: i for i, c in enumerate(all_criteria)}
@@ -439,6 +441,7 @@ def compile_range(
     }
     leads = (
         Lead.objects.filter(workshop_id=workshop_id, id__gte=low, id__lt=high)
+        .filter(only("id") if only is not None else Q())
         .order_by()
         .annotate(**lead_flags)
         .values("id", *lead_flags)
@@ -466,6 +469,7 @@ def compile_range(
                 lead_id__lt=high,
                 kind__in=sorted({c.kind for _, c in activity}),
             )
+            .filter(only("lead_id") if only is not None else Q())
             # Only the past of the moment the lead is judged at exists.
             .filter(at__lte=as_of if act_moment is None else act_moment)
             .order_by()

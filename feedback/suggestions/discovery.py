@@ -1,0 +1,762 @@
+"""Criterion discovery: from outcomes or the reps' verdicts, the changes that would make
+a version better at the workshop's handoff stage, each with its evidence, and the
+recommended draft (docs/suggestions.md).
+
+1. Labels and the split (matrix.lead_labels): 70 % of labelled leads to learn from,
+   30 % to validate on, by a hash of the lead id.
+2. Candidates (matrix.candidates): every usable field's values, sets of values,
+   thresholds at quantiles, yes/no, is-set, and "at least k of an activity within d
+   days before the decision moment" — from GROUP BY passes over the learning part.
+3. Leakage: fields marked "known only after the outcome" are never read; a field that
+   separates the learning labels almost perfectly on its own, or that is filled in
+   mostly for labelled leads, is suspected and left out until an admin clears it.
+4. The bit matrix (matrix.build_matrix): one bit per lead and criterion, through the backtest's
+   SQL compiler at each lead's decision moment.
+5. Search (learning part only): single changes (add a qualify criterion or a junk
+   rule, remove a criterion, move a threshold), a scorecard (L1 logistic regression,
+   rounded to points, thresholds swept), and a greedy path of changes whose shortest
+   prefix within 0.01 of its best is the recommended draft.
+6. Every figure shown is measured on the validation part, with a 95 % interval; a
+   change whose validation effect is not positive is never shown.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from definitions import rules
+from definitions.catalog.selectors import catalog_for
+from definitions.models import Version, Workshop
+from definitions.rules import edit
+from feedback.models import LeakageClearance
+
+from . import learn, matrix
+from .types import Discovery, Figures, Goal, Leak, Suggestion
+
+Progress = Callable[[int, str], None]
+MIN_LEARNING = 100  # labelled leads to learn from
+MIN_VALIDATION = 40  # labelled leads to measure on
+MIN_EACH = 10  # good and bad labelled leads, each
+SEPARATES = 0.97  # precision and recall a single field reaches alone: suspected
+FILLED_AFTER = 0.2  # filled for unlabelled leads at most this share of the labelled rate
+MAX_STEPS = 8  # changes on the recommended path
+NEAR_BEST = 0.01  # the recommended draft: fewest changes within this of the best
+SHOWN = 12  # single suggestions shown at most
+MIN_GAIN = 0.001  # a learning gain smaller than this is noise
+SAMPLE = 120_000  # labelled leads learned from at most
+VALIDATION_SAMPLE = 100_000  # labelled leads measured on at most
+
+
+@dataclass
+class Move:
+    kind: str
+    changes: list[dict[str, Any]]
+    about: rules.Criterion | None = None  # the criterion the evidence describes
+    title: str = ""
+
+
+class Engine:
+    """One discovery's state: the matrix, the parts and the version, so every draft is
+    measured the same way."""
+
+    def __init__(
+        self,
+        workshop: Workshop,
+        version: Version,
+        goal: Goal,
+        catalog: rules.Catalog,
+        labels: matrix.Labels,
+        bits: matrix.Matrix,
+        usable: list[rules.Criterion],
+        shares: tuple[int, int],
+    ) -> None:
+        """``labels`` and ``bits`` hold the same leads: the learning sample and the
+        validation sample, ``shares`` percent of all leads each. The search reads only
+        the first; the second only measures what is shown."""
+        self.workshop, self.version, self.goal, self.catalog = workshop, version, goal, catalog
+        self.cut = workshop.handoff_stage
+        self.usable = usable
+        labelled = labels.y >= 0
+        good = labels.y == 1
+        on_learning = labels.learn
+        self.bits = matrix.Matrix(labels.ids[on_learning], bits.bits[on_learning], bits.columns)
+        self.vbits = matrix.Matrix(labels.ids[~on_learning], bits.bits[~on_learning], bits.columns)
+        self.learning = learn.Part(
+            labelled=labelled[on_learning],
+            every=np.ones(len(self.bits.ids), dtype=bool),
+            y=good[on_learning],
+            per_week_factor=100 / (shares[0] * labels.weeks),
+        )
+        self.validation = learn.Part(
+            labelled=labelled[~on_learning],
+            every=np.ones(len(self.vbits.ids), dtype=bool),
+            y=good[~on_learning],
+            per_week_factor=100 / (shares[1] * labels.weeks),
+        )
+        self.base = version.document
+
+    def column(self, criterion: rules.Criterion) -> np.ndarray:
+        return self.bits.bits[:, self.bits.columns[matrix.signature(criterion)]]
+
+    def vcolumn(self, criterion: rules.Criterion) -> np.ndarray:
+        return self.vbits.bits[:, self.vbits.columns[matrix.signature(criterion)]]
+
+    def predict(
+        self, document: dict[str, Any], *, validation: bool = False
+    ) -> tuple[rules.Definition, np.ndarray] | None:
+        """The leads of the learning (or validation) sample the document hands to
+        sales, capped to capacity; None when it is not a valid definition."""
+        definition = rules.parse(document, self.catalog).definition
+        if definition is None:
+            return None
+        try:
+            applied = learn.apply(definition, self.vcolumn if validation else self.column)
+        except KeyError:
+            return None  # a criterion outside the matrix (cannot happen for our drafts)
+        pred = learn.handed(applied, definition.stages, self.cut)
+        part = self.validation if validation else self.learning
+        return definition, learn.capped(pred, applied.score, part, self.goal)
+
+    def learning_value(self, pred: np.ndarray) -> float:
+        return float(learn.objective(self.goal, learn.cells(pred, self.learning)))
+
+
+def _step(progress: Progress | None, percent: float, text: str) -> None:
+    if progress is not None:
+        progress(int(percent), text)
+
+
+def _fresh(prefix: str, criterion: rules.Criterion, points: int | None = None) -> dict[str, Any]:
+    raw = rules.schema.criterion_to_json(criterion)
+    raw["id"] = f"{prefix}-{matrix.short_hash(matrix.signature(criterion))}"
+    raw["points"] = points
+    return raw
+
+
+def discover(
+    workshop: Workshop, version: Version, goal: Goal, *, progress: Progress | None = None
+) -> Discovery:
+    started = time.monotonic()
+    catalog = catalog_for(workshop)
+    definition = rules.parse(version.document, catalog).definition
+    _step(progress, 2, _("Reading the leads' labels"))
+    labels = matrix.lead_labels(workshop, goal.target)
+    labelled = labels.y >= 0
+    n_learning = int(np.count_nonzero(labelled & labels.learn))
+    n_validation = int(np.count_nonzero(labelled & ~labels.learn))
+    good = int(np.count_nonzero(labels.y == 1))
+    bad = int(np.count_nonzero(labels.y == 0))
+
+    def empty(reason: str, leaks: tuple[Leak, ...] = (), candidates: int = 0) -> Discovery:
+        return Discovery(
+            version=version.number,
+            goal=goal,
+            handoff=workshop.handoff_stage,
+            learning=n_learning,
+            validation=n_validation,
+            candidates=candidates,
+            before=None,
+            suggestions=(),
+            recommended=None,
+            leaks=leaks,
+            empty_reason=reason,
+            seconds=time.monotonic() - started,
+        )
+
+    if definition is None:
+        return empty(_("This version cannot be read with the workshop's current fields."))
+    if n_learning < MIN_LEARNING or n_validation < MIN_VALIDATION or min(good, bad) < MIN_EACH:
+        return empty(
+            _(
+                "Too few leads with a known label to learn from: %(learning)s to learn from "
+                "and %(validation)s to validate on, %(good)s good and %(bad)s bad. "
+                "Discovery needs at least %(min_learning)s and %(min_validation)s, and "
+                "%(min_each)s of each."
+            )
+            % {
+                "learning": n_learning,
+                "validation": n_validation,
+                "good": good,
+                "bad": bad,
+                "min_learning": MIN_LEARNING,
+                "min_validation": MIN_VALIDATION,
+                "min_each": MIN_EACH,
+            }
+        )
+
+    # Learning reads a sample of at most SAMPLE labelled leads (whole buckets, so the
+    # database can select it); validation reads its whole part.
+    below = min(matrix.LEARN_SHARE, max(1, -(-matrix.LEARN_SHARE * SAMPLE // n_learning)))
+    rest = 100 - matrix.LEARN_SHARE
+    upto = matrix.LEARN_SHARE + min(rest, max(1, -(-rest * VALIDATION_SAMPLE // n_validation)))
+    keep = (labels.bucket < below) | (
+        (labels.bucket >= matrix.LEARN_SHARE) & (labels.bucket < upto)
+    )
+    sample = matrix.Labels(
+        ids=labels.ids[keep],
+        y=labels.y[keep],
+        bucket=labels.bucket[keep],
+        learn=labels.learn[keep],
+        weeks=labels.weeks,
+    )
+    n_sample = int(np.count_nonzero((sample.y >= 0) & sample.learn))
+
+    _step(progress, 6, _("Finding candidate criteria"))
+    marked = matrix.marked_after_outcome(workshop)
+    cleared = set(
+        LeakageClearance.objects.filter(workshop=workshop).values_list("field", flat=True)
+    )
+    leaks: list[Leak] = [
+        Leak(key, spec.label, "marked", _("Marked as known only after the outcome."))
+        for key, spec in catalog.fields.items()
+        if key in marked and spec.builtin is False
+    ]
+    keys = [k for k, s in catalog.fields.items() if k not in marked]
+    fills = matrix.field_fill(workshop, catalog, keys, goal.target, below)
+    suspected: set[str] = set()
+    for key, fill in fills.items():
+        if key in cleared or fill.unlabelled_total < 50 or fill.labelled_total == 0:
+            continue
+        rate_labelled = fill.labelled / fill.labelled_total
+        rate_unlabelled = fill.unlabelled / fill.unlabelled_total
+        if rate_labelled >= 0.3 and rate_unlabelled <= FILLED_AFTER * rate_labelled:
+            suspected.add(key)
+            leaks.append(
+                Leak(
+                    key,
+                    catalog.fields[key].label,
+                    "filled_after",
+                    _(
+                        "Filled in for %(labelled)s of leads with a known outcome but only "
+                        "%(unlabelled)s of the others: it may be written when the outcome is."
+                    )
+                    % {
+                        "labelled": _percent(rate_labelled),
+                        "unlabelled": _percent(rate_unlabelled),
+                    },
+                )
+            )
+    found = matrix.candidates(
+        workshop, catalog, goal.target, excluded=frozenset(marked), fills=fills, below=below
+    )
+    numeric_set = [
+        matrix._field_criterion(spec, rules.Op.IS_SET, None)
+        for key, spec in catalog.fields.items()
+        if spec.type == rules.FieldType.NUMBER and key in fills and key not in marked
+    ]
+    current = list(rules.criteria(definition))
+    every = current + [c.criterion for c in found] + numeric_set
+
+    _step(
+        progress,
+        15,
+        _("Measuring %(candidates)s candidate criteria on %(leads)s leads")
+        % {"candidates": len(found), "leads": len(sample.ids)},
+    )
+    bits = matrix.build_matrix(
+        workshop,
+        catalog,
+        every,
+        sample.ids,
+        only=matrix.in_buckets(below, matrix.LEARN_SHARE, upto),
+        progress=lambda share: _step(progress, 15 + 55 * share, _("Measuring candidate criteria")),
+    )
+    sources = {matrix.signature(c.criterion): c.source for c in found}
+    derived = _derive(bits, found, catalog)
+    for criterion, source in derived:
+        sources[matrix.signature(criterion)] = source
+
+    _step(progress, 72, _("Checking for fields that leak the outcome"))
+    learning = (sample.y >= 0) & sample.learn
+    y = sample.y == 1
+    learning_bits = bits.bits[learning]
+    yl = y[learning]
+    positives = max(int(np.count_nonzero(yl)), 1)
+    for source in sorted({s for s in sources.values()}):
+        if source in cleared or source in suspected or source.startswith("activity:"):
+            continue
+        columns = [bits.columns[sig] for sig, src in sources.items() if src == source]
+        block = learning_bits[:, columns]
+        tp = np.count_nonzero(block & yl[:, None], axis=0)
+        hit = np.count_nonzero(block, axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = np.where(hit > 0, tp / np.maximum(hit, 1), 0)
+            recall = tp / positives
+        if np.any((precision >= SEPARATES) & (recall >= SEPARATES)):
+            suspected.add(source)
+            leaks.append(
+                Leak(
+                    source,
+                    catalog.fields[source].label,
+                    "separates",
+                    _(
+                        "On its own it tells good leads from bad in %(share)s of learning "
+                        "leads: real criteria rarely do; it may be written after the outcome."
+                    )
+                    % {"share": _percent(float(np.max(np.minimum(precision, recall))))},
+                )
+            )
+    usable = [c.criterion for c in found if c.source not in suspected] + [
+        c for c, source in derived if source not in suspected
+    ]
+
+    del learning_bits
+    engine = Engine(
+        workshop, version, goal, catalog, sample, bits, usable, (below, upto - matrix.LEARN_SHARE)
+    )
+    del bits
+    _step(progress, 75, _("Learning from %(n)s leads") % {"n": n_sample})
+    result = _search(engine, definition, progress)
+    _step(progress, 100, _("Done"))
+    return Discovery(
+        version=version.number,
+        goal=goal,
+        handoff=engine.cut,
+        learning=n_sample,
+        validation=result[0].n,
+        candidates=len(usable),
+        before=result[0],
+        suggestions=result[1],
+        recommended=result[2],
+        leaks=tuple(leaks),
+        empty_reason=(
+            ""
+            if result[1] or result[2]
+            else _(
+                "Nothing improves this version on the validation part: every change tried "
+                "was no better on leads it had not learned from."
+            )
+        ),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f} %"
+
+
+def _derive(
+    bits: matrix.Matrix, found: list[matrix.Candidate], catalog: rules.Catalog
+) -> list[tuple[rules.Criterion, str]]:
+    """ "Less than" a threshold, computed in numpy from two columns the database gave:
+    the field is set, and it is not at least the threshold."""
+    out: list[tuple[rules.Criterion, str]] = []
+    new_columns: list[np.ndarray] = []
+    for c in found:
+        criterion = c.criterion
+        if (
+            isinstance(criterion, rules.FieldCriterion)
+            and criterion.op == rules.Op.GTE
+            and catalog.fields[criterion.field].type == rules.FieldType.NUMBER
+        ):
+            spec = catalog.fields[criterion.field]
+            present = matrix._field_criterion(spec, rules.Op.IS_SET, None)
+            lt = matrix._field_criterion(spec, rules.Op.LT, criterion.value)
+            column = (
+                bits.bits[:, bits.columns[matrix.signature(present)]]
+                & ~(bits.bits[:, bits.columns[matrix.signature(criterion)]])
+            )
+            out.append((lt, c.source))
+            new_columns.append(column)
+    _append(bits, [c for c, _s in out], new_columns)
+    return out
+
+
+def _append(
+    bits: matrix.Matrix,
+    criteria: list[rules.Criterion],
+    columns: list[np.ndarray],
+    also: matrix.Matrix | None = None,
+    also_columns: list[np.ndarray] | None = None,
+) -> None:
+    """New columns at the end of the matrix (and of a second one sharing its column
+    map, at the same places)."""
+    keep = [i for i, c in enumerate(criteria) if matrix.signature(c) not in bits.columns]
+    if not keep:
+        return
+    start = bits.bits.shape[1]
+    bits.bits = np.hstack([bits.bits, np.stack([columns[i] for i in keep], axis=1)])
+    if also is not None and also_columns is not None:
+        also.bits = np.hstack([also.bits, np.stack([also_columns[i] for i in keep], axis=1)])
+    for offset, i in enumerate(keep):
+        bits.columns[matrix.signature(criteria[i])] = start + offset
+
+
+def _value_sets(engine: Engine, found_eq: list[rules.FieldCriterion]) -> list[rules.Criterion]:
+    """ "Is one of" candidates: per choice field, the values converting better than the
+    field's average on the learning part, and the rest."""
+    by_field: dict[str, list[rules.FieldCriterion]] = {}
+    for c in found_eq:
+        by_field.setdefault(c.field, []).append(c)
+    part = engine.learning
+    out: list[rules.Criterion] = []
+    columns: list[np.ndarray] = []
+    vcolumns: list[np.ndarray] = []
+    for key, eqs in by_field.items():
+        if len(eqs) < 3:
+            continue
+        spec = engine.catalog.fields[key]
+        stats = []
+        for c in eqs:
+            col = engine.column(c)
+            hit = col & part.labelled
+            stats.append((c, int(np.count_nonzero(hit)), int(np.count_nonzero(hit & part.y))))
+        total = sum(n for _c, n, _g in stats)
+        if total == 0:
+            continue
+        rate = sum(g for _c, _n, g in stats) / total
+        better = [c for c, n, g in stats if n and g / n > rate]
+        worse = [c for c, n, g in stats if n and g / n <= rate]
+        for chosen in (better, worse):
+            if 2 <= len(chosen) < len(stats):
+                values = tuple(sorted(str(c.value) for c in chosen))
+                criterion = matrix._field_criterion(spec, rules.Op.IN, values)
+                out.append(criterion)
+                columns.append(np.logical_or.reduce([engine.column(c) for c in chosen]))
+                vcolumns.append(np.logical_or.reduce([engine.vcolumn(c) for c in chosen]))
+    _append(engine.bits, out, columns, engine.vbits, vcolumns)
+    return out
+
+
+# ---------------------------------------------------------------------------- search
+
+
+def _moves(engine: Engine, document: dict[str, Any], pred: np.ndarray) -> list[tuple[float, Move]]:
+    """Every single change to ``document`` worth measuring, with its learning value."""
+    definition = rules.parse(document, engine.catalog).definition
+    assert definition is not None
+    present = {matrix.signature(c) for c in rules.criteria(definition)}
+    part = engine.learning
+    labelled = part.labelled
+    pos_rows = labelled & pred & part.y
+    neg_rows = labelled & pred & ~part.y
+    positives = int(np.count_nonzero(labelled & part.y))
+    total = int(np.count_nonzero(labelled))
+    pool = [c for c in engine.usable if matrix.signature(c) not in present]
+    out: list[tuple[float, Move]] = []
+    if pool:
+        cols = [engine.bits.columns[matrix.signature(c)] for c in pool]
+        tp0 = int(np.count_nonzero(pos_rows))
+        fp0 = int(np.count_nonzero(neg_rows))
+        tp_hit = np.count_nonzero(engine.bits.bits[pos_rows][:, cols], axis=0)
+        fp_hit = np.count_nonzero(engine.bits.bits[neg_rows][:, cols], axis=0)
+        for kind, tp, fp in (
+            ("add_qualify", tp_hit, fp_hit),
+            ("add_junk", tp0 - tp_hit, fp0 - fp_hit),
+        ):
+            fn = positives - tp
+            c = np.stack([tp, fp, fn, total - tp - fp - fn], axis=1)
+            values = learn.objective(engine.goal, c)
+            for i in np.argsort(-values, kind="stable")[:10]:
+                criterion = pool[int(i)]
+                prefix = "d" if kind == "add_qualify" else "j"
+                change = {
+                    "op": kind,
+                    "criterion": _fresh(prefix, criterion),
+                }
+                out.append((float(values[i]), Move(kind, [change], criterion)))
+    for criterion in rules.criteria(definition):
+        out.append((0.0, Move("remove", [{"op": "remove", "id": criterion.id}], criterion)))
+        if (
+            isinstance(criterion, rules.FieldCriterion)
+            and criterion.op in (rules.Op.GTE, rules.Op.GT, rules.Op.LT, rules.Op.LTE)
+            and engine.catalog.fields[criterion.field].type == rules.FieldType.NUMBER
+        ):
+            for other in engine.usable:
+                if (
+                    isinstance(other, rules.FieldCriterion)
+                    and other.field == criterion.field
+                    and other.op
+                    == (
+                        rules.Op.LT if criterion.op in (rules.Op.LT, rules.Op.LTE) else rules.Op.GTE
+                    )
+                    and other.value != criterion.value
+                ):
+                    moved = {"op": "set_value", "id": criterion.id, "value": other.value,
+                             "op_to": str(other.op)}  # fmt: skip
+                    out.append((0.0, Move("move", [moved], criterion)))
+    threshold = _threshold_move(engine, definition)
+    if threshold is not None:
+        out.append((0.0, threshold))
+    return out
+
+
+def _threshold_move(engine: Engine, definition: rules.Definition) -> Move | None:
+    if engine.cut == "qualified":
+        return None
+    applied = learn.apply(definition, engine.column)
+    eligible = applied.qualified & (applied.ready if engine.cut == "sql" else True)
+    best, _value = learn.best_threshold(engine.goal, eligible, applied.score, engine.learning)
+    stages = definition.stages
+    if engine.cut == "mql":
+        if best == stages.mql:
+            return None
+        change = {"op": "thresholds", "mql": best, "sql": max(stages.sql, best)}
+    else:
+        if best == stages.sql:
+            return None
+        change = {"op": "thresholds", "mql": min(stages.mql, best), "sql": best}
+    return Move("move", [change])
+
+
+def _scorecard_move(engine: Engine, document: dict[str, Any]) -> Move | None:
+    if engine.cut == "qualified" or not engine.usable:
+        return None
+    definition = rules.parse(document, engine.catalog).definition
+    assert definition is not None
+    applied = learn.apply(definition, engine.column)
+    eligible = applied.qualified
+    rows = engine.learning.labelled & eligible
+    cols = [engine.bits.columns[matrix.signature(c)] for c in engine.usable]
+    # Deterministic thinning keeps the fit to about 200,000 leads on any workshop.
+    picked = np.flatnonzero(rows)
+    if len(picked) > 200_000:
+        picked = picked[:: int(np.ceil(len(picked) / 200_000))]
+    features = engine.bits.bits[picked][:, cols]
+    points = learn.fit_scorecard(features, engine.learning.y[picked])
+    if not points:
+        return None
+    chosen = [(engine.usable[i], p) for i, p in sorted(points.items())]
+    score = np.zeros(len(eligible), dtype=np.int32)
+    for criterion, p in chosen:
+        score += engine.column(criterion).astype(np.int32) * p
+    ready = applied.ready if engine.cut == "sql" else np.ones(len(eligible), dtype=bool)
+    best, _value = learn.best_threshold(engine.goal, eligible & ready, score, engine.learning)
+    if engine.cut == "mql":
+        top = score[eligible & (score >= best)]
+        sql = int(np.percentile(top, 80)) if len(top) else best
+        mql, sql = best, max(best, sql)
+    else:
+        below = score[eligible & (score < best)]
+        mql, sql = (int(np.median(below)) if len(below) else best), best
+    change = {
+        "op": "scorecard",
+        "scoring": [_fresh("s", criterion, p) for criterion, p in chosen],
+        "mql": mql,
+        "sql": sql,
+    }
+    return Move("scorecard", [change])
+
+
+def _measure_moves(
+    engine: Engine, document: dict[str, Any], moves: list[Move]
+) -> list[tuple[float, Move, dict[str, Any], np.ndarray]]:
+    out = []
+    for move in moves:
+        try:
+            changed = edit.apply_changes(document, move.changes)
+        except edit.ChangeError:
+            continue
+        predicted = engine.predict(changed)
+        if predicted is None:
+            continue
+        out.append((engine.learning_value(predicted[1]), move, changed, predicted[1]))
+    return out
+
+
+def _search(
+    engine: Engine, definition: rules.Definition, progress: Progress | None
+) -> tuple[Figures, tuple[Suggestion, ...], Suggestion | None]:
+    document = engine.base
+    base = engine.predict(document)
+    assert base is not None
+    pred0 = base[1]
+    value0 = engine.learning_value(pred0)
+    found_eq = [
+        c for c in engine.usable
+        if isinstance(c, rules.FieldCriterion) and c.op == rules.Op.EQ
+        and engine.catalog.fields[c.field].type == rules.FieldType.CHOICE
+    ]  # fmt: skip
+    engine.usable = engine.usable + _value_sets(engine, found_eq)
+    valid0 = engine.predict(document, validation=True)
+    assert valid0 is not None
+    before = learn.figures(valid0[1], engine.validation)
+
+    # Single changes to the version, each measured on its own.
+    singles = _measure_moves(engine, document, [m for _v, m in _moves(engine, document, pred0)])
+    scorecard = _scorecard_move(engine, document)
+    if scorecard is not None:
+        singles += _measure_moves(engine, document, [scorecard])
+    _step(progress, 85, _("Looking for the recommended draft"))
+
+    # The recommended path: the best change on the learning part, again and again.
+    path: list[tuple[float, list[dict[str, Any]]]] = [(value0, [])]
+    current, current_pred = document, pred0
+    changes: list[dict[str, Any]] = []
+    scorecard_done = False
+    for _round in range(MAX_STEPS):
+        moves = [m for _v, m in _moves(engine, current, current_pred)]
+        if not scorecard_done:
+            card = _scorecard_move(engine, current)
+            if card is not None:
+                moves.append(card)
+        measured = _measure_moves(engine, current, moves)
+        if not measured:
+            break
+        value, move, changed, pred = max(measured, key=lambda m: m[0])
+        if value < path[-1][0] + MIN_GAIN:
+            break
+        scorecard_done = scorecard_done or move.kind == "scorecard"
+        changes = changes + move.changes
+        current, current_pred = changed, pred
+        path.append((value, changes))
+    best = max(v for v, _c in path)
+    chosen_changes = next(c for v, c in path if v >= best - NEAR_BEST)
+
+    suggestions: list[Suggestion] = []
+    seen: set[str] = set()
+    for value, move, changed, _pred in sorted(singles, key=lambda m: -m[0]):
+        if value < value0 + MIN_GAIN:
+            continue
+        suggestion = _suggestion(engine, move, valid0[1], changed, before)
+        if suggestion is not None and suggestion.key not in seen:
+            seen.add(suggestion.key)
+            suggestions.append(suggestion)
+        if len(suggestions) >= SHOWN:
+            break
+    recommended = None
+    if chosen_changes:
+        parts = tuple(s.key for s in suggestions if all(c in chosen_changes for c in s.changes))
+        recommended = _suggestion(
+            engine,
+            Move("recommended", chosen_changes),
+            valid0[1],
+            edit.apply_changes(document, chosen_changes),
+            before,
+            parts=parts,
+        )
+    return before, tuple(suggestions), recommended
+
+
+def _suggestion(
+    engine: Engine,
+    move: Move,
+    pred0: np.ndarray,
+    changed: dict[str, Any],
+    before: Figures,
+    *,
+    parts: tuple[str, ...] = (),
+) -> Suggestion | None:
+    """The move as shown, or None when its validation effect is not positive."""
+    predicted = engine.predict(changed, validation=True)
+    if predicted is None:
+        return None
+    pred = predicted[1]
+    change, low, high = learn.effect(engine.goal, pred0, pred, engine.validation)
+    if change <= 0:
+        return None
+    after = learn.figures(pred, engine.validation)
+    key = f"{move.kind}-{matrix.short_hash(json.dumps(move.changes, sort_keys=True))}"
+    title, about, leads = _describe(engine, move)
+    measured = _(
+        "On the validation part (%(n)s leads with a known label, never learned from), "
+        "%(objective)s goes from %(before)s to %(after)s; the change is between %(low)s "
+        "and %(high)s with 95 %% confidence."
+    ) % {
+        "n": after.n,
+        "objective": _objective_name(engine.goal),
+        "before": f"{before.value(engine.goal):.3f}",
+        "after": f"{after.value(engine.goal):.3f}",
+        "low": f"{low:+.3f}",
+        "high": f"{high:+.3f}",
+    }
+    return Suggestion(
+        key=key,
+        kind=move.kind,
+        title=title,
+        evidence=f"{about} {measured}".strip(),
+        changes=tuple(move.changes),
+        before=before,
+        after=after,
+        effect=change,
+        effect_interval=(low, high),
+        leads=leads,
+        parts=parts,
+    )
+
+
+def _objective_name(goal: Goal) -> str:
+    names = {
+        "f1": _("F1"),
+        "precision": _("precision (with recall at least %(bound)s)") % {"bound": goal.min_recall},
+        "recall": _("recall (with precision at least %(bound)s)") % {"bound": goal.min_precision},
+        "capacity": _("recall within %(n)s leads a week") % {"n": goal.capacity},
+    }
+    return names[goal.objective]
+
+
+def _describe(engine: Engine, move: Move) -> tuple[str, str, int]:
+    """Title, the learning evidence in words, and how many learning leads it concerns."""
+    catalog = engine.catalog
+    if move.kind == "recommended":
+        n = len(move.changes)
+        title = ngettext(
+            "Recommended draft: %(n)s change", "Recommended draft: %(n)s changes", n
+        ) % {"n": n}
+        return title, "", 0
+    if move.kind == "scorecard":
+        change = move.changes[0]
+        n = len(change["scoring"])
+        title = ngettext(
+            "Score with %(n)s learned criterion (MQL from %(mql)s points, SQL from %(sql)s)",
+            "Score with %(n)s learned criteria (MQL from %(mql)s points, SQL from %(sql)s)",
+            n,
+        ) % {"n": n, "mql": change["mql"], "sql": change["sql"]}
+        about = _(
+            "Points learned on the learning part by a regularised logistic regression, "
+            "rounded to whole points; the thresholds are the best on the learning part."
+        )
+        return title, about, 0
+    change = move.changes[0]
+    if change["op"] == "thresholds":
+        title = _("Move the thresholds to MQL %(mql)s and SQL %(sql)s") % {
+            "mql": change["mql"],
+            "sql": change["sql"],
+        }
+        return title, "", 0
+    criterion = move.about
+    assert criterion is not None
+    text = rules.render_criterion(criterion, catalog, _, ngettext)
+    column = engine.column(criterion)
+    part = engine.learning
+    hit = column & part.labelled
+    miss = ~column & part.labelled
+    n_hit, n_miss = int(np.count_nonzero(hit)), int(np.count_nonzero(miss))
+    rate_hit = np.count_nonzero(hit & part.y) / n_hit if n_hit else 0.0
+    rate_miss = np.count_nonzero(miss & part.y) / n_miss if n_miss else 0.0
+    about = _(
+        "%(n)s of the learning leads match “%(criterion)s”: %(with)s of them are good, "
+        "against %(without)s of the others."
+    ) % {
+        "n": n_hit,
+        "criterion": text,
+        "with": _percent(rate_hit),
+        "without": _percent(rate_miss),
+    }
+    if move.kind == "add_qualify":
+        title = _("Require: %(criterion)s") % {"criterion": text}
+    elif move.kind == "add_junk":
+        title = _("Junk rule: %(criterion)s") % {"criterion": text}
+    elif move.kind == "remove":
+        title = _("Remove: %(criterion)s") % {"criterion": text}
+    else:
+        new = rules.edit.apply_changes(
+            {"schema_version": 1, "rationale": "", "qualify": {"id": "r", "all": [
+                rules.schema.criterion_to_json(criterion)]}, "disqualify": [], "scoring": [],
+             "stages": {"mql": 0, "sql": 0, "sales_ready": []}},
+            move.changes,
+        )  # fmt: skip
+        moved = rules.parse(new, catalog).definition
+        after = (
+            rules.render_criterion(rules.criteria(moved)[0], catalog, _, ngettext) if moved else ""
+        )
+        title = _("Change “%(before)s” to “%(after)s”") % {"before": text, "after": after}
+    return title, about, n_hit
