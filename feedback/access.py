@@ -1,13 +1,13 @@
-"""Lookups of the feedback app's objects (leads, backtest runs, imports) for a user:
-each asks definitions.workshops.access for the workshop, so the decision about who
-may see or do what stays in that one module. Another workshop's id is 404."""
+"""Lookups of the feedback app's objects (leads, backtest and discovery runs, imports)
+for a user: each asks definitions.workshops.access for the workshop, so the decision
+about who may see or do what stays in that one module. Another workshop's id is 404."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from definitions import roles
-from feedback.models import EvaluationRun, ImportJob, Lead
+from feedback.models import DiscoveryRun, EvaluationRun, ImportJob, Lead
 
 if TYPE_CHECKING:
     from definitions.core.http import AnyUser
@@ -46,3 +46,18 @@ def get_import_for_user(user: AnyUser, slug: str, job_id: int) -> ImportJob:
     job: ImportJob = one_or_404(ImportJob.objects, pk=job_id, workshop=workshop)
     job.workshop = workshop
     return job
+
+
+def get_discovery_for_user(
+    user: AnyUser, slug: str, discovery_id: int, perm: str | None = None
+) -> DiscoveryRun:
+    """A discovery run of workshop `slug`: every member may read it; `perm` to act."""
+
+    workshop = get_workshop_for_user(user, slug, perm)
+    run: DiscoveryRun = one_or_404(
+        DiscoveryRun.objects.select_related("version", "created_by"),
+        pk=discovery_id,
+        workshop=workshop,
+    )
+    run.workshop = workshop
+    return run

@@ -21,7 +21,6 @@ class FeedbackConfig(AppConfig):
         from feedback.backtests import signals as backtest_signals
         from feedback.backtests.sql import register_sqlite_functions
         from feedback.ops import panels as ops_panels
-        from feedback.suggestions import panels as suggestion_panels
         from feedback.verdicts import panels as verdict_panels
         from feedback.verdicts import tallies
 
@@ -36,7 +35,6 @@ class FeedbackConfig(AppConfig):
         page_context.connect(ops_panels.on_workshop_home, sender="workshop_home")
         page_context.connect(backtest_panels.on_proposal_page, sender="proposal_detail")
         page_context.connect(backtest_panels.on_version_page, sender="version_detail")
-        page_context.connect(suggestion_panels.on_accuracy_page, sender="accuracy")
         page_context.connect(backtest_panels.on_lead_page, sender="lead_detail")
         page_context.connect(verdict_panels.on_lead_page, sender="lead_detail")
         backtest_signals.run_done.connect(tallies.on_run_done, dispatch_uid="verdict_tallies")

@@ -15,6 +15,7 @@ from feedback.backtests import services as backtest_services
 from feedback.imports.run import import_run
 from feedback.ops.housekeeping import housekeeping_run
 from feedback.ops.services import worker_heartbeat_record
+from feedback.suggestions import runs as discovery_runs
 
 
 @shared_task(bind=True, ignore_result=True)
@@ -73,6 +74,20 @@ def backtest_cleanup_task(run_id: int) -> None:
     """Count a finished run against outcomes and drop the runs it supersedes
     (idempotent)."""
     backtest_services.backtest_after_done(run_id)
+
+
+@shared_task(
+    bind=True,
+    ignore_result=True,
+    acks_late=True,
+    # A search stuck past the backtests' time-out is interrupted; the run then fails.
+    soft_time_limit=settings.BACKTEST_TIMEOUT_SECONDS,
+    time_limit=settings.BACKTEST_TIMEOUT_SECONDS + 60,
+)
+def discovery_task(self: Any, run_id: int, language: str | None = None) -> None:
+    """Thin adapter: the service runs discovery, records progress, and marks the run
+    done or failed; it only runs a queued run, so a redelivered message is harmless."""
+    discovery_runs.discovery_execute(run_id, language)
 
 
 @shared_task(ignore_result=True)

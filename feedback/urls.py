@@ -22,10 +22,36 @@ urlpatterns = [
     path("w/<slug:slug>/feedback/<int:lead_id>/bant/", verdict_views.lead_bant, name="lead_bant"),
     path("w/<slug:slug>/accuracy/", accuracy_views.accuracy, name="accuracy"),
     path("w/<slug:slug>/accuracy/print/", accuracy_views.accuracy_print, name="accuracy_print"),
+    path("w/<slug:slug>/suggestions/", suggestion_views.suggestions, name="suggestions"),
     path(
-        "w/<slug:slug>/accuracy/suggestion/",
-        suggestion_views.suggestion_apply,
-        name="suggestion_apply",
+        "w/<slug:slug>/suggestions/start/",
+        suggestion_views.discovery_start,
+        name="discovery_start",
+    ),
+    path(
+        "w/<slug:slug>/suggestions/<int:discovery_id>/",
+        suggestion_views.discovery_detail,
+        name="discovery_detail",
+    ),
+    path(
+        "w/<slug:slug>/suggestions/<int:discovery_id>/apply/",
+        suggestion_views.discovery_apply,
+        name="discovery_apply",
+    ),
+    path(
+        "w/<slug:slug>/suggestions/<int:discovery_id>/retry/",
+        suggestion_views.discovery_retry,
+        name="discovery_retry",
+    ),
+    path(
+        "w/<slug:slug>/suggestions/leakage/clear/",
+        suggestion_views.leakage_clear,
+        name="leakage_clear",
+    ),
+    path(
+        "w/<slug:slug>/suggestions/leakage/restore/",
+        suggestion_views.leakage_restore,
+        name="leakage_restore",
     ),
     path("w/<slug:slug>/feedback/verdicts.csv", accuracy_views.verdicts_csv, name="verdicts_csv"),
     path(

@@ -291,6 +291,8 @@ RATE_LIMIT_UPLOADS_PER_HOUR = env_int("RATE_LIMIT_UPLOADS_PER_HOUR", 30, minimum
 RATE_LIMIT_WORKSHOPS_PER_DAY = env_int("RATE_LIMIT_WORKSHOPS_PER_DAY", 10, minimum=1)
 RATE_LIMIT_BACKTESTS_PER_HOUR = env_int("RATE_LIMIT_BACKTESTS_PER_HOUR", 60, minimum=1)
 RATE_LIMIT_INVITATIONS_PER_DAY = env_int("RATE_LIMIT_INVITATIONS_PER_DAY", 50, minimum=1)
+# Discovery runs (the suggestions page's "Find improvements") read every labelled lead.
+RATE_LIMIT_DISCOVERIES_PER_HOUR = env_int("RATE_LIMIT_DISCOVERIES_PER_HOUR", 30, minimum=1)
 
 # Leads per backtest chunk: chunks run in parallel on every worker process there is.
 BACKTEST_CHUNK_LEADS = env_int("BACKTEST_CHUNK_LEADS", 125_000, minimum=100)

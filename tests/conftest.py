@@ -113,6 +113,7 @@ def _plain_http_and_eager_tasks(settings: Any) -> Any:
     settings.RATE_LIMIT_WORKSHOPS_PER_DAY = 10_000
     settings.RATE_LIMIT_BACKTESTS_PER_HOUR = 10_000
     settings.RATE_LIMIT_INVITATIONS_PER_DAY = 10_000
+    settings.RATE_LIMIT_DISCOVERIES_PER_HOUR = 10_000
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False

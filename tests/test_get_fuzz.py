@@ -133,6 +133,7 @@ FILLERS: dict[str, tuple[str, ...]] = {
     "criterion_id": ("criterion_id",),
     "amendment_id": ("amendment_id",),
     "run_id": ("run_id",),
+    "discovery_id": ("discovery_id",),
     "lead_id": ("lead_id",),
     "job_id": ("job_id",),
     "key_id": ("key_id",),

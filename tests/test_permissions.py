@@ -25,6 +25,8 @@ from definitions.workshops import invitations
 from feedback.backtests import services as backtest_services
 from feedback.imports.services import import_upload
 from feedback.models import Lead
+from feedback.suggestions import runs as discovery_runs
+from feedback.suggestions.types import Goal
 
 # Views outside any workshop: who may see them without logging in.
 PUBLIC = {"home", "healthz", "login", "set_language"}
@@ -178,7 +180,13 @@ TABLE: tuple[Row, ...] = (
     Row("feedback:lead_bant", "post", roles.GIVE_FEEDBACK, extra=("lead_id",)),
     Row("feedback:accuracy", "get", roles.VIEW),
     Row("feedback:accuracy_print", "get", roles.VIEW),
-    Row("feedback:suggestion_apply", "post", roles.PROPOSE),
+    Row("feedback:suggestions", "get", roles.VIEW),
+    Row("feedback:discovery_start", "post", roles.PROPOSE),
+    Row("feedback:discovery_detail", "get", roles.VIEW, extra=("discovery_id",)),
+    Row("feedback:discovery_apply", "post", roles.PROPOSE, extra=("discovery_id",)),
+    Row("feedback:discovery_retry", "post", roles.PROPOSE, extra=("discovery_id",)),
+    Row("feedback:leakage_clear", "post", roles.CHANGE),
+    Row("feedback:leakage_restore", "post", roles.CHANGE),
     Row("feedback:verdicts_csv", "get", roles.VIEW),
     Row("feedback:run_results_csv", "get", roles.VIEW, extra=("run_id",)),
     Row("api:key_list", "get", roles.IMPORT_LEADS),
@@ -308,7 +316,11 @@ def make_objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
         actor=admin, workshop=workshop, email="guest@example.com", role="viewer", department="sales"
     )
     assert invitation is not None
+    discovery = discovery_runs.discovery_start(
+        actor=admin, workshop=workshop, version=version, goal=Goal()
+    )
     return {
+        "discovery_id": discovery.pk,
         "invitation_id": invitation.pk,
         "run_id": run.pk,
         "job_id": job.pk,
@@ -330,7 +342,7 @@ def make_objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
 # id or a format only mean something inside the workshop that the slug names.)
 OBJECT_IDS = {
     "run_id", "job_id", "lead_id", "draft_id", "comment_id", "amendment_id",
-    "proposal_id", "field_id", "kind_id", "key_id", "invitation_id",
+    "proposal_id", "field_id", "kind_id", "key_id", "invitation_id", "discovery_id",
 }  # fmt: skip
 FOREIGN_ID_CASES = [(row, arg) for row in TABLE for arg in row.extra if arg in OBJECT_IDS]
 

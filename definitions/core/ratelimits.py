@@ -1,5 +1,5 @@
 """Per-account rate limits on the expensive actions: uploads, workshop creation,
-backtests and invitations.
+backtests, discovery runs and invitations.
 
 A sliding window counted in the database (RateLimitEvent): every web process and
 worker sees the same count, on the embedded SQLite as on PostgreSQL, and the refusal
@@ -43,6 +43,7 @@ def limits() -> dict[str, Limit]:
         "workshop": Limit(settings.RATE_LIMIT_WORKSHOPS_PER_DAY, timedelta(days=1)),
         "backtest": Limit(settings.RATE_LIMIT_BACKTESTS_PER_HOUR, timedelta(hours=1)),
         "invitation": Limit(settings.RATE_LIMIT_INVITATIONS_PER_DAY, timedelta(days=1)),
+        "discovery": Limit(settings.RATE_LIMIT_DISCOVERIES_PER_HOUR, timedelta(hours=1)),
     }
 
 

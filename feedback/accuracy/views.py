@@ -14,9 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from definitions import roles
 from definitions.catalog.selectors import catalog_for
-from definitions.core.extensions import extra_context
 from definitions.core.http import AuthedRequest
 from definitions.core.querystring import whole_number
 from definitions.workshops.access import get_workshop_for_user
@@ -41,13 +39,6 @@ def _accuracy_context(
         "chosen": chosen,
         "drafts": drafts,
         "charts": _charts(rows, chosen),
-        "can_propose": roles.PROPOSE in workshop.user_perms,
-        # The suggestions for the chosen version (feedback/suggestions/panels.py).
-        **(
-            extra_context("accuracy", accuracy=chosen[1], catalog=catalog)
-            if chosen is not None
-            else {}
-        ),
     }
 
 

@@ -1,16 +1,19 @@
 """The periodic sweep that keeps background work honest: fail backtests that stopped
-progressing and imports whose worker died, re-run stale backtests people look at,
-forget spent form tokens. Run every minute by feedback.tasks.housekeeping."""
+progressing, discovery runs that never finished and imports whose worker died, re-run
+stale backtests people look at, forget spent form tokens. Run every minute by
+feedback.tasks.housekeeping."""
 
 from __future__ import annotations
 
 from definitions.core.once import submissions_forget
 from feedback.backtests import services as backtest_services
 from feedback.imports.run import imports_recover
+from feedback.suggestions.runs import discoveries_expire_overdue
 
 
 def housekeeping_run() -> None:
     backtest_services.backtests_expire_overdue()
+    discoveries_expire_overdue()
     imports_recover()
     backtest_services.backtests_refresh_stale()
     submissions_forget()

@@ -357,51 +357,6 @@ def test_verdicts_and_results_export_as_csv_with_formulas_defused(
     assert "Accuracy report" in printed and "Version v1" in printed
 
 
-def test_a_dominant_rejection_reason_becomes_a_junk_rule_suggestion_with_its_true_effect(
-    admin: Any, rep: Any, run: EvaluationRun
-) -> None:
-    from feedback.backtests.selectors import lead_data, lead_moment
-    from feedback.suggestions.engine import suggestions_for
-
-    free = [lead for lead in _qualified(run) if lead.email_domain_kind == "free"][:6]
-    assert len(free) == 6
-    for lead in free:
-        verdict_services.verdict_record(actor=rep, lead=lead, verdict="not_lead", reason="b2c")
-    catalog = catalog_for(run.workshop)
-    accuracy = accuracy_selectors.accuracy_of(run, catalog, gettext)
-    definition = rules.parse(run.document, catalog).definition
-    assert definition is not None
-    [junk] = [s for s in suggestions_for(accuracy, definition, catalog) if s.key == "junk:b2c"]
-    assert junk.document["disqualify"][-1]["value"] == "free"
-    assert "6 of 6" in junk.why  # six reviewed, all rejected as B2C
-
-    # The effect is what the reference evaluator says of the changed definition.
-    changed = rules.parse(junk.document, catalog).definition
-    assert changed is not None
-    counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
-    for lead in Lead.objects.filter(workshop=run.workshop):
-        if lead.converted is None and lead.reached_stage is None:
-            continue
-        good = lead.converted is True or lead.reached_stage in ("opportunity", "customer")
-        moment = lead_moment(run, lead)
-        said = rules.evaluate(changed, lead_data(lead, catalog), as_of=moment).qualified
-        counts[("t" if good == said else "f") + ("p" if said else "n")] += 1
-    assert junk.after == metrics.Confusion(**counts)
-    assert junk.after.fp < junk.before.fp  # fewer bad leads qualify
-
-    response = logged_in(admin).post(
-        reverse("feedback:suggestion_apply", args=["acme"]), {"key": "junk:b2c", "version": "1"}
-    )
-    proposal = run.workshop.proposals.get()
-    assert response.status_code == 302 and response["Location"].endswith(f"/{proposal.pk}/")
-    assert proposal.parent == run.version
-    assert proposal.document["disqualify"][-1]["field"] == "email_domain_kind"
-    stale = logged_in(admin).post(
-        reverse("feedback:suggestion_apply", args=["acme"]), {"key": "drop:nothing"}
-    )
-    assert stale.status_code == 302 and run.workshop.proposals.count() == 1
-
-
 @pytest.mark.parametrize(
     ("criterion", "expected"),
     [
