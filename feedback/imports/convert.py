@@ -19,7 +19,8 @@ from feedback.models import ImportKind, Lead
 
 if TYPE_CHECKING:
     pass
-from feedback.imports.mapping import BUILTIN, BUILTIN_TYPES, KEY_RE, Plan, Target
+from feedback.imports import presets
+from feedback.imports.mapping import BUILTIN, BUILTIN_TYPES, KEY_RE, Plan, Target, native_value
 
 TEXT_LIMITS: dict[str, int] = {
     f.name: f.max_length for f in Lead._meta.concrete_fields if isinstance(f.max_length, int)
@@ -54,8 +55,24 @@ def _choice(spec: rules.FieldSpec | None, raw: str) -> str | None:
     return None
 
 
+# convert_value's answer for a value the mapping says to leave empty: not an error.
+LEAVE_EMPTY = object()
+
+
 def convert_value(t: Target, raw: str, options: dict[str, Any]) -> Any:
-    """One non-empty cell of a typed column as its value, or None if it is not one."""
+    """One non-empty cell of a typed column as its value, None if it is not one, or
+    LEAVE_EMPTY when the column's value map says so."""
+    if t.recodes and t.spec is not None:
+        key = presets.value_key(raw)
+        if t.values and key in t.values:
+            code = t.values[key]
+            return LEAVE_EMPTY if code is None else code
+        native = native_value(t.spec, raw)
+        if native is not None:
+            return native
+        if t.unmapped == "empty":
+            return LEAVE_EMPTY
+        return t.default if t.unmapped == "default" else None
     if t.kind == "at" or (t.type == "date" and t.kind == "builtin"):
         return tabular.parse_date(raw, options["date_order"])
     if t.type == "date":
@@ -328,6 +345,11 @@ class ConversionSql:
                 f"{self.value(by_slot[s])} AS v_{s}" if s in by_slot else self.null(s)
                 for s in ("external_id", "name", "email", *BUILTIN)
             ]
+            parts = [t for t in plan.targets if t.kind == "name"]
+            if len(parts) > 1:
+                joined = " || ' ' || ".join(f"coalesce({self.value(t)}, '')" for t in parts)
+                limit = TEXT_LIMITS["name"]
+                values[1] = f"substr(nullif(trim({joined}), ''), 1, {limit}) AS v_name"
             values.append(
                 f"{self.custom_json([t for t in plan.targets if t.kind == 'custom'])} AS v_custom"
             )
@@ -390,6 +412,9 @@ def fill_lookup(cursor: Any, sql: ConversionSql, plan: Plan) -> None:
             t = by_index[col]
             value = convert_value(t, raw.strip(), plan.options)
             slot = sql.lookup_column(t)
+            if value is LEAVE_EMPTY:
+                rows.append((col, raw, True, False, None, None, None, None))
+                continue
             if slot == "ts" and value is not None:
                 # In UTC: PostgreSQL refuses the odd offsets Python accepts (+23:59).
                 value = value.astimezone(UTC)

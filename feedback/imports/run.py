@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from definitions.catalog.selectors import catalog_for
-from definitions.catalog.services import custom_field_add
+from definitions.catalog.services import custom_field_add, custom_fields_mark_after_outcome
 from definitions.core.audit import log_action
 from feedback.imports import limits
 from feedback.imports import read as tabular
@@ -282,6 +282,13 @@ def _merge(
             type=new["type"],
             category=new["category"],
             choices=new_choices.get(new["key"], []),
+            after_outcome=bool(new.get("after_outcome")),
+        )
+    if plan.after_outcome:
+        custom_fields_mark_after_outcome(
+            actor=job.created_by,  # type: ignore[arg-type]
+            workshop=job.workshop,
+            keys=plan.after_outcome,
         )
     latest = (
         "(SELECT DISTINCT ON (external_id) * FROM import_stage WHERE NOT bad"
