@@ -140,12 +140,36 @@ def _suggest_leads(
         if rule.after_outcome and (entry["target"] == "new_field" or (spec and not spec.builtin)):
             entry["after_outcome"] = True
         chosen[i] = entry
+    if "external_id" not in taken:
+        found = _likely_id(columns, chosen)
+        if found is not None:
+            chosen[found], taken["external_id"] = {"target": "external_id"}, found
     for i, column in enumerate(columns):
         if i not in chosen:
             chosen[i] = _guess(column, catalog, taken)
             if chosen[i]["target"] != "ignore":
                 taken[_slot(chosen[i])] = i
     return {column.name: chosen[i] for i, column in enumerate(columns)}
+
+
+def _likely_id(columns: list[tabular.Column], chosen: dict[int, dict[str, Any]]) -> int | None:
+    """No header says "id": the first column whose sampled cells are all filled and all
+    different, preferring one whose name ends in id, number, key or code."""
+    unique = [
+        i
+        for i, column in enumerate(columns)
+        if i not in chosen
+        and column.seen
+        and column.filled == column.seen
+        and all(n == 1 for n in column.counts.values())
+    ]
+    named = [
+        i
+        for i in unique
+        if presets.header_key(columns[i].name).rsplit(" ", 1)[-1] in ("id", "number", "key", "code")
+    ]
+    best = named or unique
+    return best[0] if best else None
 
 
 def _guess(column: tabular.Column, catalog: rules.Catalog, taken: dict[str, int]) -> dict[str, Any]:

@@ -67,7 +67,7 @@ RULES: tuple[Rule, ...] = (
         (
             "id", "record id", "contact id", "lead id", "prospect id", "lead number",
             "external id", "hubspot id", "hs object id", "person id", "do not modify lead",
-            "lead guid",
+            "lead guid", "deal id", "opportunity id",
         ),
         _to("external_id"),
     ),
@@ -163,6 +163,9 @@ VALUES: Mapping[str, Mapping[str, object]] = MappingProxyType(
             "social": "social_media", "white paper": "white_paper_download",
             "ebook": "white_paper_download", "content download": "white_paper_download",
             "business card": "business_card", "other": "other",
+            # Search engines, ads and direct visits are channels, not sources.
+            "google": "other", "organic search": "other", "direct traffic": "other",
+            "bing": "other", "paid search": "other", "advertisement": "other",
         },
         "channel": {
             "organic search": "organic_search", "google": "organic_search",
