@@ -36,15 +36,21 @@ def header_signature(headers: list[str]) -> str:
 
 
 def suggested_mapping(job: ImportJob, shape: tabular.Preview) -> dict[str, Any]:
-    """The saved mapping for this header, else one built from the CRM presets, the
-    workshop's catalog and the sampled values. Always valid as it is: no two columns
-    feed one field (the best match keeps it, the others become custom fields)."""
+    """The saved mapping for this header if it is still valid, else one built from the
+    CRM presets, the workshop's catalog and the sampled values. Always valid as it is:
+    no two columns feed one field (the best match keeps it, the others become custom
+    fields)."""
     saved = ImportMapping.objects.filter(
         workshop=job.workshop, signature=header_signature(job.headers)
     ).first()
     if saved is not None:
         remembered: dict[str, Any] = saved.mapping
-        return remembered
+        try:
+            compile_plan(job, remembered)
+        except ValidationError:
+            pass  # the catalog changed since (a field deleted): suggest afresh
+        else:
+            return remembered
     catalog = catalog_for(job.workshop, translated=False)
     if job.kind == ImportKind.ACTIVITIES:
         columns = _suggest_activities(shape.columns)

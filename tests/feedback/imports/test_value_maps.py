@@ -18,7 +18,7 @@ from definitions.models import AuditLogEntry, CustomField, Workshop
 from feedback.imports import mapping as import_mapping
 from feedback.imports import run as import_run
 from feedback.imports import services as import_services
-from feedback.models import ImportJob, ImportState, Lead
+from feedback.models import ImportJob, ImportMapping, ImportState, Lead
 from tests.feedback.imports.test_imports import upload
 from tests.htmlform import as_post, form_data
 
@@ -234,3 +234,21 @@ def test_the_suggestion_for_a_deal_file_maps_stage_to_the_outcome(
         "closed-lost": False,
         "CLOSED WON": True,
     }
+
+
+def test_a_saved_mapping_that_no_longer_fits_the_catalog_is_replaced_by_a_fresh_suggestion(
+    admin: Any, workshop: Workshop
+) -> None:
+    import_with(
+        admin,
+        workshop,
+        {"Segment": {"target": "new_field", "key": "segment", "type": "text"}},
+    )
+    ImportMapping.objects.filter(workshop=workshop).update(
+        mapping={"columns": {"Deal ID": {"target": "external_id"},
+                             "Segment": {"target": "field", "field": "gone"}}}
+    )  # fmt: skip
+    job, shape = upload(admin, workshop, DEALS.encode())
+    mapping = import_mapping.suggested_mapping(job, shape)
+    assert mapping["columns"]["Segment"] == {"target": "field", "field": "segment"}
+    import_mapping.compile_plan(job, mapping)
