@@ -36,6 +36,8 @@ CUSTOM_TEXT_LIMIT = 500
 
 MAX_NEW_CHOICES = 200
 
+JSON_PAIRS = 50
+
 
 @dataclass
 class RowError:
@@ -242,16 +244,29 @@ class ConversionSql:
     def custom_json(self, customs: list[Target]) -> str:
         if not customs:
             return "'{}'::jsonb" if self.pg else "'{}'"
+        # A function takes at most 100 arguments (PostgreSQL; SQLite 127): a wide CRM
+        # export's custom fields are built in groups and merged.
+        groups = [customs[n : n + JSON_PAIRS] for n in range(0, len(customs), JSON_PAIRS)]
         if self.pg:
-            pairs = ", ".join(f"'{t.key}', {self.value(t)}" for t in customs)
-            return f"jsonb_build_object({pairs})"
-        parts = []
-        for t in customs:
-            value = self.value(t)
-            if t.type == "boolean":
-                value = f"CASE {value} WHEN 1 THEN json('true') WHEN 0 THEN json('false') END"
-            parts.append(f"'{t.key}', {value}")
-        return f"json_object({', '.join(parts)})"
+            return " || ".join(
+                f"jsonb_build_object({', '.join(f"'{t.key}', {self.value(t)}" for t in group)})"
+                for group in groups
+            )
+        objects = []
+        for group in groups:
+            parts = []
+            for t in group:
+                value = self.value(t)
+                if t.type == "boolean":
+                    value = f"CASE {value} WHEN 1 THEN json('true') WHEN 0 THEN json('false') END"
+                parts.append(f"'{t.key}', {value}")
+            objects.append(f"json_object({', '.join(parts)})")
+        # json_patch drops the keys whose value is null: the merge treats a missing
+        # key of a mapped field as empty, as it does a null one.
+        merged = objects[0]
+        for more in objects[1:]:
+            merged = f"json_patch({merged}, {more})"
+        return merged
 
     # -- statements
     def raw_table(self) -> str:

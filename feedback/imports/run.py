@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     pass
 from feedback.imports.convert import (
     ANALYZE_AFTER,
+    JSON_PAIRS,
     ConversionSql,
     RowError,
     choices_to_add,
@@ -335,12 +336,11 @@ def _merge(
         merged = f"(feedback_lead.custom{drop}) || excluded.custom"
         fresh = "jsonb_strip_nulls(custom)"
     else:
-        paths = "".join(f", '$.{key}'" for key in custom_keys)
-        merged = (
-            f"json_patch(json_remove(feedback_lead.custom{paths}), excluded.custom)"
-            if custom_keys
-            else "feedback_lead.custom"
-        )
+        kept = "feedback_lead.custom"
+        for n in range(0, len(custom_keys), JSON_PAIRS):  # SQLite: at most 127 arguments
+            paths = "".join(f", '$.{key}'" for key in custom_keys[n : n + JSON_PAIRS])
+            kept = f"json_remove({kept}{paths})"
+        merged = f"json_patch({kept}, excluded.custom)" if custom_keys else kept
         fresh = "json_patch('{}', custom)"
     search = searchable(
         pick("name"), pick("email"), pick("company"), "feedback_lead.external_id", merged

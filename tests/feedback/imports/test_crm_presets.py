@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from definitions.models import CustomField, Workshop
 from feedback.imports import mapping as import_mapping
+from feedback.imports import run as import_run
 from feedback.models import ImportJob, ImportMapping, ImportState, Lead
 from tests.feedback.imports.test_imports import run, upload
 from tests.htmlform import as_post, form_data
@@ -332,3 +333,30 @@ def test_a_dry_run_of_an_unusable_file_or_mapping_exits_2(
     code, _out, err = command("--dry-run", "--mapping", str(broken), str(path))
     assert code == 2 and "external id" in err
     assert not ImportJob.objects.exists()
+
+
+def test_the_mapping_page_of_a_wide_crm_export_can_be_submitted_as_it_is(
+    admin: Any, workshop: Workshop, django_capture_on_commit_callbacks: Any
+) -> None:
+    narrow = list(csv.reader(io.StringIO(hubspot_export(rows=5).decode())))
+    extra = [f"Property {n}" for n in range(260)]
+    rows = [row + [f"v{n % 7}" for n in range(260)] for row in narrow[1:]]
+    content = csv_text(narrow[0] + extra, rows)
+    client = Client()
+    client.force_login(admin)
+    response = client.post(
+        reverse("feedback:import_list", args=["acme"]),
+        {"kind": "leads", "file": SimpleUploadedFile("wide.csv", content)},
+    )
+    page = client.get(response["Location"]).content.decode()
+    data = form_data(page, "mapping-form")
+    assert len(data) > 1000
+    response = client.post(response["Location"], as_post(data))
+    assert response.status_code == 302
+    job = import_run.import_run(ImportJob.objects.get(workshop=workshop).pk)
+    assert (job.state, job.imported, job.errors) == (ImportState.DONE, 5, 0), job.error_report
+    # 260 custom fields are built in groups: the first and the last of them arrive.
+    custom = Lead.objects.get(external_id="51000").custom
+    assert (custom["property_0"], custom["property_259"]) == ("v0", "v0")
+    again = run(admin, workshop, content)
+    assert (again.imported, again.updated, again.unchanged) == (0, 0, 5)

@@ -252,3 +252,16 @@ def test_a_saved_mapping_that_no_longer_fits_the_catalog_is_replaced_by_a_fresh_
     mapping = import_mapping.suggested_mapping(job, shape)
     assert mapping["columns"]["Segment"] == {"target": "field", "field": "segment"}
     import_mapping.compile_plan(job, mapping)
+
+
+def test_a_running_import_shows_rows_read_and_no_error_count_it_does_not_know_yet(
+    admin: Any, workshop: Workshop
+) -> None:
+    job, _shape = upload(admin, workshop, DEALS.encode())
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportState.RUNNING, rows_done=3)
+    client = Client()
+    client.force_login(admin)
+    page = client.get(reverse("feedback:import_detail", args=[workshop.slug, job.pk]))
+    text = page.content.decode()
+    assert "3 rows read; rows are checked once all are read." in text
+    assert "with errors" not in text
