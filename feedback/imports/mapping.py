@@ -95,7 +95,7 @@ def _values_of(column: tabular.Column) -> list[str]:
     return list(column.counts) or list(column.samples)
 
 
-def _slot(entry: dict[str, Any]) -> str:
+def slot_of(entry: dict[str, Any]) -> str:
     """What a mapping entry fills: two entries with one slot cannot both be kept."""
     if entry["target"] == "field":
         return f"field:{entry['field']}"
@@ -131,7 +131,7 @@ def _suggest_leads(
         if entry["target"] == "ignore":
             chosen[i] = entry
             continue
-        slot = _slot(entry)
+        slot = slot_of(entry)
         if rule.name_part:
             # A whole-name column (ranked first) leaves no room for parts.
             if (slot in taken and not name_parts) or name_parts >= 2:
@@ -154,7 +154,7 @@ def _suggest_leads(
         if i not in chosen:
             chosen[i] = _guess(column, catalog, taken)
             if chosen[i]["target"] != "ignore":
-                taken[_slot(chosen[i])] = i
+                taken[slot_of(chosen[i])] = i
     return {column.name: chosen[i] for i, column in enumerate(columns)}
 
 

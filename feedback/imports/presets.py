@@ -80,13 +80,13 @@ RULES: tuple[Rule, ...] = (
          name_part=True),
     # Firmographics and demographics
     Rule(("company", "company name", "account name", "organization", "organization name",
-          "organisation", "account"), _field("company")),
+          "person organization", "organisation", "account"), _field("company")),
     Rule(("title", "job title", "jobtitle", "position", "person job title"), _field("job_title")),
     Rule(("industry", "organization industry"), _field("industry")),
     Rule(("country", "country region", "country code", "mailing country", "billing country",
-          "organization country"), _field("country")),
-    Rule(("state", "state region", "region", "state province", "mailing state",
-          "billing state"), _field("region")),
+          "address 1 country region", "organization country"), _field("country")),
+    Rule(("state", "state region", "region", "state province", "address 1 state province",
+          "mailing state", "billing state"), _field("region")),
     Rule(("employees", "number of employees", "no of employees", "numberofemployees",
           "company size", "headcount", "organization number of employees"),
          _field("employees")),
@@ -96,12 +96,14 @@ RULES: tuple[Rule, ...] = (
          _field("created_at")),
     # Where the lead came from: Salesforce/Zoho "Lead Source" is a source; HubSpot's
     # "Original Source" is the channel it came through.
-    Rule(("lead source", "source", "lead origin", "origin"), _field("source"),
-         unmapped="default", default="other"),
+    Rule(("lead source", "source"), _field("source"), unmapped="default", default="other"),
+    # "Lead Origin" (the form or import it came in by) only when there is no source.
+    Rule(("lead origin", "origin"), _field("source"), rank=1, unmapped="default",
+         default="other"),
     Rule(("original source", "hs analytics source", "original source type", "channel",
           "lead channel"), _field("channel"), unmapped="default", default="other"),
     # The outcome
-    Rule(("is converted", "converted"), _field("converted"), unmapped="empty"),
+    Rule(("is converted", "converted", "won"), _field("converted"), unmapped="empty"),
     Rule(("status", "lead status"), _field("converted"), rank=2, unmapped="empty",
          needs_values=("closed converted", "closed not converted")),
     Rule(("deal stage", "dealstage", "stage", "opportunity stage"), _field("converted"),

@@ -242,7 +242,7 @@ def test_the_suggested_mapping_never_feeds_one_field_from_two_columns(
     )  # fmt: skip
     mapping = suggested(admin, workshop, content)
     targets = [
-        import_mapping._slot(entry)
+        import_mapping.slot_of(entry)
         for entry in mapping["columns"].values()
         if entry["target"] != "ignore"
     ]
@@ -360,3 +360,55 @@ def test_the_mapping_page_of_a_wide_crm_export_can_be_submitted_as_it_is(
     assert (custom["property_0"], custom["property_259"]) == ("v0", "v0")
     again = run(admin, workshop, content)
     assert (again.imported, again.updated, again.unchanged) == (0, 0, 5)
+
+
+def test_a_lead_source_column_wins_the_source_over_a_lead_origin_column_before_it(
+    admin: Any, workshop: Workshop
+) -> None:
+    content = csv_text(
+        ["Prospect ID", "Lead Origin", "Lead Source", "Converted"],
+        [["P1", "Landing Page Submission", "Olark Chat", "1"], ["P2", "API", "Google", "0"]],
+    )
+    mapping = suggested(admin, workshop, content)
+    assert mapping["columns"]["Lead Source"]["field"] == "source"
+    assert mapping["columns"]["Lead Origin"]["target"] == "new_field"
+    job = run(admin, workshop, content)
+    assert (job.imported, job.errors) == (2, 0)
+    assert dict(Lead.objects.values_list("external_id", "source")) == {"P1": "chat", "P2": "other"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (  # Zoho CRM leads
+            ["Record Id", "Lead Owner", "First Name", "Last Name", "Company", "Lead Source",
+             "Lead Status", "No. of Employees", "Created Time", "Rating"],
+            {"Record Id": "external_id", "First Name": "name", "Last Name": "name",
+             "Company": "field:company", "Lead Source": "field:source",
+             "No. of Employees": "field:employees", "Created Time": "field:created_at",
+             "Lead Status": "field:lead_status", "Rating": "field:rating"},
+        ),
+        (  # Pipedrive people
+            ["Person - ID", "Person - Name", "Person - Email", "Person - Organization",
+             "Person - Label"],
+            {"Person - ID": "external_id", "Person - Name": "name", "Person - Email": "email",
+             "Person - Organization": "field:company"},
+        ),
+        (  # Dynamics 365 leads (Export to Excel)
+            ["(Do Not Modify) Lead", "Name", "Company Name", "Job Title", "Lead Source",
+             "Status Reason", "Address 1: Country/Region", "Created On"],
+            {"(Do Not Modify) Lead": "external_id", "Name": "name",
+             "Company Name": "field:company", "Job Title": "field:job_title",
+             "Status Reason": "field:lost_reason",
+             "Address 1: Country/Region": "field:country", "Created On": "field:created_at"},
+        ),
+    ],
+    ids=["zoho", "pipedrive", "dynamics"],
+)  # fmt: skip
+def test_common_headers_of_other_crms_are_recognised(
+    admin: Any, workshop: Workshop, headers: list[str], expected: dict[str, str]
+) -> None:
+    row = [f"v{n}" for n in range(len(headers))]
+    mapping = suggested(admin, workshop, csv_text(headers, [row]))
+    slots = {h: import_mapping.slot_of(e) for h, e in mapping["columns"].items()}
+    assert {h: slots[h] for h in expected} == expected
