@@ -88,7 +88,7 @@ RULES: tuple[Rule, ...] = (
     Rule(("state", "state region", "region", "state province", "address 1 state province",
           "mailing state", "billing state"), _field("region")),
     Rule(("employees", "number of employees", "no of employees", "numberofemployees",
-          "company size", "headcount", "organization number of employees"),
+          "numemployees", "company size", "headcount", "organization number of employees"),
          _field("employees")),
     Rule(("annual revenue", "annualrevenue", "revenue"), _field("annual_revenue")),
     Rule(("created date", "create date", "createdate", "created", "created at",

@@ -412,3 +412,33 @@ def test_common_headers_of_other_crms_are_recognised(
     mapping = suggested(admin, workshop, csv_text(headers, [row]))
     slots = {h: import_mapping.slot_of(e) for h, e in mapping["columns"].items()}
     assert {h: slots[h] for h in expected} == expected
+
+
+HUBSPOT_API_NAMES = {
+    "Record ID": "hs_object_id",
+    "First Name": "firstname",
+    "Last Name": "lastname",
+    "Email": "email",
+    "Company Name": "company",
+    "Job Title": "jobtitle",
+    "Lifecycle Stage": "lifecyclestage",
+    "Lead Status": "hs_lead_status",
+    "Original Source": "hs_analytics_source",
+    "Create Date": "createdate",
+    "Became a Customer Date": "hs_lifecyclestage_customer_date",
+    "Annual Revenue": "annualrevenue",
+    "Number of Employees": "numemployees",
+    "Industry": "industry",
+    "Country/Region": "country",
+}
+
+
+def test_hubspot_api_names_map_like_the_export_labels(admin: Any, workshop: Workshop) -> None:
+    labelled = list(csv.reader(io.StringIO(hubspot_export(rows=6).decode())))
+    by_label = suggested(admin, workshop, csv_text(labelled[0], labelled[1:]))
+    api_header = [HUBSPOT_API_NAMES.get(h, h) for h in labelled[0]]
+    by_api = suggested(admin, workshop, csv_text(api_header, labelled[1:]))
+    for label, api in HUBSPOT_API_NAMES.items():
+        label_entry, api_entry = by_label["columns"][label], by_api["columns"][api]
+        assert import_mapping.slot_of(label_entry) == import_mapping.slot_of(api_entry), label
+        assert label_entry.get("values") == api_entry.get("values"), label
