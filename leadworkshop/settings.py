@@ -284,6 +284,10 @@ IMPORT_TIMEOUT_SECONDS = env_int("IMPORT_TIMEOUT_SECONDS", 1800, minimum=10)
 # Uploads above this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The import mapping page posts five fields per column (a file has up to 500) plus a
+# table of values for each choice or yes/no column; Django's default of 1,000 refused
+# the mapping of a wide CRM export.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # Per-account limits on the expensive actions (definitions.core.ratelimits): a sliding
 # window, counted in the database so every process sees the same count.

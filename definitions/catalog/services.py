@@ -82,6 +82,23 @@ def custom_field_add(
 
 
 @transaction.atomic
+def custom_fields_mark_after_outcome(*, actor: User, workshop: Workshop, keys: list[str]) -> int:
+    """Mark custom fields as known only after the outcome (an import's mapping says
+    so); returns how many changed. Unmarking stays a decision made on the catalog."""
+    fields = CustomField.objects.filter(workshop=workshop, key__in=keys, after_outcome=False)
+    changed = sorted(fields.values_list("key", flat=True))
+    if changed:
+        CustomField.objects.filter(workshop=workshop, key__in=changed).update(after_outcome=True)
+        log_action(
+            "definitions.field.marked_after_outcome",
+            actor=actor,
+            workshop=workshop,
+            fields=", ".join(changed),
+        )
+    return len(changed)
+
+
+@transaction.atomic
 def activity_kind_add(*, actor: User, workshop: Workshop, key: str, label: str) -> ActivityKind:
     key = key.strip()
     if key in rules.DEFAULT_CATALOG.activity_kinds:

@@ -51,6 +51,9 @@ MESSAGES: dict[str, Promise] = {
     "definitions.invitation.declined": _("%(actor)s declined the invitation."),
     "definitions.invitation.revoked": _("%(actor)s withdrew the invitation of %(email)s."),
     "definitions.field.added": _("%(actor)s added the custom field “%(label)s”."),
+    "definitions.field.marked_after_outcome": _(
+        "%(actor)s marked %(fields)s as known only after the outcome."
+    ),
     "definitions.field.deleted": _("%(actor)s deleted the custom field “%(key)s”."),
     "definitions.activity_kind.added": _("%(actor)s added the activity kind “%(key)s”."),
     "definitions.activity_kind.deleted": _("%(actor)s deleted the activity kind “%(key)s”."),

@@ -19,7 +19,8 @@ from feedback.models import ImportKind, Lead
 
 if TYPE_CHECKING:
     pass
-from feedback.imports.mapping import BUILTIN, BUILTIN_TYPES, KEY_RE, Plan, Target
+from feedback.imports import presets
+from feedback.imports.mapping import BUILTIN, BUILTIN_TYPES, KEY_RE, Plan, Target, native_value
 
 TEXT_LIMITS: dict[str, int] = {
     f.name: f.max_length for f in Lead._meta.concrete_fields if isinstance(f.max_length, int)
@@ -34,6 +35,8 @@ ID_LIMIT = 200
 CUSTOM_TEXT_LIMIT = 500
 
 MAX_NEW_CHOICES = 200
+
+JSON_PAIRS = 50
 
 
 @dataclass
@@ -54,8 +57,24 @@ def _choice(spec: rules.FieldSpec | None, raw: str) -> str | None:
     return None
 
 
+# convert_value's answer for a value the mapping says to leave empty: not an error.
+LEAVE_EMPTY = object()
+
+
 def convert_value(t: Target, raw: str, options: dict[str, Any]) -> Any:
-    """One non-empty cell of a typed column as its value, or None if it is not one."""
+    """One non-empty cell of a typed column as its value, None if it is not one, or
+    LEAVE_EMPTY when the column's value map says so."""
+    if t.recodes and t.spec is not None:
+        key = presets.value_key(raw)
+        if t.values and key in t.values:
+            code = t.values[key]
+            return LEAVE_EMPTY if code is None else code
+        native = native_value(t.spec, raw)
+        if native is not None:
+            return native
+        if t.unmapped == "empty":
+            return LEAVE_EMPTY
+        return t.default if t.unmapped == "default" else None
     if t.kind == "at" or (t.type == "date" and t.kind == "builtin"):
         return tabular.parse_date(raw, options["date_order"])
     if t.type == "date":
@@ -225,16 +244,29 @@ class ConversionSql:
     def custom_json(self, customs: list[Target]) -> str:
         if not customs:
             return "'{}'::jsonb" if self.pg else "'{}'"
+        # A function takes at most 100 arguments (PostgreSQL; SQLite 127): a wide CRM
+        # export's custom fields are built in groups and merged.
+        groups = [customs[n : n + JSON_PAIRS] for n in range(0, len(customs), JSON_PAIRS)]
         if self.pg:
-            pairs = ", ".join(f"'{t.key}', {self.value(t)}" for t in customs)
-            return f"jsonb_build_object({pairs})"
-        parts = []
-        for t in customs:
-            value = self.value(t)
-            if t.type == "boolean":
-                value = f"CASE {value} WHEN 1 THEN json('true') WHEN 0 THEN json('false') END"
-            parts.append(f"'{t.key}', {value}")
-        return f"json_object({', '.join(parts)})"
+            return " || ".join(
+                f"jsonb_build_object({', '.join(f"'{t.key}', {self.value(t)}" for t in group)})"
+                for group in groups
+            )
+        objects = []
+        for group in groups:
+            parts = []
+            for t in group:
+                value = self.value(t)
+                if t.type == "boolean":
+                    value = f"CASE {value} WHEN 1 THEN json('true') WHEN 0 THEN json('false') END"
+                parts.append(f"'{t.key}', {value}")
+            objects.append(f"json_object({', '.join(parts)})")
+        # json_patch drops the keys whose value is null: the merge treats a missing
+        # key of a mapped field as empty, as it does a null one.
+        merged = objects[0]
+        for more in objects[1:]:
+            merged = f"json_patch({merged}, {more})"
+        return merged
 
     # -- statements
     def raw_table(self) -> str:
@@ -328,6 +360,11 @@ class ConversionSql:
                 f"{self.value(by_slot[s])} AS v_{s}" if s in by_slot else self.null(s)
                 for s in ("external_id", "name", "email", *BUILTIN)
             ]
+            parts = [t for t in plan.targets if t.kind == "name"]
+            if len(parts) > 1:
+                joined = " || ' ' || ".join(f"coalesce({self.value(t)}, '')" for t in parts)
+                limit = TEXT_LIMITS["name"]
+                values[1] = f"substr(nullif(trim({joined}), ''), 1, {limit}) AS v_name"
             values.append(
                 f"{self.custom_json([t for t in plan.targets if t.kind == 'custom'])} AS v_custom"
             )
@@ -390,6 +427,9 @@ def fill_lookup(cursor: Any, sql: ConversionSql, plan: Plan) -> None:
             t = by_index[col]
             value = convert_value(t, raw.strip(), plan.options)
             slot = sql.lookup_column(t)
+            if value is LEAVE_EMPTY:
+                rows.append((col, raw, True, False, None, None, None, None))
+                continue
             if slot == "ts" and value is not None:
                 # In UTC: PostgreSQL refuses the odd offsets Python accepts (+23:59).
                 value = value.astimezone(UTC)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from definitions import rules
 from definitions.catalog.selectors import catalog_for
+from feedback.imports import presets
 from feedback.imports import read as tabular
 from feedback.models import ImportJob, ImportKind, ImportMapping
 
@@ -35,18 +36,29 @@ def header_signature(headers: list[str]) -> str:
 
 
 def suggested_mapping(job: ImportJob, shape: tabular.Preview) -> dict[str, Any]:
-    """The saved mapping for this header, else a guess from the column names."""
+    """The saved mapping for this header if it is still valid, else one built from the
+    CRM presets, the workshop's catalog and the sampled values. Always valid as it is:
+    no two columns feed one field (the best match keeps it, the others become custom
+    fields)."""
     saved = ImportMapping.objects.filter(
         workshop=job.workshop, signature=header_signature(job.headers)
     ).first()
     if saved is not None:
         remembered: dict[str, Any] = saved.mapping
-        return remembered
+        try:
+            compile_plan(job, remembered)
+        except ValidationError:
+            pass  # the catalog changed since (a field deleted): suggest afresh
+        else:
+            return remembered
     catalog = catalog_for(job.workshop, translated=False)
-    columns: dict[str, dict[str, Any]] = {}
-    for column in shape.columns:
-        columns[column.name] = _guess(column, catalog, job.kind)
-    return {"version": 1, "options": default_options(), "columns": columns}
+    if job.kind == ImportKind.ACTIVITIES:
+        columns = _suggest_activities(shape.columns)
+    else:
+        columns = _suggest_leads(shape.columns, catalog)
+    options = default_options()
+    options["date_order"] = guess_date_order(shape.columns)
+    return {"version": 1, "options": options, "columns": columns}
 
 
 def default_options() -> dict[str, Any]:
@@ -58,47 +70,133 @@ def default_options() -> dict[str, Any]:
     }
 
 
-SYNONYMS = {
+ACTIVITY_SYNONYMS = {
     "external_id": {"id", "external id", "prospect id", "lead id", "lead number", "record id"},
-    "name": {"name", "full name", "lead name", "contact", "contact name"},
-    "email": {"email", "e-mail", "email address", "mail"},
     "kind": {"kind", "activity", "activity type", "event", "type"},
     "at": {"at", "timestamp", "time", "date", "occurred at", "activity date"},
-    "source": {"lead source", "source", "lead origin", "origin"},
-    "company": {"company", "company name", "organization", "account"},
-    "country": {"country", "country code"},
-    "job_title": {"title", "job title", "position"},
-    "annual_revenue": {"revenue", "annual revenue"},
-    "employees": {"employees", "company size", "headcount"},
-    "converted": {"converted", "won", "is converted"},
-    "created_at": {"created", "created at", "created date", "create date"},
 }
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[\s_]+", " ", text.strip().casefold())
+def _suggest_activities(columns: list[tabular.Column]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    taken: set[str] = set()
+    for column in columns:
+        name = presets.header_key(column.name)
+        found[column.name] = {"target": "ignore"}
+        for target, names in ACTIVITY_SYNONYMS.items():
+            if name in names and target not in taken:
+                found[column.name] = {"target": target}
+                taken.add(target)
+                break
+    return found
 
 
-def _guess(column: tabular.Column, catalog: rules.Catalog, kind: str) -> dict[str, Any]:
-    name = _norm(column.name)
-    wanted = (
-        ("external_id", "kind", "at")
-        if kind == ImportKind.ACTIVITIES
-        else ("external_id", "name", "email")
+def _values_of(column: tabular.Column) -> list[str]:
+    return list(column.counts) or list(column.samples)
+
+
+def slot_of(entry: dict[str, Any]) -> str:
+    """What a mapping entry fills: two entries with one slot cannot both be kept."""
+    if entry["target"] == "field":
+        return f"field:{entry['field']}"
+    if entry["target"] == "new_field":
+        return f"field:{entry['key']}"
+    return str(entry["target"])
+
+
+def _suggest_leads(
+    columns: list[tabular.Column], catalog: rules.Catalog
+) -> dict[str, dict[str, Any]]:
+    chosen: dict[int, dict[str, Any]] = {}
+    taken: dict[str, int] = {}
+    name_parts = 0
+    candidates = sorted(
+        (
+            (rule.rank, i, rule)
+            for i, column in enumerate(columns)
+            for rule in presets.rules_for(column.name, _values_of(column))
+        ),
+        key=lambda c: (c[0], c[1]),
     )
-    for target in wanted:
-        if name in SYNONYMS.get(target, set()):
-            return {"target": target}
-    if kind == ImportKind.ACTIVITIES:
-        return {"target": "ignore"}
+    for _rank, i, rule in candidates:
+        if i in chosen:
+            continue
+        entry = dict(rule.target)
+        if entry["target"] == "new_field":
+            existing = catalog.fields.get(str(entry["key"]))
+            if existing is not None and existing.builtin:
+                continue
+            if existing is not None:  # an earlier import created it: fill it again
+                entry = {"target": "field", "field": existing.key}
+        if entry["target"] == "ignore":
+            chosen[i] = entry
+            continue
+        slot = slot_of(entry)
+        if rule.name_part:
+            # A whole-name column (ranked first) leaves no room for parts.
+            if (slot in taken and not name_parts) or name_parts >= 2:
+                continue
+            name_parts += 1
+        elif slot in taken or (slot == "name" and name_parts):
+            continue
+        taken[slot] = i
+        spec = catalog.fields.get(str(entry.get("field", "")))
+        if spec is not None and _recodable(spec):
+            entry.update(_value_entry(spec, columns[i], rule.unmapped, rule.default))
+        if rule.after_outcome and (entry["target"] == "new_field" or (spec and not spec.builtin)):
+            entry["after_outcome"] = True
+        chosen[i] = entry
+    if "external_id" not in taken:
+        found = _likely_id(columns, chosen)
+        if found is not None:
+            chosen[found], taken["external_id"] = {"target": "external_id"}, found
+    for i, column in enumerate(columns):
+        if i not in chosen:
+            chosen[i] = _guess(column, catalog, taken)
+            if chosen[i]["target"] != "ignore":
+                taken[slot_of(chosen[i])] = i
+    return {column.name: chosen[i] for i, column in enumerate(columns)}
+
+
+def _likely_id(columns: list[tabular.Column], chosen: dict[int, dict[str, Any]]) -> int | None:
+    """No header says "id": the first column whose sampled cells are all filled and all
+    different, preferring one whose name ends in id, number, key or code."""
+    unique = [
+        i
+        for i, column in enumerate(columns)
+        if i not in chosen
+        and column.seen
+        and column.filled == column.seen
+        and all(n == 1 for n in column.counts.values())
+    ]
+    named = [
+        i
+        for i in unique
+        if presets.header_key(columns[i].name).rsplit(" ", 1)[-1] in ("id", "number", "key", "code")
+    ]
+    best = named or unique
+    return best[0] if best else None
+
+
+def _guess(column: tabular.Column, catalog: rules.Catalog, taken: dict[str, int]) -> dict[str, Any]:
+    """A column no preset names: a catalog field whose key or label it carries, else a
+    new custom field with a key no other column or field has."""
+    name = presets.header_key(column.name)
     for spec in catalog.fields.values():
-        if name in (spec.key.replace("_", " "), _norm(spec.label)) or name in SYNONYMS.get(
-            spec.key, set()
-        ):
-            return {"target": "field", "field": spec.key}
-    key = re.sub(r"[^a-z0-9]+", "_", column.name.casefold()).strip("_")[:60] or "column"
-    if not key[0].isalpha():
-        key = f"f_{key}"[:64]
+        if name in (spec.key.replace("_", " "), presets.header_key(spec.label)):
+            if f"field:{spec.key}" in taken:
+                break
+            entry: dict[str, Any] = {"target": "field", "field": spec.key}
+            if _recodable(spec):
+                entry.update(_value_entry(spec, column, "reject", ""))
+            return entry
+    base = re.sub(r"[^a-z0-9]+", "_", column.name.casefold()).strip("_")[:60] or "column"
+    if not base[0].isalpha():
+        base = f"f_{base}"[:60]
+    key, n = base, 1
+    while key in catalog.fields or f"field:{key}" in taken:
+        n += 1
+        key = f"{base}_{n}"
     return {
         "target": "new_field",
         "key": key,
@@ -106,6 +204,62 @@ def _guess(column: tabular.Column, catalog: rules.Catalog, kind: str) -> dict[st
         "type": column.inferred if column.inferred in ("number", "boolean", "date") else "text",
         "category": "demographic",
     }
+
+
+def _recodable(spec: rules.FieldSpec) -> bool:
+    return (spec.type == rules.FieldType.CHOICE and bool(spec.choices)) or (
+        spec.type == rules.FieldType.BOOLEAN
+    )
+
+
+def native_value(spec: rules.FieldSpec, raw: str) -> Any:
+    """What a value means without a value map: a choice's code or label, yes/no."""
+    if spec.type == rules.FieldType.BOOLEAN:
+        return tabular.parse_bool(raw)
+    folded = raw.strip().casefold()
+    for code in spec.choices:
+        if code.casefold() == folded or spec.choice_label(code).casefold() == folded:
+            return code
+    return None
+
+
+def _value_entry(
+    spec: rules.FieldSpec, column: tabular.Column, unmapped: str, default: str
+) -> dict[str, Any]:
+    """The suggested value map: the sampled values that do not already say a code
+    and that the presets know."""
+    table = presets.VALUES.get(spec.key, {}) if spec.builtin else {}
+    values: dict[str, Any] = {}
+    for raw in _values_of(column):
+        if native_value(spec, raw) is None and presets.value_key(raw) in table:
+            values[raw] = table[presets.value_key(raw)]
+    entry: dict[str, Any] = {"values": values, "unmapped": unmapped}
+    if unmapped == "default":
+        entry["default"] = default
+    return entry
+
+
+_SLASHED = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.]\d{4}\b")
+
+
+def guess_date_order(columns: list[tabular.Column]) -> str:
+    """Day or month first, from the sampled dates: a first number above 12 is a day
+    (dmy), a second one above 12 too (mdy). Undecided slashed dates are read month
+    first, as the big CRMs export them by default; none at all keeps ISO."""
+    day_first = month_first = slashed = False
+    for column in columns:
+        for raw in _values_of(column):
+            match = _SLASHED.match(raw)
+            if match is None:
+                continue
+            slashed = True
+            day_first |= int(match.group(1)) > 12
+            month_first |= int(match.group(2)) > 12
+    if day_first and not month_first:
+        return "dmy"
+    if month_first or slashed:
+        return "mdy"
+    return "ymd"
 
 
 @dataclass
@@ -116,6 +270,15 @@ class Target:
     key: str = ""
     type: str = "text"
     spec: rules.FieldSpec | None = None
+    # Value recoding (value_key of the file's value → code; None: leave empty) and what
+    # a value with no code becomes: "reject" the row, leave it "empty", or `default`.
+    values: dict[str, Any] | None = None
+    unmapped: str = "reject"
+    default: Any = None
+
+    @property
+    def recodes(self) -> bool:
+        return self.values is not None or self.unmapped != "reject"
 
 
 @dataclass
@@ -125,6 +288,8 @@ class Plan:
     options: dict[str, Any]
     new_fields: list[dict[str, Any]] = field(default_factory=list)
     new_choices: dict[str, list[str]] = field(default_factory=dict)
+    # Existing custom fields the mapping marks as known only after the outcome.
+    after_outcome: list[str] = field(default_factory=list)
 
     @property
     def mapped_builtins(self) -> list[str]:
@@ -148,6 +313,7 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
     catalog = catalog_for(job.workshop, translated=False)
     targets: list[Target] = []
     new_fields: list[dict[str, Any]] = []
+    after_outcome: list[str] = []
     used: dict[str, str] = {}
     for index, header in enumerate(job.headers):
         spec_raw = mapping["columns"].get(header, {"target": "ignore"})
@@ -166,7 +332,11 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
                 % {"c": header}
             )
             continue
-        if target in ("external_id", "name", "email", "kind", "at"):
+        if target == "name":
+            # First and last name columns: their parts are joined, in file order.
+            targets.append(Target(index, header, target))
+            continue
+        if target in ("external_id", "email", "kind", "at"):
             slot = target
             targets.append(Target(index, header, target))
         elif target == "field":
@@ -178,9 +348,22 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
                 )
                 continue
             slot = key
+            recoding = _recoding(header, spec, spec_raw, errors)
+            if recoding is None:
+                continue
             targets.append(
-                Target(index, header, "builtin" if spec.builtin else "custom", key, spec.type, spec)
+                Target(
+                    index,
+                    header,
+                    "builtin" if spec.builtin else "custom",
+                    key,
+                    spec.type,
+                    spec,
+                    *recoding,
+                )
             )
+            if spec_raw.get("after_outcome") and not spec.builtin:
+                after_outcome.append(key)
         else:
             key = str(spec_raw.get("key", ""))
             ftype = str(spec_raw.get("type", "text"))
@@ -198,6 +381,8 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
                 # The saved mapping of an earlier import created it: fill it again.
                 slot = key
                 targets.append(Target(index, header, "custom", key, ftype, existing))
+                if spec_raw.get("after_outcome"):
+                    after_outcome.append(key)
                 if slot in used:
                     errors.append(
                         _("Columns “%(a)s” and “%(b)s” both feed “%(f)s”.")
@@ -225,6 +410,7 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
                     "label": str(spec_raw.get("label") or header)[:120],
                     "type": ftype,
                     "category": category,
+                    "after_outcome": bool(spec_raw.get("after_outcome")),
                 }
             )
             targets.append(Target(index, header, "custom", key, ftype))
@@ -250,4 +436,234 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
             )
     if errors:
         raise ValidationError(errors)
-    return Plan(job.kind, targets, options, new_fields)
+    return Plan(job.kind, targets, options, new_fields, after_outcome=after_outcome)
+
+
+UNMAPPED = ("reject", "empty", "default")
+
+
+def _code(spec: rules.FieldSpec, value: Any) -> tuple[bool, Any]:
+    """(valid, code) of one value-map target: a choice's code, a yes/no, or empty."""
+    if value is None or value == "":
+        return True, None
+    if spec.type == rules.FieldType.BOOLEAN:
+        if isinstance(value, bool):
+            return True, value
+        parsed = tabular.parse_bool(str(value))
+        return parsed is not None, parsed
+    return (isinstance(value, str) and value in spec.choices), value
+
+
+def _recoding(
+    header: str, spec: rules.FieldSpec, raw: dict[str, Any], errors: list[str]
+) -> tuple[dict[str, Any] | None, str, Any] | None:
+    """The checked value map of a column: (values by value_key, unmapped, default),
+    or None after adding its problems to `errors`."""
+    values = raw.get("values")
+    unmapped = raw.get("unmapped", "reject")
+    if values is None and unmapped == "reject":
+        return None, "reject", None
+    if not _recodable(spec):
+        errors.append(
+            _("Column “%(c)s”: values can be recoded only into a choice or yes/no field.")
+            % {"c": header}
+        )
+        return None
+    if not isinstance(values, dict | None) or not all(isinstance(k, str) for k in values or {}):
+        errors.append(
+            _("Column “%(c)s”: the value map must pair the file's values with codes.")
+            % {"c": header}
+        )
+        return None
+    if unmapped not in UNMAPPED:
+        errors.append(
+            _("Column “%(c)s”: other values must be rejected, left empty or given a default.")
+            % {"c": header}
+        )
+        return None
+    table: dict[str, Any] = {}
+    bad = False
+    for value, code in (values or {}).items():
+        ok, table[presets.value_key(value)] = _code(spec, code)
+        if not ok:
+            bad = True
+            errors.append(
+                _("Column “%(c)s”: “%(v)s” is not a value of “%(f)s”.")
+                % {"c": header, "v": str(code)[:80], "f": spec.key}
+            )
+    default = None
+    if unmapped == "default":
+        ok, default = _code(spec, raw.get("default"))
+        if not ok or default is None:
+            bad = True
+            errors.append(
+                _("Column “%(c)s”: choose the value other values become.") % {"c": header}
+            )
+    return None if bad else (table, str(unmapped), default)
+
+
+# -- the mapping page's value tables
+
+EMPTY_CODE = "__empty"  # the form's word for "leave empty"
+
+
+@dataclass
+class ValueRow:
+    raw: str
+    rows: int  # how many sampled rows carry it
+    chosen: str  # the form value selected: a code, "true"/"false", EMPTY_CODE or ""
+    mapped: bool  # the value says a code (by the map or by itself)
+
+
+@dataclass
+class ValueTable:
+    field: str
+    codes: list[tuple[str, str]]
+    rows: list[ValueRow]
+    unmapped: str  # "reject", "empty" or "default:<code>"
+    unmapped_choices: list[tuple[str, str]]
+    more: bool  # the sample had more distinct values than listed
+
+
+def _form_code(value: Any) -> str:
+    if value is None:
+        return EMPTY_CODE
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def value_table(
+    spec: rules.FieldSpec, column: tabular.Column, entry: dict[str, Any]
+) -> ValueTable | None:
+    """The column's sampled values with the code each becomes, for a choice or yes/no
+    target; what the page shows before anything is imported."""
+    if not _recodable(spec):
+        return None
+    if "values" not in entry and entry.get("unmapped", "reject") == "reject":
+        entry = {**entry, **_value_entry(spec, column, "reject", "")}
+    given = {presets.value_key(k): v for k, v in (entry.get("values") or {}).items()}
+    listed = dict(column.counts) or dict.fromkeys(column.samples, 0)
+    seen = {presets.value_key(v) for v in listed}
+    for raw in entry.get("values") or {}:
+        if presets.value_key(raw) not in seen:
+            listed[raw] = 0
+    rows = []
+    for raw, count in listed.items():
+        key = presets.value_key(raw)
+        value = given[key] if key in given else native_value(spec, raw)
+        known = key in given or value is not None
+        rows.append(ValueRow(raw, count, _form_code(value) if known else "", known))
+    if spec.type == rules.FieldType.BOOLEAN:
+        codes = [("true", _("Yes")), ("false", _("No"))]
+    else:
+        codes = [(code, spec.choice_label(code)) for code in spec.choices]
+    unmapped = str(entry.get("unmapped", "reject"))
+    if unmapped == "default":
+        unmapped = f"default:{_form_code(entry.get('default'))}"
+    return ValueTable(
+        field=spec.key,
+        codes=[("", _("as the other values")), (EMPTY_CODE, _("leave empty")), *codes],
+        rows=rows,
+        unmapped=unmapped,
+        unmapped_choices=[
+            ("reject", _("reject the row")),
+            ("empty", _("leave empty")),
+            *((f"default:{code}", _("make it “%(v)s”") % {"v": label}) for code, label in codes),
+        ],
+        more=column.more_values,
+    )
+
+
+def _from_form(code: str, spec: rules.FieldSpec) -> Any:
+    if code == EMPTY_CODE:
+        return None
+    if spec.type == rules.FieldType.BOOLEAN:
+        return code == "true"
+    return code
+
+
+def mapping_from_form(
+    job: ImportJob, data: Any, options: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The mapping the page posted, and the columns whose value table was shown for
+    another field than the one now chosen (their values must be matched again)."""
+    catalog = catalog_for(job.workshop, translated=False)
+    columns: dict[str, Any] = {}
+    pending: list[str] = []
+    for i, header in enumerate(job.headers):
+        target = data.get(f"col-{i}-target", "ignore")
+        entry: dict[str, Any]
+        if target.startswith("field:"):
+            entry = {"target": "field", "field": target[6:]}
+        elif target == "new_field":
+            entry = {
+                "target": "new_field",
+                "key": data.get(f"col-{i}-key", "").strip(),
+                "label": data.get(f"col-{i}-label", "").strip() or header,
+                "type": data.get(f"col-{i}-type", "text"),
+                "category": data.get(f"col-{i}-category", "demographic"),
+            }
+        else:
+            entry = {"target": target}
+        if data.get(f"col-{i}-after"):
+            entry["after_outcome"] = True
+        spec = catalog.fields.get(entry.get("field", ""))
+        if spec is not None and _recodable(spec):
+            if data.get(f"col-{i}-for") != spec.key:
+                pending.append(
+                    _("Column “%(c)s”: say below what each of its values becomes in “%(f)s”.")
+                    % {"c": header, "f": spec.key}
+                )
+            else:
+                entry.update(_values_from_form(data, i, spec))
+        columns[header] = entry
+    return {"version": 1, "options": options, "columns": columns}, pending
+
+
+def _values_from_form(data: Any, i: int, spec: rules.FieldSpec) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    try:
+        count = min(int(data.get(f"col-{i}-nvalues") or 0), 1000)
+    except ValueError:
+        count = 0
+    for j in range(count):
+        raw, code = data.get(f"col-{i}-raw-{j}"), data.get(f"col-{i}-code-{j}", "")
+        if raw is not None and code:
+            values[raw] = _from_form(code, spec)
+    unmapped = str(data.get(f"col-{i}-unmapped", "reject"))
+    entry: dict[str, Any] = {"values": values, "unmapped": unmapped}
+    if unmapped.startswith("default:"):
+        entry["unmapped"], entry["default"] = "default", _from_form(unmapped[8:], spec)
+    return entry
+
+
+@dataclass
+class PageRow:
+    index: int
+    column: tabular.Column
+    value: str  # the target select's value
+    chosen: dict[str, Any]
+    table: ValueTable | None
+
+
+def page_rows(job: ImportJob, shape: tabular.Preview, mapping: dict[str, Any]) -> list[PageRow]:
+    """Each column of the file with its mapping entry and, for a choice or yes/no
+    target, its value table."""
+    catalog = catalog_for(job.workshop, translated=False)
+    rows = []
+    for i, column in enumerate(shape.columns):
+        chosen = mapping["columns"].get(column.name, {"target": "ignore"})
+        if not isinstance(chosen, dict):
+            chosen = {"target": "ignore"}
+        spec = (
+            catalog.fields.get(str(chosen.get("field", "")))
+            if chosen.get("target") == "field"
+            else None
+        )
+        value = (
+            f"field:{chosen['field']}" if spec is not None else str(chosen.get("target", "ignore"))
+        )
+        table = value_table(spec, column, chosen) if spec is not None else None
+        rows.append(PageRow(i, column, value, chosen, table))
+    return rows

@@ -38,6 +38,8 @@ SAMPLE_BYTES = 256 * 1024
 
 SAMPLE_ROWS = 1000
 
+MAX_DISTINCT = 60
+
 # A cell longer than this is a row error in the report (the whole file still imports);
 # a cell longer than Limits.cell_chars refuses the whole file.
 MAX_CELL = 10_000
@@ -62,6 +64,10 @@ class Column:
     filled: int = 0
     seen: int = 0
     inferred: str = "text"
+    # The first MAX_DISTINCT distinct values of the sampled rows with how many rows
+    # carry each: what the mapping page offers to recode.
+    counts: dict[str, int] = field(default_factory=dict)
+    more_values: bool = False
 
     @property
     def empty_share(self) -> float:
@@ -235,6 +241,12 @@ def preview(path: Path) -> Preview:
             column.filled += 1
             if len(column.samples) < 5 and value not in column.samples:
                 column.samples.append(value[:80])
+            if value in column.counts:
+                column.counts[value] += 1
+            elif len(column.counts) < MAX_DISTINCT and len(value) <= 200:
+                column.counts[value] = 1
+            else:
+                column.more_values = True
     if sampled == 0:
         raise TabularError(_("The file has a header row but no data rows."))
     if ragged:
@@ -262,7 +274,9 @@ def infer_type(samples: list[str]) -> str:
         return "boolean"
     if all(parse_number(v, "auto") is not None for v in values):
         return "number"
-    if all(parse_date(v, "ymd") is not None or parse_date(v, "dmy") is not None for v in values):
+    if all(
+        any(parse_date(v, order) is not None for order in ("ymd", "dmy", "mdy")) for v in values
+    ):
         return "date"
     return "text"
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from definitions.catalog.selectors import catalog_for
-from definitions.catalog.services import custom_field_add
+from definitions.catalog.services import custom_field_add, custom_fields_mark_after_outcome
 from definitions.core.audit import log_action
 from feedback.imports import limits
 from feedback.imports import read as tabular
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     pass
 from feedback.imports.convert import (
     ANALYZE_AFTER,
+    JSON_PAIRS,
     ConversionSql,
     RowError,
     choices_to_add,
@@ -282,6 +283,13 @@ def _merge(
             type=new["type"],
             category=new["category"],
             choices=new_choices.get(new["key"], []),
+            after_outcome=bool(new.get("after_outcome")),
+        )
+    if plan.after_outcome:
+        custom_fields_mark_after_outcome(
+            actor=job.created_by,  # type: ignore[arg-type]
+            workshop=job.workshop,
+            keys=plan.after_outcome,
         )
     latest = (
         "(SELECT DISTINCT ON (external_id) * FROM import_stage WHERE NOT bad"
@@ -328,12 +336,11 @@ def _merge(
         merged = f"(feedback_lead.custom{drop}) || excluded.custom"
         fresh = "jsonb_strip_nulls(custom)"
     else:
-        paths = "".join(f", '$.{key}'" for key in custom_keys)
-        merged = (
-            f"json_patch(json_remove(feedback_lead.custom{paths}), excluded.custom)"
-            if custom_keys
-            else "feedback_lead.custom"
-        )
+        kept = "feedback_lead.custom"
+        for n in range(0, len(custom_keys), JSON_PAIRS):  # SQLite: at most 127 arguments
+            paths = "".join(f", '$.{key}'" for key in custom_keys[n : n + JSON_PAIRS])
+            kept = f"json_remove({kept}{paths})"
+        merged = f"json_patch({kept}, excluded.custom)" if custom_keys else kept
         fresh = "json_patch('{}', custom)"
     search = searchable(
         pick("name"), pick("email"), pick("company"), "feedback_lead.external_id", merged

@@ -81,25 +81,6 @@ def _targets(workshop: Any, kind: str) -> list[tuple[str, str]]:
     return options
 
 
-def _mapping_from_post(job: ImportJob, data: Any, options: dict[str, Any]) -> dict[str, Any]:
-    columns: dict[str, Any] = {}
-    for i, header in enumerate(job.headers):
-        target = data.get(f"col-{i}-target", "ignore")
-        if target.startswith("field:"):
-            columns[header] = {"target": "field", "field": target[6:]}
-        elif target == "new_field":
-            columns[header] = {
-                "target": "new_field",
-                "key": data.get(f"col-{i}-key", "").strip(),
-                "label": data.get(f"col-{i}-label", "").strip() or header,
-                "type": data.get(f"col-{i}-type", "text"),
-                "category": data.get(f"col-{i}-category", "demographic"),
-            }
-        else:
-            columns[header] = {"target": target}
-    return {"version": 1, "options": options, "columns": columns}
-
-
 @require_http_methods(["GET", "POST"])
 def import_mapping(request: AuthedRequest, slug: str, job_id: int) -> HttpResponse:
     job = get_import_for_user(request.user, slug, job_id)
@@ -119,24 +100,20 @@ def import_mapping(request: AuthedRequest, slug: str, job_id: int) -> HttpRespon
     errors: list[str] = []
     if request.method == "POST":
         if options_form.is_valid():
-            mapping = _mapping_from_post(job, request.POST, options_form.options())
+            mapping, errors = mapping_stage.mapping_from_form(
+                job, request.POST, options_form.options()
+            )
             try:
-                import_services.import_start(actor=request.user, job=job, mapping=mapping)
+                if not errors:
+                    import_services.import_start(actor=request.user, job=job, mapping=mapping)
             except ValidationError as exc:
                 errors = exc.messages
             else:
-                return redirect("feedback:import_detail", slug=slug, job_id=job.pk)
+                if not errors:
+                    return redirect("feedback:import_detail", slug=slug, job_id=job.pk)
         else:
             errors = [_("Check the options.")]
-    rows = []
-    for i, column in enumerate(shape.columns):
-        chosen = mapping["columns"].get(column.name, {"target": "ignore"})
-        value = (
-            f"field:{chosen['field']}"
-            if chosen.get("target") == "field"
-            else chosen.get("target", "ignore")
-        )
-        rows.append((i, column, value, chosen))
+    rows = mapping_stage.page_rows(job, shape, mapping)
     return render(
         request,
         "feedback/import_mapping.html",

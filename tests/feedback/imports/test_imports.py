@@ -36,10 +36,18 @@ def upload(
     )
 
 
-def run(admin: Any, workshop: Workshop, content: bytes, **options: Any) -> ImportJob:
+def run(
+    admin: Any,
+    workshop: Workshop,
+    content: bytes,
+    columns: dict[str, dict[str, Any]] | None = None,
+    **options: Any,
+) -> ImportJob:
+    """Import with the suggested mapping, `columns` replacing some of its entries."""
     job, shape = upload(admin, workshop, content)
     mapping = import_mapping.suggested_mapping(job, shape)
     mapping["options"].update(options)
+    mapping["columns"].update(columns or {})
     import_services.import_start(actor=admin, job=job, mapping=mapping)
     return import_run.import_run(job.pk)  # what the worker does once the transaction commits
 
@@ -116,7 +124,9 @@ def test_bad_rows_go_to_the_error_report_and_good_rows_import(
         + "P4,Dan,dan@x.example,Carrier pigeon,US,lots,Student,maybe\n"
         + ",No Id,n@x.example,Chat,US,1,Student,no\n"
     )
-    job = run(admin, workshop, content.encode())
+    # Strict: a source the mapping does not name rejects its row.
+    strict = {"Lead Source": {"target": "field", "field": "source", "unmapped": "reject"}}
+    job = run(admin, workshop, content.encode(), strict)
     assert (job.imported, job.errors) == (3, 2)
     report = job.error_report
     assert "Lead Source,Carrier pigeon,not one of the allowed values" in report
