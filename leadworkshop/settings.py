@@ -303,10 +303,6 @@ BACKTEST_CHUNK_LEADS = env_int("BACKTEST_CHUNK_LEADS", 125_000, minimum=100)
 # A backtest (each chunk, and a run without progress) fails after this many seconds.
 BACKTEST_TIMEOUT_SECONDS = env_int("BACKTEST_TIMEOUT_SECONDS", 1800, minimum=10)
 
-# Suggestions measure their effect by evaluating the changed definition on the spot,
-# up to this many leads; above it, the proposal's own backtest tells.
-SUGGESTION_EFFECT_MAX_LEADS = env_int("SUGGESTION_EFFECT_MAX_LEADS", 200_000, minimum=0)
-
 # A worker that has not reported for this long is shown as offline.
 WORKER_HEARTBEAT_STALE_SECONDS = env_int("WORKER_HEARTBEAT_STALE_SECONDS", 90, minimum=10)
 

@@ -75,6 +75,7 @@ class Command(VersionCommand):
                     {
                         "version": version.number,
                         "objective": goal.objective,
+                        "candidates": discovery.candidates,
                         "suggestions": [
                             {
                                 "key": s.key,
