@@ -14,30 +14,15 @@ from django.utils import timezone
 
 from definitions.core.ratelimits import RateLimited
 from definitions.models import AuditLogEntry, Version, Workshop
-from definitions.versions import services as version_services
-from feedback.leads.generator import generate
-from feedback.leads.services import leads_changed, leads_insert_generated
+from feedback.leads.services import leads_changed
 from feedback.models import DiscoveryRun, LeakageClearance, RunState
 from feedback.ops.housekeeping import housekeeping_run
 from feedback.suggestions import runs
 from feedback.suggestions import selectors as suggestion_selectors
-from feedback.suggestions.types import Discovery, Goal
-from tests.feedback.suggestions.poor import POOR_DEFINITION
+from feedback.suggestions.types import Goal
+from tests.feedback.suggestions.conftest import answer
 
 pytestmark = pytest.mark.django_db
-
-
-def _answer(run: DiscoveryRun) -> Discovery:
-    assert run.result is not None, run.message
-    return Discovery.from_json(run.result)
-
-
-@pytest.fixture
-def version(admin: Any, workshop: Workshop) -> Version:
-    leads_insert_generated(workshop=workshop, leads=generate(1500, seed=11))
-    return version_services.version_publish_document(
-        actor=admin, workshop=workshop, document=POOR_DEFINITION, parent=None
-    )
 
 
 def _start(capture: Any, **kwargs: Any) -> DiscoveryRun:
@@ -48,7 +33,7 @@ def _start(capture: Any, **kwargs: Any) -> DiscoveryRun:
     return run
 
 
-def test_a_started_search_runs_in_the_worker_and_stores_the_engines_answer(
+def test_a_started_search_runs_in_the_worker_and_stores_the_enginesanswer(
     admin: Any, workshop: Workshop, version: Version, django_capture_on_commit_callbacks: Any
 ) -> None:
     goal = Goal(objective="f1", target="outcome")
@@ -62,7 +47,7 @@ def test_a_started_search_runs_in_the_worker_and_stores_the_engines_answer(
     assert run.state == RunState.DONE, run.message
     assert run.progress == 100 and run.finished_at is not None
     assert run.goal == goal.to_json()
-    discovery = _answer(run)
+    discovery = answer(run)
     assert discovery.version == version.number
     assert discovery.goal == goal
     assert discovery.validation > 0 and discovery.learning > discovery.validation

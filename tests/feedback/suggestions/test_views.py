@@ -16,28 +16,15 @@ from definitions.catalog import services as catalog_services
 from definitions.models import Proposal, Version, Workshop
 from definitions.versions import services as version_services
 from feedback.backtests import services as backtest_services
-from feedback.leads.generator import generate
-from feedback.leads.services import leads_changed, leads_insert_generated
+from feedback.leads.services import leads_changed
 from feedback.models import DiscoveryRun, EvaluationRun, LeakageClearance, RunState
 from feedback.suggestions import runs
-from feedback.suggestions.types import Discovery, Goal
+from feedback.suggestions.types import Goal
 from tests.factories import logged_in
+from tests.feedback.suggestions.conftest import answer
 from tests.feedback.suggestions.poor import POOR_DEFINITION
 
 pytestmark = pytest.mark.django_db
-
-
-def _answer(run: DiscoveryRun) -> Discovery:
-    assert run.result is not None, run.message
-    return Discovery.from_json(run.result)
-
-
-@pytest.fixture
-def version(admin: Any, workshop: Workshop) -> Version:
-    leads_insert_generated(workshop=workshop, leads=generate(1500, seed=11))
-    return version_services.version_publish_document(
-        actor=admin, workshop=workshop, document=POOR_DEFINITION, parent=None
-    )
 
 
 def _text(response: Any) -> str:
@@ -65,7 +52,7 @@ def test_a_search_started_on_the_page_shows_what_it_found_measured_on_validation
     assert response.status_code == 302
     assert response["Location"] == reverse("feedback:discovery_detail", args=["acme", run.pk])
     assert run.state == RunState.DONE, run.message
-    discovery = _answer(run)
+    discovery = answer(run)
     assert discovery.recommended is not None
 
     shown = _text(client.get(response["Location"]))
@@ -96,7 +83,7 @@ def test_the_recommended_draft_becomes_a_proposal_with_the_evidence_and_its_back
     client = logged_in(marketer)
     _search(client, django_capture_on_commit_callbacks)
     run = DiscoveryRun.objects.get()
-    discovery = _answer(run)
+    discovery = answer(run)
     assert discovery.recommended is not None
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(
@@ -120,7 +107,7 @@ def test_one_suggestion_or_the_checked_ones_become_a_proposal_and_nothing_else_d
     client = logged_in(marketer)
     _search(client, django_capture_on_commit_callbacks)
     run = DiscoveryRun.objects.get()
-    discovery = _answer(run)
+    discovery = answer(run)
     assert discovery.suggestions
     url = reverse("feedback:discovery_apply", args=["acme", run.pk])
 
@@ -228,7 +215,7 @@ def test_without_labelled_leads_the_page_says_why_nothing_is_suggested(
     response = _search(client, django_capture_on_commit_callbacks)
     run = DiscoveryRun.objects.get()
     assert run.state == RunState.DONE, run.message
-    discovery = _answer(run)
+    discovery = answer(run)
     assert not discovery.suggestions and discovery.recommended is None
     assert discovery.empty_reason
     assert discovery.empty_reason in _text(client.get(response["Location"]))
