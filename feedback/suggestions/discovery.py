@@ -601,7 +601,7 @@ def _fit_card(
         mql, sql = best, max(best, sql)
     else:
         below = score[eligible & (score < best)]
-        mql, sql = (int(np.median(below)) if len(below) else best), best
+        mql, sql = (max(0, int(np.median(below))) if len(below) else best), best
     changes: list[dict[str, Any]] = [
         {"op": "add_junk", "criterion": _fresh("j", criterion)} for criterion in junk
     ]

@@ -249,6 +249,11 @@ def best_threshold(
     if goal.objective == "capacity" and goal.capacity is not None:
         weekly = _eligible_weekly(eligible, score, part, values)
         value = np.where(weekly <= goal.capacity, value, -1.0)
+    # A definition's thresholds are whole points from 0 up (rules.validate): a negative
+    # threshold would be a draft that cannot be saved, so it is never chosen.
+    value = np.where(values >= 0, value, -np.inf)
+    if not np.any(values >= 0):
+        return 0, float("-inf")
     best = int(np.argmax(value))
     return int(values[best]), float(value[best])
 

@@ -68,7 +68,13 @@ def flipped(external_id: str) -> bool:
 
 
 def plant(
-    workshop: Workshop, admin: Any, *, leads: int = 5000, target: str = "outcome", rep: Any = None
+    workshop: Workshop,
+    admin: Any,
+    *,
+    leads: int = 5000,
+    target: str = "outcome",
+    rep: Any = None,
+    seed: int = 11,
 ) -> tuple[Version, dict[str, bool]]:
     """Generated leads labelled by PLANTED at the handoff stage (MQL), 10 % flipped;
     returns the wrong first version and what PLANTED predicts for each lead id."""
@@ -76,7 +82,7 @@ def plant(
     planted = rules.parse(PLANTED, catalog).definition
     assert planted is not None
     now = datetime.now(tz=UTC)
-    generated = list(generate(leads, seed=11))
+    generated = list(generate(leads, seed=seed))
     predicted: dict[str, bool] = {}
     for g in generated:
         data = rules.LeadData(

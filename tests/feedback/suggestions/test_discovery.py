@@ -49,13 +49,11 @@ def used_fields(discovery: Discovery) -> set[str]:
     return found
 
 
-# The issue asks for 0.02. Measured on this data the gap is 0.00-0.10 depending on the
-# split (the greedy path sometimes settles early); these tests hold what is reliably
-# true today, and the issue stays open until 0.02 is.
-RELIABLE_GAP = 0.12
+# Within this F1 of the planted definition on the validation part (the issue's bound).
+NEAR_PLANTED = 0.02
 
 
-def test_the_recommended_draft_recovers_most_of_the_planted_definitions_quality(
+def test_the_recommended_draft_is_within_002_of_the_planted_definitions_f1(
     workshop: Workshop, admin: Any
 ) -> None:
     version, predicted = plant(workshop, admin, leads=20_000)
@@ -63,7 +61,7 @@ def test_the_recommended_draft_recovers_most_of_the_planted_definitions_quality(
     assert discovery.recommended is not None
     best = planted_validation_f1(workshop, predicted, "outcome")
     assert discovery.before is not None and discovery.before.f1 < best - 0.2
-    assert discovery.recommended.after.f1 >= best - RELIABLE_GAP, (
+    assert discovery.recommended.after.f1 >= best - NEAR_PLANTED, (
         discovery.recommended.after,
         best,
     )
@@ -80,7 +78,7 @@ def test_the_same_holds_when_the_target_is_the_reps_verdicts(
     discovery = discover(workshop, version, Goal(target="verdict"))
     assert discovery.recommended is not None
     best = planted_validation_f1(workshop, predicted, "verdict")
-    assert discovery.recommended.after.f1 >= best - RELIABLE_GAP, (
+    assert discovery.recommended.after.f1 >= best - NEAR_PLANTED, (
         discovery.recommended.after,
         best,
     )
