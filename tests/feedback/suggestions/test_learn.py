@@ -29,8 +29,6 @@ def test_a_threshold_below_zero_is_never_chosen_because_no_definition_can_hold_i
 
 def test_when_every_score_is_negative_the_threshold_is_zero_and_hands_over_nobody() -> None:
     score = np.array([-10, -3, -1])
-    threshold, value = learn.best_threshold(
-        Goal(), np.ones(3, dtype=bool), score, part([0, 1, 1])
-    )
+    threshold, value = learn.best_threshold(Goal(), np.ones(3, dtype=bool), score, part([0, 1, 1]))
     assert threshold == 0
     assert value == float("-inf")
