@@ -14,6 +14,7 @@ import secrets
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.hashers import check_password, make_password
@@ -40,7 +41,9 @@ class EqualWorkModelBackend(ModelBackend):
         model = get_user_model()
         if username is None:
             username = kwargs.get(model.USERNAME_FIELD)
-        if username is None or password is None:
+        # LOCAL_PASSWORDS=0: this deployment signs in only through single sign-on, on
+        # every form (the admin's too).
+        if username is None or password is None or not settings.LOCAL_PASSWORDS:
             return None
         try:
             user = model._default_manager.get_by_natural_key(username)
