@@ -59,14 +59,17 @@ def refusal(claims: dict[str, Any]) -> str | None:
     email = str(claims.get("email") or "").strip()
     who = {"provider": provider.name(), "email": email}
     if not email or "@" not in email:
-        return _(
-            "%(provider)s did not tell us your e-mail address, so you cannot sign in here."
-        ) % who
+        return (
+            _("%(provider)s did not tell us your e-mail address, so you cannot sign in here.") % who
+        )
     if not _true(claims.get("email_verified")):
-        return _(
-            "%(provider)s has not verified your e-mail address %(email)s. Verify it there, "
-            "then sign in again."
-        ) % who
+        return (
+            _(
+                "%(provider)s has not verified your e-mail address %(email)s. Verify it there, "
+                "then sign in again."
+            )
+            % who
+        )
     if not email_domain_allowed(email):
         return _("%(email)s may not sign in here: only addresses at %(domains)s can.") % {
             "email": email,
@@ -121,7 +124,7 @@ class OIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
     def _refuse(self, reason: str, claims: dict[str, Any]) -> None:
         logger.warning("single sign-on refused for %r: %s", claims.get("email"), reason)
         messages.error(self.request, reason)
-        self.request.sso_refused = True  # type: ignore[attr-defined]
+        self.request.sso_refused = True
 
     def get_or_create_user(
         self, access_token: str, id_token: str, payload: dict[str, Any]

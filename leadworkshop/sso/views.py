@@ -11,8 +11,9 @@ import requests
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -89,9 +90,12 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # Accounts made by single sign-on have no password to change.
-        if not settings.LOCAL_PASSWORDS or not request.user.has_usable_password():
+        user = request.user
+        if not settings.LOCAL_PASSWORDS or (
+            isinstance(user, AbstractBaseUser) and not user.has_usable_password()
+        ):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
@@ -143,4 +147,3 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):  # type: ignore[misc]
                 % {"provider": provider.name()},
             )
         return HttpResponseRedirect(self.failure_url)
-

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 import requests
+from axes.models import AccessAttempt
+from axes.utils import reset
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -43,13 +44,13 @@ def sso(settings: Any, provider: Provider) -> Provider:
 class Person:
     """Someone with a session here (the test client) and at the provider (requests)."""
 
-    def __init__(self, provider: Provider) -> None:
-        self.app = Client()
+    def __init__(self, provider: Provider, address: str = "127.0.0.1") -> None:
+        self.app = Client(REMOTE_ADDR=address)
         self.browser = requests.Session()
         self.provider = provider
 
-    def sign_in(self, username: str, *, consent: str = "allow") -> HttpResponse:
-        start = self.app.get(reverse("sso_start"))
+    def sign_in(self, username: str, *, consent: str = "allow", start_query: str = "") -> Any:
+        start = self.app.get(reverse("sso_start") + start_query)
         assert start.status_code == 302
         authorize = start["Location"]
         assert authorize.startswith(f"{self.provider.issuer}/authorize?")
@@ -62,14 +63,13 @@ class Person:
         answer = self.browser.post(authorize, data={"consent": consent}, allow_redirects=False)
         assert answer.status_code == 302, answer.text
         assert answer.headers["Location"].startswith(CALLBACK)
-        response: HttpResponse = self.app.get(answer.headers["Location"])
-        return response
+        return self.app.get(answer.headers["Location"])
 
     def user(self) -> User | None:
         user_id = self.app.session.get("_auth_user_id")
         return None if user_id is None else get_user_model().objects.get(pk=user_id)
 
-    def login_page_alert(self, response: HttpResponse) -> str:
+    def login_page_alert(self, response: Any) -> str:
         assert response.status_code == 302 and response["Location"] == reverse("login")
         page = self.app.get(reverse("login")).content.decode()
         found = re.search(r'<li class="message error">(.*?)</li>', page, re.S)
@@ -97,6 +97,15 @@ def test_a_new_person_with_a_verified_address_gets_an_account_and_lands_in_the_a
     assert home.status_code == 200 and b"Ada Lovelace" in home.content
     # No password to change for an account made by single sign-on.
     assert b"Change password" not in home.content
+
+
+@pytest.mark.django_db
+def test_the_page_asked_for_before_signing_in_is_where_one_lands(sso: Provider) -> None:
+    ada = Person(sso)
+    assert ada.sign_in("ada", start_query="?next=/inbox/")["Location"] == "/inbox/"
+    # Never somewhere else.
+    elsewhere = Person(sso).sign_in("grace", start_query="?next=https://evil.example/")
+    assert elsewhere["Location"] == reverse("home")
 
 
 @pytest.mark.django_db
@@ -228,9 +237,7 @@ def test_the_login_page_offers_the_provider_next_to_the_password_form(sso: Provi
 
 
 @pytest.mark.django_db
-def test_with_local_passwords_off_only_the_provider_signs_in(
-    sso: Provider, settings: Any
-) -> None:
+def test_with_local_passwords_off_only_the_provider_signs_in(sso: Provider, settings: Any) -> None:
     settings.LOCAL_PASSWORDS = False
     UserFactory(username="sam", email="sam@acme.example", is_staff=True, is_superuser=True)
     client = Client()
@@ -248,6 +255,26 @@ def test_with_local_passwords_off_only_the_provider_signs_in(
     ada = Person(sso)
     ada.sign_in("ada")
     assert ada.app.get(reverse("password_change")).status_code == 404
+
+
+@pytest.mark.django_db
+def test_login_throttling_counts_for_single_sign_on_too(sso: Provider, settings: Any) -> None:
+    settings.AXES_ENABLED = True
+    # With django-axes on, a sign-in through the provider works as before.
+    ada = Person(sso, "198.51.100.40")
+    assert ada.sign_in("ada").status_code == 302 and ada.user() is not None
+    # An address locked out by failed password log-ins cannot sign in through it either.
+    for n in range(5):
+        Client(REMOTE_ADDR="198.51.100.41").post(
+            reverse("login"), {"username": f"guess{n}", "password": "wrong"}
+        )
+    locked = Person(sso, "198.51.100.41")
+    assert locked.sign_in("ada").status_code == 429
+    assert locked.user() is None
+    # A refused sign-in through the provider counts as a failed log-in.
+    Person(sso, "198.51.100.42").sign_in("mallory")
+    assert AccessAttempt.objects.get(ip_address="198.51.100.42").failures_since_start == 1
+    reset()
 
 
 @pytest.mark.django_db

@@ -261,7 +261,8 @@ def build_app(config: dict[str, Any], issuer: str) -> Flask:
             session.clear()
 
     server = AuthorizationServer(
-        app, query_client=lambda cid: client if cid == client.client_id else None,
+        app,
+        query_client=lambda cid: client if cid == client.client_id else None,
         save_token=save_token,
     )
     server.register_grant(CodeGrant, [IdToken(require_nonce=True), CodeChallenge(required=True)])
@@ -291,7 +292,7 @@ def build_app(config: dict[str, Any], issuer: str) -> Flask:
 
     @app.get("/jwks")
     def jwks() -> dict[str, Any]:
-        return keys.as_dict(private=False)
+        return dict(keys.as_dict(private=False))
 
     @app.route("/authorize", methods=["GET", "POST"])
     def authorize() -> Any:
@@ -301,7 +302,9 @@ def build_app(config: dict[str, Any], issuer: str) -> Flask:
             if person is None or not secrets.compare_digest(
                 person["password"], request.form.get("password", "")
             ):
-                return page("Sign in", step="login", action=action, error="Wrong username or password.")
+                return page(
+                    "Sign in", step="login", action=action, error="Wrong username or password."
+                )
             session["user"] = request.form["username"]
         name = session.get("user")
         person = users.get(name) if name else None
@@ -312,7 +315,9 @@ def build_app(config: dict[str, Any], issuer: str) -> Flask:
         except OAuth2Error as error:
             return page("Error", step="error", text=error.error), 400
         if "consent" not in request.form:
-            return page("Allow access", step="consent", action=action, client_id=grant.client.client_id)
+            return page(
+                "Allow access", step="consent", action=action, client_id=grant.client.client_id
+            )
         granted = person if request.form["consent"] == "allow" else None
         return server.create_authorization_response(grant_user=granted)
 
