@@ -13,10 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _check(**env: str) -> subprocess.CompletedProcess[str]:
+def _check(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OIDC_", "LOCAL_"))}
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", "check", *args],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -51,3 +51,21 @@ def test_a_complete_configuration_starts() -> None:
         LOCAL_PASSWORDS="0",
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_deploy_check_warns_of_open_domains_and_plain_http() -> None:
+    result = _check(
+        "--deploy",
+        OIDC_ISSUER="http://id.example.com",
+        OIDC_RP_CLIENT_ID="lw",
+        OIDC_RP_CLIENT_SECRET="s",
+    )
+    assert "leadworkshop.W002" in result.stderr and "leadworkshop.W003" in result.stderr
+    safe = _check(
+        "--deploy",
+        OIDC_ISSUER="https://id.example.com",
+        OIDC_RP_CLIENT_ID="lw",
+        OIDC_RP_CLIENT_SECRET="s",
+        OIDC_ALLOWED_EMAIL_DOMAINS="example.com",
+    )
+    assert "leadworkshop.W00" not in safe.stderr.replace("leadworkshop.W001", "")
