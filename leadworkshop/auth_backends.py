@@ -17,16 +17,21 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
 
-@cache
 def decoy_hash() -> str:
     """A hash of a random password nobody knows; only the work of checking it counts."""
-    return make_password(secrets.token_urlsafe(32))
+    return _decoy_hash(get_hasher().algorithm)
+
+
+@cache
+def _decoy_hash(algorithm: str) -> str:
+    # One per preferred hasher, so it follows PASSWORD_HASHERS when they change (tests).
+    return make_password(secrets.token_urlsafe(32), hasher=algorithm)
 
 
 class EqualWorkModelBackend(ModelBackend):
