@@ -37,3 +37,31 @@ def static_files_are_collected(app_configs: Any, **kwargs: Any) -> list[CheckWar
             id="leadworkshop.W001",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def single_sign_on_is_safe(app_configs: Any, **kwargs: Any) -> list[CheckWarning]:
+    """Single sign-on that any address of the provider may use, or that talks to the
+    provider in plain HTTP, works, but is rarely what a company means."""
+    if not settings.OIDC_RP_CLIENT_ID:
+        return []
+    warnings = []
+    if not settings.OIDC_ALLOWED_EMAIL_DOMAINS:
+        warnings.append(
+            CheckWarning(
+                "OIDC_ALLOWED_EMAIL_DOMAINS is empty: every address the provider has "
+                "verified can create an account here.",
+                hint="Set OIDC_ALLOWED_EMAIL_DOMAINS to the company's domains.",
+                id="leadworkshop.W002",
+            )
+        )
+    endpoints = [settings.OIDC_ISSUER, settings.OIDC_OP_TOKEN_ENDPOINT]
+    if any(url.startswith("http://") for url in endpoints):
+        warnings.append(
+            CheckWarning(
+                "The OpenID Connect provider is reached over plain HTTP.",
+                hint="Use the provider's https:// issuer (OIDC_ISSUER) and endpoints.",
+                id="leadworkshop.W003",
+            )
+        )
+    return warnings

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -89,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "definitions.notifications.context_processors.inbox",
+                "leadworkshop.sso.context_processors.accounts",
             ],
         },
     },
@@ -119,6 +121,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # ModelBackend with the same password work for unknown and known usernames.
     "leadworkshop.auth_backends.EqualWorkModelBackend",
+    # Single sign-on: only for someone returning from the OpenID Connect provider.
+    "leadworkshop.sso.backend.OIDCBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Argon2 for new and changed passwords; older hashes still verify and are upgraded at
@@ -144,6 +148,54 @@ AXES_CLIENT_IP_CALLABLE = "leadworkshop.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Single sign-on with OpenID Connect (mozilla-django-oidc; README "Single sign-on").
+# On when OIDC_RP_CLIENT_ID and the issuer (or the endpoints) are set. With an issuer
+# the endpoints come from its discovery document, read at the first sign-in; an
+# endpoint's own variable overrides it.
+OIDC_ISSUER = env_str("OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_OP_LOGOUT_ENDPOINT = env_str("OIDC_OP_LOGOUT_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "")
+# Lower-case domains whose addresses may sign in; empty lets every verified address in.
+OIDC_ALLOWED_EMAIL_DOMAINS = [
+    d.lower().lstrip("@") for d in env_list("OIDC_ALLOWED_EMAIL_DOMAINS", [])
+]
+# A claim that makes someone staff: true, or (with values) containing one of them.
+OIDC_STAFF_CLAIM = env_str("OIDC_STAFF_CLAIM", "")
+OIDC_STAFF_VALUES = env_list("OIDC_STAFF_VALUES", [])
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
+OIDC_USE_PKCE = True
+# Kept in the session for the provider's log-out (id_token_hint).
+OIDC_STORE_ID_TOKEN = True
+# Off: nobody signs in with a password here (every form), only through the provider.
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
+_OIDC_ENDPOINTS = (
+    OIDC_OP_AUTHORIZATION_ENDPOINT,
+    OIDC_OP_TOKEN_ENDPOINT,
+    OIDC_OP_USER_ENDPOINT,
+    OIDC_OP_JWKS_ENDPOINT,
+)
+if OIDC_RP_CLIENT_ID and not OIDC_ISSUER and not all(_OIDC_ENDPOINTS):
+    raise ImproperlyConfigured(
+        "OIDC_RP_CLIENT_ID is set: set OIDC_ISSUER too (or all of OIDC_OP_AUTHORIZATION_"
+        "ENDPOINT, OIDC_OP_TOKEN_ENDPOINT, OIDC_OP_USER_ENDPOINT, OIDC_OP_JWKS_ENDPOINT)."
+    )
+if OIDC_RP_CLIENT_ID and not OIDC_RP_CLIENT_SECRET:
+    raise ImproperlyConfigured("OIDC_RP_CLIENT_ID is set but OIDC_RP_CLIENT_SECRET is empty.")
+if not LOCAL_PASSWORDS and not OIDC_RP_CLIENT_ID:
+    raise ImproperlyConfigured(
+        "LOCAL_PASSWORDS=0 leaves no way to sign in: configure single sign-on "
+        "(OIDC_ISSUER, OIDC_RP_CLIENT_ID, OIDC_RP_CLIENT_SECRET)."
+    )
 
 # Guardian's database "anonymous user" is not needed: anonymous visitors never see a
 # workshop, the login wall stops them first.

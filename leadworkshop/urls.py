@@ -9,15 +9,19 @@ from django.views.i18n import set_language
 from api import api as api_v1
 from definitions.core import views as core_views
 from definitions.home import views as home_views
+from leadworkshop.sso import views as sso_views
 
 urlpatterns = [
     path("", home_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", sso_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", sso_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (OpenID Connect): to the provider and back; README "Single sign-on".
+    path("accounts/sso/start/", sso_views.SSOStartView.as_view(), name="sso_start"),
+    path("accounts/sso/callback/", sso_views.SSOCallbackView.as_view(), name="sso_callback"),
     path(
         "accounts/password/",
-        auth_views.PasswordChangeView.as_view(),
+        sso_views.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

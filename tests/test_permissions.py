@@ -38,6 +38,9 @@ LOGIN_ONLY = {
     "inbox",
     "inbox_read",
 }
+# Single sign-on's way to the provider and back: public, and 404 while no provider is
+# configured (tests/sso/test_sign_in.py).
+SSO = {"sso_start", "sso_callback"}
 # The API for programs (/api/v1/) has no session: an API key is its check, and every
 # operation in the namespace must refuse a request without one (see the API test
 # below; tests/api covers keys, scoping and revocation). These are its exceptions.
@@ -225,7 +228,9 @@ def _api_url_names() -> set[str]:
 
 
 def test_every_url_is_in_the_permission_table() -> None:
-    covered = {row.name for row in TABLE} | PUBLIC | LOGIN_ONLY | INVITEE_ONLY | _api_url_names()
+    covered = (
+        {row.name for row in TABLE} | PUBLIC | LOGIN_ONLY | INVITEE_ONLY | SSO | _api_url_names()
+    )
     missing = _url_names(get_resolver()) - covered
     assert not missing, f"URLs without a row in the permission table: {sorted(missing)}"
 
