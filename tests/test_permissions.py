@@ -154,7 +154,12 @@ TABLE: tuple[Row, ...] = (
         owner_only=True,
     ),
     Row("definitions:version_history", "get", roles.VIEW),
-    Row("definitions:version_rollback", "post", roles.PUBLISH, extra=("number",)),
+    Row("definitions:version_restore", "get", roles.PROPOSE, extra=("number",)),
+    Row("definitions:version_restore", "post", roles.PROPOSE, extra=("number",)),
+    Row("definitions:proposal_rebase", "get", roles.PROPOSE, extra=("proposal_id",), owner_only=True),
+    Row(
+        "definitions:proposal_rebase", "post", roles.PROPOSE, extra=("proposal_id",), owner_only=True
+    ),
     Row("definitions:policy_edit", "get", roles.VIEW),
     Row("definitions:policy_edit", "post", roles.CHANGE),
     Row("feedback:lead_list", "get", roles.VIEW),
