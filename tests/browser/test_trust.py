@@ -96,9 +96,7 @@ def test_a_rollback_needs_a_reason_and_a_confirmation_and_leaves_a_working_queue
         )
     v2 = _publish_by_vote(admin, _open(admin, workshop, "Bigger firms", 900_000_000))
     backtest_services.backtest_run_inline(
-        backtest_services.backtest_start(
-            actor=admin, workshop=workshop, version=v2, enqueue=False
-        )
+        backtest_services.backtest_start(actor=admin, workshop=workshop, version=v2, enqueue=False)
     )
 
     boss = new_page()
@@ -201,7 +199,7 @@ def test_the_vote_form_keeps_its_choice_after_an_error(new_page: Callable[[], An
 def test_the_author_still_sees_accept_and_decline_after_a_live_update(
     new_page: Callable[[], Any],
 ) -> None:
-    admin, workshop, _v1 = _workshop()
+    _admin, workshop, _v1 = _workshop()
     sofia = workshop.memberships.get(user__username="sofia").user
     proposal = _open(sofia, workshop, "Smaller firms too", 100_000_000)
     url = f"/w/acme/proposals/{proposal.pk}/"

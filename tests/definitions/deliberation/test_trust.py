@@ -327,9 +327,7 @@ def test_hidden_tallies_show_who_voted_but_not_how_until_the_vote_closes(
 ) -> None:
     lenient(workshop, admin, hide_tallies=True)
     mine = opened(proposal_on(seller, workshop, "Lower revenue", revenue(100_000_000)), seller)
-    deliberation_services.vote_cast(
-        actor=marketer, proposal=mine, choice="block", reason="No way."
-    )
+    deliberation_services.vote_cast(actor=marketer, proposal=mine, choice="block", reason="No way.")
     html = logged_in(seller).get(rebased_url(mine)).content.decode()
     assert 'id="tallies-hidden"' in html and 'id="vote-marketer"' in html
     assert "No way." not in html and "If voting closed now" not in html
