@@ -488,8 +488,10 @@ def proposal_rebase(
     become votes on an earlier text."""
     _require_author_or_admin(actor, proposal)
     proposal = _locked(proposal)
-    if proposal.state not in (ProposalState.DRAFT, ProposalState.OPEN):
-        raise ValidationError(_("Only a draft or an open proposal can be rebased."), code="state")
+    if proposal.state not in (ProposalState.DRAFT, ProposalState.OPEN, ProposalState.ACCEPTED):
+        raise ValidationError(
+            _("Only a draft, an open or an accepted proposal can be rebased."), code="state"
+        )
     current = current_version(proposal.workshop)
     if not is_stale(proposal, current) or current is None or proposal.parent is None:
         raise ValidationError(_("This proposal is already based on the current version."))
@@ -499,11 +501,22 @@ def proposal_rebase(
             {"resolutions": _("Choose which text to keep for every conflicting criterion.")}
         )
     merged = validated_document(proposal.workshop, result.document)
+    fields = ["document", "parent", "revision", "updated_by", "updated_at"]
+    if proposal.state == ProposalState.ACCEPTED:
+        # The vote accepted another text: the rebased one goes back to the vote, for
+        # the workshop's usual period, and the votes cast wait for confirmation.
+        days = policy_of(proposal.workshop).default_voting_days
+        proposal.state = ProposalState.OPEN
+        proposal.closes_at = timezone.now() + timedelta(days=days)
+        proposal.closed_at = None
+        proposal.reminded_at = None
+        proposal.outcome = ""
+        fields += ["state", "closes_at", "closed_at", "reminded_at", "outcome"]
     proposal.document = merged
     proposal.parent = current
     proposal.revision = F("revision") + 1
     proposal.updated_by = actor
-    proposal.save(update_fields=["document", "parent", "revision", "updated_by", "updated_at"])
+    proposal.save(update_fields=fields)
     proposal.refresh_from_db()
     if proposal.state == ProposalState.OPEN:
         ProposalRevision.objects.create(

@@ -217,6 +217,15 @@ def test_a_stale_proposal_cannot_be_published_until_rebased(
         version_services.version_publish(actor=admin, proposal=mine)
     assert caught.value.code == "stale"
     assert Version.objects.filter(workshop=workshop).count() == 2
+    # Rebased, the accepted proposal goes back to the vote: its text changed.
+    rebased = deliberation_services.proposal_rebase(
+        actor=seller, proposal=mine, resolutions={"revenue": "ours"}
+    )
+    assert (rebased.state, rebased.outcome, rebased.revision) == (ProposalState.OPEN, "", 2)
+    assert rebased.closes_at is not None and rebased.closes_at > timezone.now()
+    deliberation_services.vote_cast(actor=admin, proposal=rebased, choice="agree")
+    v3 = publish(admin, rebased)
+    assert criterion(v3.document, "revenue")["value"] == 100_000_000
 
 
 def test_a_rebase_through_a_conflict_keeps_the_chosen_text_and_flags_earlier_votes(
