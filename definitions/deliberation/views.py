@@ -72,6 +72,7 @@ def proposal_list(request: AuthedRequest, slug: str) -> HttpResponse:
         {
             "workshop": workshop,
             "proposals": deliberation_selectors.proposals_of(workshop, state or None),
+            "current": current_version(workshop),
             "state": state,
             "states": ProposalState.choices,
         },
