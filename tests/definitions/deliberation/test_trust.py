@@ -202,6 +202,8 @@ def test_publishing_a_version_makes_older_proposals_stale_and_tells_their_author
     page = logged_in(seller).get(reverse("definitions:proposal_detail", args=["acme", mine.pk]))
     html = page.content.decode()
     assert 'id="stale"' in html and "500" in html  # the change published in between
+    builder = logged_in(seller).get(reverse("definitions:draft_builder", args=["acme", mine.pk]))
+    assert 'id="builder-stale"' in builder.content.decode()
     listing = logged_in(seller).get(reverse("definitions:proposal_list", args=["acme"]))
     assert '<span class="badge warn">stale</span>' in listing.content.decode()
 
