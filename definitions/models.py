@@ -184,6 +184,11 @@ class Version(models.Model):
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
     published_at = models.DateTimeField(auto_now_add=True)
+    # A restore publishes an earlier version's text again: that version's backtest
+    # still describes this one while the leads have not changed since.
+    restored_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="restorations"
+    )
 
     class Meta:
         ordering = ["-number"]
@@ -245,6 +250,10 @@ class Proposal(models.Model):
     )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # A proposal to restore an earlier version (a rollback decided by vote).
+    restores = models.ForeignKey(
+        Version, on_delete=models.PROTECT, null=True, blank=True, related_name="restore_proposals"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -380,6 +389,9 @@ class ConsensusPolicy(models.Model):
     block_vetoes = models.BooleanField(_("a standing block rejects the proposal"), default=True)
     default_voting_days = models.PositiveSmallIntegerField(
         _("default voting period (days)"), default=7
+    )
+    hide_tallies = models.BooleanField(
+        _("hide the running tally until the vote closes"), default=False
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -145,9 +145,10 @@ urlpatterns += [
     path(P + "revisions/", deliberation_views.proposal_revisions, name="proposal_revisions"),
     path("w/<slug:slug>/versions/", version_views.version_history, name="version_history"),
     path(
-        "w/<slug:slug>/versions/<int:number>/rollback/",
-        version_views.version_rollback,
-        name="version_rollback",
+        "w/<slug:slug>/versions/<int:number>/restore/",
+        deliberation_views.version_restore,
+        name="version_restore",
     ),
+    path(P + "rebase/", deliberation_views.proposal_rebase, name="proposal_rebase"),
     path("w/<slug:slug>/policy/", deliberation_views.policy_edit, name="policy_edit"),
 ]

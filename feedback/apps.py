@@ -16,8 +16,10 @@ class FeedbackConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from definitions.core.extensions import page_context
+        from definitions.versions.signals import version_published
         from feedback.accuracy import panels as accuracy_panels
         from feedback.backtests import panels as backtest_panels
+        from feedback.backtests import services as backtest_services
         from feedback.backtests import signals as backtest_signals
         from feedback.backtests.sql import register_sqlite_functions
         from feedback.ops import panels as ops_panels
@@ -35,8 +37,12 @@ class FeedbackConfig(AppConfig):
         page_context.connect(ops_panels.on_workshop_home, sender="workshop_home")
         page_context.connect(backtest_panels.on_proposal_page, sender="proposal_detail")
         page_context.connect(backtest_panels.on_version_page, sender="version_detail")
+        page_context.connect(backtest_panels.on_restore_page, sender="version_restore")
         page_context.connect(backtest_panels.on_lead_page, sender="lead_detail")
         page_context.connect(verdict_panels.on_lead_page, sender="lead_detail")
+        version_published.connect(
+            backtest_services.on_version_published, dispatch_uid="backtest_published_version"
+        )
         backtest_signals.run_done.connect(tallies.on_run_done, dispatch_uid="verdict_tallies")
         backtest_signals.run_settled.connect(
             accuracy_panels.on_run_settled, dispatch_uid="outcome_stats"

@@ -157,7 +157,11 @@ TABLE: tuple[Row, ...] = (
         owner_only=True,
     ),
     Row("definitions:version_history", "get", roles.VIEW),
-    Row("definitions:version_rollback", "post", roles.PUBLISH, extra=("number",)),
+    Row("definitions:version_restore", "get", roles.PROPOSE, extra=("number",)),
+    Row("definitions:version_restore", "post", roles.PROPOSE, extra=("number",)),
+    # Only the author or an admin rebases (needs_membership_id, extra, owner_only):
+    Row("definitions:proposal_rebase", "get", roles.PROPOSE, False, ("proposal_id",), True),
+    Row("definitions:proposal_rebase", "post", roles.PROPOSE, False, ("proposal_id",), True),
     Row("definitions:policy_edit", "get", roles.VIEW),
     Row("definitions:policy_edit", "post", roles.CHANGE),
     Row("feedback:lead_list", "get", roles.VIEW),

@@ -33,6 +33,7 @@ from definitions.models import (
     Workshop,
 )
 from definitions.versions import selectors as version_selectors
+from definitions.versions import services as version_services
 from definitions.versions.rendering import document_response, parsed, print_page
 from definitions.workshops.access import (
     get_proposal_for_user,
@@ -157,6 +158,7 @@ def draft_builder(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
     parent_definition = (
         parsed(workshop, proposal.parent.document, catalog) if proposal.parent else None
     )
+    current = version_selectors.current_version(workshop)
     context = {
         "workshop": workshop,
         "proposal": proposal,
@@ -176,6 +178,9 @@ def draft_builder(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
         ),
         "saved_revision": saved_revision,
         "conflict": conflict,
+        # A newer version was published since the draft's base: say so, with the way
+        # to rebase (the conflicts are settled on the rebase page, criterion by criterion).
+        "stale_base": current if version_services.is_stale(proposal, current) else None,
         "fields_by_category": builder.fields_by_category(catalog),
         "activity_kinds": list(catalog.activity_kinds.values()),
         "categories": [(c.value, _(rules.CATEGORY_LABELS[c])) for c in rules.CRITERION_CATEGORIES],

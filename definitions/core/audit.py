@@ -62,6 +62,13 @@ MESSAGES: dict[str, Promise] = {
         "%(actor)s saved the draft “%(title)s” (revision %(revision)s)."
     ),
     "definitions.version.published": _("%(actor)s published version v%(version)s."),
+    "definitions.version.emergency_rollback": _(
+        "%(actor)s made an emergency rollback: v%(restored)s is published again as "
+        "v%(version)s, without a vote. Reason: %(reason)s"
+    ),
+    "definitions.proposal.rebased": _(
+        "%(actor)s rebased the proposal “%(title)s” onto v%(version)s."
+    ),
     "api.key.created": _("%(actor)s created the API key “%(name)s” (lw_%(prefix)s_…)."),
     "api.key.revoked": _("%(actor)s revoked the API key “%(name)s” (lw_%(prefix)s_…)."),
 }

@@ -8,6 +8,10 @@ A proposal is accepted only when every rule of the workshop's policy holds:
   (abstain and block are not part of this share);
 - no standing block, when the policy gives blocks a veto.
 Every rule that fails is reported, so the outcome statement says exactly why.
+
+Only confirmed ballots count: a vote cast on an earlier text of the proposal (before an
+accepted amendment or a rebase) waits for its voter to confirm or change it, and is
+reported apart (``Outcome.earlier``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class Policy:
 class Ballot:
     choice: str
     department: str
+    # False: cast on an earlier text and not confirmed since.
+    current: bool = True
 
 
 class Failure(StrEnum):
@@ -56,6 +62,7 @@ class Outcome:
     counts: dict[str, int]
     voted: int
     eligible: int
+    earlier: int = 0  # ballots cast on an earlier text, not counted
 
     @property
     def participation_percent(self) -> float:
@@ -68,7 +75,8 @@ class Outcome:
 
 
 def decide(policy: Policy, ballots: Iterable[Ballot], eligible: int) -> Outcome:
-    ballots = list(ballots)
+    everything = list(ballots)
+    ballots = [b for b in everything if b.current]
     counts = Counter(b.choice for b in ballots)
     tally = {choice: counts.get(choice, 0) for choice in CHOICES}
     voted = len(ballots)
@@ -88,7 +96,12 @@ def decide(policy: Policy, ballots: Iterable[Ballot], eligible: int) -> Outcome:
     if policy.block_vetoes and tally[BLOCK] > 0:
         reasons.append(Reason(Failure.BLOCKED))
     return Outcome(
-        accepted=not reasons, reasons=tuple(reasons), counts=tally, voted=voted, eligible=eligible
+        accepted=not reasons,
+        reasons=tuple(reasons),
+        counts=tally,
+        voted=voted,
+        eligible=eligible,
+        earlier=len(everything) - voted,
     )
 
 

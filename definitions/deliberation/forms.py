@@ -93,3 +93,21 @@ class PolicyForm(forms.Form):
     default_voting_days = forms.IntegerField(
         label=_("Default voting period (days)"), min_value=1, max_value=90
     )
+    hide_tallies = forms.BooleanField(
+        label=_("Hide the running tally until the vote closes"),
+        required=False,
+        help_text=_("Members see who has voted, but not how, until voting closes."),
+    )
+
+
+class RestoreForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why go back to this version?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": _("Say why the definition should go back.")},
+    )
+    confirm_emergency = forms.BooleanField(
+        label=_("I understand this publishes the earlier version now, without a vote"),
+        required=False,
+    )

@@ -8,18 +8,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
+from definitions import roles
 from definitions.models import (
     Amendment,
     Comment,
+    Membership,
     Proposal,
+    ProposalState,
     Vote,
     Workshop,
 )
 
 if TYPE_CHECKING:
-    pass
+    from django.contrib.auth.models import User
 
 
 def proposals_of(workshop: Workshop, state: str | None = None) -> QuerySet[Proposal]:
@@ -27,6 +31,30 @@ def proposals_of(workshop: Workshop, state: str | None = None) -> QuerySet[Propo
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("-updated_at")
+
+
+def needs_vote(user: User, workshop: Workshop | None = None) -> QuerySet[Proposal]:
+    """Open proposals the user may vote on and has not: no vote yet, or a vote cast on
+    an earlier text that waits for confirmation. Soonest closing first."""
+    voter_roles = [r for r, perms in roles.ROLE_PERMISSIONS.items() if roles.VOTE in perms]
+    qs = Proposal.objects.filter(
+        Exists(
+            Membership.objects.filter(
+                workshop=OuterRef("workshop"), user=user, role__in=voter_roles
+            )
+        ),
+        state=ProposalState.OPEN,
+        closes_at__gt=timezone.now(),
+    ).exclude(
+        Exists(
+            Vote.objects.filter(
+                proposal=OuterRef("pk"), voter=user, revision__gte=OuterRef("revision")
+            )
+        )
+    )
+    if workshop is not None:
+        qs = qs.filter(workshop=workshop)
+    return qs.select_related("workshop").order_by("closes_at", "pk")
 
 
 def comments_of(proposal: Proposal) -> list[Comment]:

@@ -16,6 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from definitions import roles, rules
+from definitions.authoring import services as authoring_services
 from definitions.catalog.documents import validated_document
 from definitions.catalog.selectors import catalog_for
 from definitions.core.audit import log_action
@@ -29,12 +30,16 @@ from definitions.models import (
     Proposal,
     ProposalRevision,
     ProposalState,
+    Version,
     Vote,
     VoteChoice,
     Workshop,
 )
 from definitions.notifications.services import notify
 from definitions.roles import Department
+from definitions.rules.merge import MergeResult, Side, merge
+from definitions.versions.selectors import current_version
+from definitions.versions.services import is_stale
 from definitions.workshops.access import workshop_perms
 from definitions.workshops.selectors import member_users
 
@@ -95,6 +100,7 @@ def policy_update(
     majority_percent: int,
     block_vetoes: bool,
     default_voting_days: int,
+    hide_tallies: bool = False,
 ) -> ConsensusPolicy:
     if not 0 <= quorum_percent <= 100:
         raise ValidationError({"quorum_percent": _("Between 0 and 100.")})
@@ -112,6 +118,7 @@ def policy_update(
             "majority_percent": majority_percent,
             "block_vetoes": block_vetoes,
             "default_voting_days": default_voting_days,
+            "hide_tallies": hide_tallies,
         },
     )
     log_action(
@@ -444,7 +451,123 @@ def amendment_accept(*, actor: User, amendment: Amendment) -> Proposal:
         title=proposal.title,
         revision=proposal.revision,
     )
+    _ask_to_confirm(actor, proposal)
     return proposal
+
+
+def _ask_to_confirm(actor: User, proposal: Proposal) -> None:
+    """The text changed under votes already cast: they stay, marked as cast on an
+    earlier text and left out of the count until their voters confirm or change them."""
+    earlier = Vote.objects.filter(proposal=proposal, revision__lt=proposal.revision)
+    notify(
+        workshop=proposal.workshop,
+        recipients=[v.voter for v in earlier.select_related("voter")],
+        verb="vote.earlier_text",
+        url=f"{_url(proposal)}#vote-panel",
+        exclude=actor,
+        title=proposal.title,
+    )
+
+
+def rebase_preview(proposal: Proposal) -> tuple[Version | None, MergeResult | None]:
+    """The version the proposal would be rebased onto and the merge so far (None when
+    the proposal is not stale)."""
+    current = current_version(proposal.workshop)
+    if not is_stale(proposal, current) or proposal.parent is None or current is None:
+        return current, None
+    return current, merge(proposal.parent.document, current.document, proposal.document)
+
+
+@transaction.atomic
+def proposal_rebase(
+    *, actor: User, proposal: Proposal, resolutions: dict[str, Side] | None = None
+) -> Proposal:
+    """Carry the proposal onto the current version: a criterion-level three-way merge
+    (base: the version it was drafted on; theirs: the current version; ours: its text),
+    each conflict settled by ``resolutions``. On an open proposal, votes cast before
+    become votes on an earlier text."""
+    _require_author_or_admin(actor, proposal)
+    proposal = _locked(proposal)
+    if proposal.state not in (ProposalState.DRAFT, ProposalState.OPEN, ProposalState.ACCEPTED):
+        raise ValidationError(
+            _("Only a draft, an open or an accepted proposal can be rebased."), code="state"
+        )
+    current = current_version(proposal.workshop)
+    if not is_stale(proposal, current) or current is None or proposal.parent is None:
+        raise ValidationError(_("This proposal is already based on the current version."))
+    result = merge(proposal.parent.document, current.document, proposal.document, resolutions)
+    if result.document is None:
+        raise ValidationError(
+            {"resolutions": _("Choose which text to keep for every conflicting criterion.")}
+        )
+    merged = validated_document(proposal.workshop, result.document)
+    fields = ["document", "parent", "revision", "updated_by", "updated_at"]
+    if proposal.state == ProposalState.ACCEPTED:
+        # The vote accepted another text: the rebased one goes back to the vote, for
+        # the workshop's usual period, and the votes cast wait for confirmation.
+        days = policy_of(proposal.workshop).default_voting_days
+        proposal.state = ProposalState.OPEN
+        proposal.closes_at = timezone.now() + timedelta(days=days)
+        proposal.closed_at = None
+        proposal.reminded_at = None
+        proposal.outcome = ""
+        fields += ["state", "closes_at", "closed_at", "reminded_at", "outcome"]
+    proposal.document = merged
+    proposal.parent = current
+    proposal.revision = F("revision") + 1
+    proposal.updated_by = actor
+    proposal.save(update_fields=fields)
+    proposal.refresh_from_db()
+    if proposal.state == ProposalState.OPEN:
+        ProposalRevision.objects.create(
+            proposal=proposal,
+            number=proposal.revision,
+            document=merged,
+            created_by=actor,
+            note=_("Rebased onto v%(n)s") % {"n": current.number},
+        )
+    log_action(
+        "definitions.proposal.rebased",
+        actor=actor,
+        workshop=proposal.workshop,
+        proposal=proposal.pk,
+        title=proposal.title,
+        version=current.number,
+        conflicts=len(result.conflicts),
+    )
+    _ask_to_confirm(actor, proposal)
+    return proposal
+
+
+@transaction.atomic
+def restore_propose(*, actor: User, version: Version, reason: str) -> Proposal:
+    """Propose restoring an earlier version: a proposal with its text, based on the
+    current version, opened at once for the workshop's usual voting period."""
+    workshop = version.workshop
+    if roles.PROPOSE not in workshop_perms(actor, workshop):
+        raise PermissionDenied
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the definition should go back.")})
+    current = current_version(workshop)
+    if current is None or current.pk == version.pk:
+        raise ValidationError(_("This is already the current version."))
+    proposal = authoring_services.proposal_create(
+        actor=actor,
+        workshop=workshop,
+        title=_("Restore v%(n)s") % {"n": version.number},
+        document=version.document,
+        parent=current,
+    )
+    Proposal.objects.filter(pk=proposal.pk).update(restores=version)
+    proposal.restores = version
+    days = policy_of(workshop).default_voting_days
+    return proposal_open(
+        actor=actor,
+        proposal=proposal,
+        closes_at=timezone.now() + timedelta(days=days),
+        rationale=reason,
+    )
 
 
 @transaction.atomic
@@ -477,9 +600,9 @@ def outcome_of(
     policy = policy_of(proposal.workshop)
     if ballots is None:
         ballots = [
-            consensus.Ballot(choice, department)
-            for choice, department in Vote.objects.filter(proposal=proposal).values_list(
-                "choice", "department"
+            consensus.Ballot(choice, department, revision >= proposal.revision)
+            for choice, department, revision in Vote.objects.filter(proposal=proposal).values_list(
+                "choice", "department", "revision"
             )
         ]
     eligible = Membership.objects.filter(workshop=proposal.workshop, role__in=VOTER_ROLES).count()

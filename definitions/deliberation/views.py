@@ -3,7 +3,7 @@ backtest, its live updates, its revisions, and the consensus policy page."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from definitions import roles, rules
@@ -31,17 +32,22 @@ from definitions.deliberation.forms import (
     DeclineForm,
     OpenForm,
     PolicyForm,
+    RestoreForm,
     VoteForm,
 )
 from definitions.models import Proposal, ProposalState, VoteChoice
 from definitions.roles import Department
+from definitions.rules.merge import Side
 from definitions.versions import services as version_services
+from definitions.versions.selectors import current_version
+from definitions.versions.services import is_stale
 from definitions.workshops import services as workshop_services
 from definitions.workshops.access import (
     get_amendment_for_user,
     get_comment_for_user,
     get_own_proposal_for_user,
     get_proposal_for_user,
+    get_version_for_user,
     get_workshop_for_user,
     require,
     require_author_or_admin,
@@ -66,6 +72,7 @@ def proposal_list(request: AuthedRequest, slug: str) -> HttpResponse:
         {
             "workshop": workshop,
             "proposals": deliberation_selectors.proposals_of(workshop, state or None),
+            "current": current_version(workshop),
             "state": state,
             "states": ProposalState.choices,
         },
@@ -85,6 +92,8 @@ def _live_context(
     every few seconds by everyone following a vote, so it computes only the parts
     asked for and nothing else."""
     workshop = proposal.workshop
+    # Per-user controls are part of the live parts: a poll must render exactly what a
+    # full page load renders for this user (the author's Accept/Decline included).
     context: dict[str, Any] = {
         "workshop": workshop,
         "proposal": proposal,
@@ -93,13 +102,19 @@ def _live_context(
         "discussion_changed": discussion,
         "can_comment": roles.COMMENT in workshop.user_perms,
         "can_amend": roles.PROPOSE in workshop.user_perms and proposal.state == ProposalState.OPEN,
+        "is_author_or_admin": proposal.author_id == request.user.pk
+        or roles.CHANGE in workshop.user_perms,
     }
     if votes:
         cast = list(deliberation_selectors.votes_of(proposal))
-        ballots = [consensus.Ballot(v.choice, v.department) for v in cast]
+        confirmed = [v for v in cast if v.revision >= proposal.revision]
+        ballots = [consensus.Ballot(v.choice, v.department) for v in confirmed]
         departments = dict(Department.choices)
+        policy = deliberation_services.policy_of(workshop)
         context |= {
-            "votes": cast,
+            "votes": confirmed,
+            "earlier_votes": [v for v in cast if v.revision < proposal.revision],
+            "tallies_hidden": policy.hide_tallies and proposal.state == ProposalState.OPEN,
             "my_vote": next((v for v in cast if v.voter_id == request.user.pk), None),
             "tally": [
                 (departments.get(dep, dep), [row[c] for c in consensus.CHOICES])
@@ -107,7 +122,17 @@ def _live_context(
             ],
             "totals": [sum(1 for b in ballots if b.choice == c) for c in consensus.CHOICES],
             "choice_labels": [label for _value, label in VoteChoice.choices],
-            "outcome_now": deliberation_services.outcome_of(proposal, ballots)
+            "outcome_now": deliberation_services.outcome_of(
+                proposal,
+                [
+                    *ballots,
+                    *(
+                        consensus.Ballot(v.choice, v.department, False)
+                        for v in cast
+                        if v.revision < proposal.revision
+                    ),
+                ],
+            )
             if proposal.state == ProposalState.OPEN
             else None,
         }
@@ -149,14 +174,22 @@ def _detail_context(request: AuthedRequest, proposal: Proposal) -> dict[str, Any
         rules.parse(proposal.parent.document, catalog).definition if proposal.parent else None
     )
     policy = deliberation_services.policy_of(workshop)
+    current = current_version(workshop)
+    stale = is_stale(proposal, current)
+    published_since = None
+    if stale and current is not None and proposal.parent is not None:
+        current_definition = rules.parse(current.document, catalog).definition
+        if parent_definition and current_definition:
+            published_since = describe_changes(parent_definition, current_definition, catalog)
     return {
         **live,
         "changes": describe_changes(parent_definition, definition, catalog)
         if parent_definition and definition
         else None,
         "rationale_html": render_markdown(proposal.rationale),
-        "is_author_or_admin": proposal.author_id == request.user.pk
-        or roles.CHANGE in workshop.user_perms,
+        "stale": stale,
+        "current_version": current,
+        "published_since": published_since,
         "can_vote": roles.VOTE in workshop.user_perms and proposal.state == ProposalState.OPEN,
         "vote_form": VoteForm(),
         "comment_form": CommentForm(
@@ -297,9 +330,11 @@ def vote_cast(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRespon
             status=400 if error else 200,
         )
     if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, _("Your vote is recorded."))
+        # Rendered, not redirected: the chosen option and the reason stay as sent.
+        context = _detail_context(request, proposal)
+        context |= {"vote_error": error, "vote_form": form}
+        return render(request, "definitions/proposal_detail.html", context, status=400)
+    messages.success(request, _("Your vote is recorded."))
     return _back(proposal, "#vote-panel")
 
 
@@ -517,6 +552,7 @@ def policy_edit(request: AuthedRequest, slug: str) -> HttpResponse:
         "majority_percent": policy.majority_percent,
         "block_vetoes": policy.block_vetoes,
         "default_voting_days": policy.default_voting_days,
+        "hide_tallies": policy.hide_tallies,
     }
     evaluation_initial = {
         "handoff_stage": workshop.handoff_stage,
@@ -563,4 +599,153 @@ def policy_edit(request: AuthedRequest, slug: str) -> HttpResponse:
             "can_edit": roles.CHANGE in workshop.user_perms,
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def version_restore(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
+    """Going back to an earlier version is a decision: a reason, a confirmation page
+    with the diff against the current version and both backtests, then either a
+    proposal to restore it (voted like any other) or, for an admin, an emergency
+    rollback recorded as such."""
+    version = get_version_for_user(request.user, slug, number)
+    workshop = version.workshop
+    require(workshop, roles.PROPOSE)
+    current = current_version(workshop)
+    if current is None or current.pk == version.pk:
+        messages.error(request, _("This is already the current version."))
+        return redirect("definitions:version_history", slug=slug)
+    form = RestoreForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        emergency = request.POST.get("action") == "emergency"
+        reason = form.cleaned_data["reason"]
+        try:
+            if emergency:
+                require(workshop, roles.PUBLISH)
+                if not form.cleaned_data["confirm_emergency"]:
+                    raise ValidationError(
+                        {
+                            "confirm_emergency": _(
+                                "Tick the box to confirm a rollback without a vote."
+                            )
+                        }
+                    )
+                new = version_services.version_rollback(
+                    actor=request.user, version=version, reason=reason
+                )
+            else:
+                proposal = deliberation_services.restore_propose(
+                    actor=request.user, version=version, reason=reason
+                )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if emergency:
+                messages.success(
+                    request,
+                    _("Emergency rollback: v%(old)s is published again as v%(new)s.")
+                    % {"old": number, "new": new.number},
+                )
+                return redirect("definitions:version_detail", slug=slug, number=new.number)
+            messages.success(request, _("The restore is proposed and open for votes."))
+            return _back(proposal)
+    catalog = catalog_for(workshop)
+    old = rules.parse(current.document, catalog).definition
+    new_definition = rules.parse(version.document, catalog).definition
+    return render(
+        request,
+        "definitions/version_restore.html",
+        {
+            "workshop": workshop,
+            "version": version,
+            "current": current,
+            "form": form,
+            "changes": describe_changes(old, new_definition, catalog)
+            if old and new_definition
+            else None,
+            "can_publish": roles.PUBLISH in workshop.user_perms,
+            **extra_context("version_restore", workshop=workshop, versions=[current, version]),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def proposal_rebase(request: AuthedRequest, slug: str, proposal_id: int) -> HttpResponse:
+    """Carry a stale proposal onto the current version; each conflicting criterion is
+    shown with the three texts (base, published, proposal) and settled here."""
+    proposal = get_own_proposal_for_user(request.user, slug, proposal_id, roles.PROPOSE)
+    current, result = deliberation_services.rebase_preview(proposal)
+    if result is None or current is None:
+        messages.info(request, _("This proposal is already based on the current version."))
+        return _back(proposal)
+    resolutions: dict[str, Side] = {}
+    error = ""
+    if request.method == "POST":
+        for conflict in result.conflicts:
+            choice = request.POST.get(f"resolve-{conflict.node_id}", "")
+            if choice in ("ours", "theirs"):
+                resolutions[conflict.node_id] = cast(Side, choice)
+        try:
+            deliberation_services.proposal_rebase(
+                actor=request.user, proposal=proposal, resolutions=resolutions
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(
+                request,
+                _("The proposal is rebased onto v%(n)s.") % {"n": current.number},
+            )
+            if proposal.state == ProposalState.DRAFT:
+                return redirect("definitions:draft_builder", slug=slug, proposal_id=proposal.pk)
+            return _back(proposal)
+    catalog = catalog_for(proposal.workshop)
+    return render(
+        request,
+        "definitions/proposal_rebase.html",
+        {
+            "workshop": proposal.workshop,
+            "proposal": proposal,
+            "current": current,
+            "conflicts": [
+                (
+                    c,
+                    [
+                        _conflict_text(side, c.node_id, catalog)
+                        for side in (c.base, c.theirs, c.ours)
+                    ],
+                )
+                for c in result.conflicts
+            ],
+            "resolutions": resolutions,
+            "error": error,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _conflict_text(content: Any, node_id: str, catalog: rules.Catalog) -> str:
+    """One side of a conflict in plain language: a criterion as the builder writes it,
+    a threshold as its number, a group by its mode."""
+    if content is None:
+        return _("(removed)")
+    if node_id == "@rationale":
+        return str(content)
+    if node_id in ("@mql", "@sql"):
+        return _("%(points)s points") % {"points": content}
+    if isinstance(content, dict) and "@mode" in content:
+        return _("group “%(id)s”") % {"id": node_id}
+    document = {
+        "schema_version": 1,
+        "qualify": {"id": "g", "all": [content]},
+        "disqualify": [],
+        "scoring": [],
+        "stages": {"mql": 1, "sql": 2, "sales_ready": []},
+    }
+    definition = rules.parse(document, catalog).definition
+    if definition is None:
+        return str(content)
+    return rules.render_criterion_with_points(
+        next(iter(rules.criteria(definition))), catalog, _, ngettext
     )

@@ -33,7 +33,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "definitions/workshop_list.html",
-        {"workshops": workshops, "invitations": invitations},
+        {
+            "workshops": workshops,
+            "invitations": invitations,
+            "needs_vote": deliberation_selectors.needs_vote(request.user)[:20],
+        },
     )
 
 
@@ -49,6 +53,7 @@ def workshop_home(request: AuthedRequest, slug: str) -> HttpResponse:
         "current": version_selectors.current_version(workshop),
         "draft_count": authoring_selectors.drafts_of(workshop).count(),
         "open_count": deliberation_selectors.proposals_of(workshop, ProposalState.OPEN).count(),
+        "needs_vote": deliberation_selectors.needs_vote(request.user, workshop)[:20],
         **extra_context("workshop_home", workshop=workshop),
     }
     return render(request, "definitions/workshop_home.html", context)

@@ -29,6 +29,17 @@ MESSAGES: dict[str, Promise] = {
     "proposal.closing_soon": _("Voting on “%(title)s” closes within 24 hours (%(closes)s)."),
     "proposal.closed": _("Voting on “%(title)s” closed: %(outcome)s."),
     "version.published": _("Version v%(version)s of the lead definition is published."),
+    "version.emergency_rollback": _(
+        "Emergency rollback by %(actor)s: v%(restored)s is the current definition again "
+        "(as v%(version)s). Reason: %(reason)s"
+    ),
+    "proposal.stale": _(
+        "v%(version)s was published after “%(title)s” was written: rebase the proposal "
+        "onto it before it can be published."
+    ),
+    "vote.earlier_text": _(
+        "The text of “%(title)s” changed after you voted: confirm or change your vote."
+    ),
     "comment.reply": _("%(author)s replied to your comment on “%(title)s”."),
     "invitation.received": _("%(actor)s invited you to join the workshop “%(name)s”."),
 }

@@ -17,6 +17,7 @@ from definitions.catalog.documents import validated_document
 from definitions.core.audit import log_action
 from definitions.models import Proposal, ProposalState, Version, Workshop
 from definitions.notifications.services import notify
+from definitions.versions.signals import version_published
 from definitions.workshops.access import workshop_perms
 from definitions.workshops.selectors import member_users
 
@@ -32,6 +33,7 @@ def version_publish_document(
     document: object,
     parent: Version | None,
     note: str = "",
+    restored_from: Version | None = None,
 ) -> Version:
     """Make `document` the workshop's next version and its current definition.
 
@@ -48,6 +50,7 @@ def version_publish_document(
         author=actor,
         published_by=actor,
         note=note[:300],
+        restored_from=restored_from,
     )
     log_action(
         "definitions.version.published",
@@ -77,12 +80,27 @@ def version_publish(*, actor: User, proposal: Proposal) -> Version:
             % {"state": proposal.get_state_display()},
             code="state",
         )
+    current = Version.objects.filter(workshop=proposal.workshop).order_by("-number").first()
+    if is_stale(proposal, current):
+        raise ValidationError(
+            _(
+                "v%(n)s was published after this proposal was written: rebase it onto "
+                "v%(n)s before publishing."
+            )
+            % {"n": current.number if current else 0},
+            code="stale",
+        )
+    restores = proposal.restores
     version = version_publish_document(
         actor=actor,
         workshop=proposal.workshop,
         document=proposal.document,
         parent=proposal.parent,
         note=proposal.title,
+        restored_from=restores
+        if restores is not None
+        and restores.document == validated_document(proposal.workshop, proposal.document)
+        else None,
     )
     proposal.state = ProposalState.PUBLISHED
     proposal.published_version = version
@@ -95,14 +113,60 @@ def version_publish(*, actor: User, proposal: Proposal) -> Version:
         exclude=actor,
         version=version.number,
     )
+    _mark_stale(actor, version)
+    version_published.send(sender=Version, version=version)
     return version
 
 
+def is_stale(proposal: Proposal, current: Version | None) -> bool:
+    """A proposal still in discussion whose base is no longer the current version:
+    what was published since is not in its text."""
+    return (
+        proposal.state in (ProposalState.DRAFT, ProposalState.OPEN, ProposalState.ACCEPTED)
+        and proposal.parent_id is not None
+        and current is not None
+        and proposal.parent_id != current.pk
+    )
+
+
+def _mark_stale(actor: User, version: Version) -> None:
+    """Tell the authors of the proposals the new version leaves behind: staleness is
+    read from the base (proposal.parent against the current version), so nothing is
+    stored, only announced."""
+    stale = (
+        Proposal.objects.filter(
+            workshop=version.workshop,
+            state__in=[ProposalState.DRAFT, ProposalState.OPEN, ProposalState.ACCEPTED],
+            parent__isnull=False,
+        )
+        .exclude(parent=version)
+        .select_related("author")
+    )
+    for proposal in stale:
+        if proposal.author is None:
+            continue
+        notify(
+            workshop=version.workshop,
+            recipients=[proposal.author],
+            verb="proposal.stale",
+            url=reverse("definitions:proposal_detail", args=[version.workshop.slug, proposal.pk]),
+            exclude=actor,
+            title=proposal.title,
+            version=version.number,
+        )
+
+
 @transaction.atomic
-def version_rollback(*, actor: User, version: Version) -> Version:
-    """Publish an older version's content again, as a new number: history only grows."""
+def version_rollback(*, actor: User, version: Version, reason: str) -> Version:
+    """An admin's emergency rollback: the older version's content published again at
+    once, as a new number (history only grows), without a vote. Recorded as such in
+    the audit log with its reason and announced to every member."""
     if roles.PUBLISH not in workshop_perms(actor, version.workshop):
         raise PermissionDenied
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the definition must be rolled back.")})
+    Workshop.objects.select_for_update().filter(pk=version.workshop_id).first()
     current = Version.objects.filter(workshop=version.workshop).order_by("-number").first()
     if current is not None and current.pk == version.pk:
         raise ValidationError(_("This is already the current version."))
@@ -111,14 +175,30 @@ def version_rollback(*, actor: User, version: Version) -> Version:
         workshop=version.workshop,
         document=version.document,
         parent=current,
-        note=_("Rollback to v%(n)s") % {"n": version.number},
+        note=_("Emergency rollback to v%(n)s: %(reason)s")
+        % {"n": version.number, "reason": reason},
+        restored_from=version,
+    )
+    log_action(
+        "definitions.version.emergency_rollback",
+        actor=actor,
+        workshop=version.workshop,
+        version=new.number,
+        restored=version.number,
+        replaced=current.number if current else 0,
+        reason=reason[:1000],
     )
     notify(
         workshop=version.workshop,
         recipients=member_users(version.workshop),
-        verb="version.published",
+        verb="version.emergency_rollback",
         url=reverse("definitions:version_detail", args=[version.workshop.slug, new.number]),
         exclude=actor,
         version=new.number,
+        restored=version.number,
+        actor=actor.get_username(),
+        reason=reason[:300],
     )
+    _mark_stale(actor, new)
+    version_published.send(sender=Version, version=new)
     return new

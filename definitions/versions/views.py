@@ -3,14 +3,12 @@ the history with comparisons, and rollback."""
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
-from definitions import roles, rules
+from definitions import rules
 from definitions.catalog.selectors import (
     catalog_for,
     describe_changes,
@@ -20,12 +18,10 @@ from definitions.core.extensions import extra_context
 from definitions.core.http import AuthedRequest
 from definitions.core.querystring import whole_number
 from definitions.versions import selectors as version_selectors
-from definitions.versions import services as version_services
 from definitions.versions.rendering import document_response, parsed, print_page
 from definitions.workshops.access import (
     get_version_for_user,
     get_workshop_for_user,
-    require,
 )
 
 
@@ -108,18 +104,3 @@ def version_history(request: AuthedRequest, slug: str) -> HttpResponse:
             "current": versions[0] if versions else None,
         },
     )
-
-
-@require_POST
-def version_rollback(request: AuthedRequest, slug: str, number: int) -> HttpResponse:
-    version = get_version_for_user(request.user, slug, number)
-    require(version.workshop, roles.PUBLISH)
-    try:
-        new = version_services.version_rollback(actor=request.user, version=version)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("definitions:version_history", slug=slug)
-    messages.success(
-        request, _("v%(old)s is published again as v%(new)s.") % {"old": number, "new": new.number}
-    )
-    return redirect("definitions:version_detail", slug=slug, number=new.number)

@@ -61,6 +61,9 @@ def backtest_panel(
 ) -> dict[str, Any]:
     """Context of feedback/_backtest_panel.html on a version's or a proposal's page."""
     run = backtest_selectors.latest_run(workshop, version=version, proposal=proposal)
+    if run is None and version is not None:
+        # A restored version shows the restored version's run while it still holds.
+        run = backtest_services.run_for_version(workshop, version)
     if run is not None:
         run.workshop = workshop
     return {
@@ -81,6 +84,19 @@ def on_version_page(
     sender: str, *, workshop: Workshop, version: Version, **_: Any
 ) -> dict[str, Any]:
     return backtest_panel(workshop, version=version)
+
+
+def on_restore_page(
+    sender: str, *, workshop: Workshop, versions: list[Version], **_: Any
+) -> dict[str, Any]:
+    """The backtests of the current version and of the one to restore, side by side."""
+    rows = []
+    for version in versions:
+        run = backtest_services.run_for_version(workshop, version)
+        if run is not None:
+            run.workshop = workshop
+        rows.append((version, run_summary(run)))
+    return {"restore_runs": rows}
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from definitions.core.ratelimits import rate_limit_take
 from definitions.models import Proposal, ProposalState, Version, Workshop
 from definitions.versions.selectors import current_version
 from feedback.backtests import signals
-from feedback.backtests.selectors import STAGES, latest_run, matched_criterion
+from feedback.backtests.selectors import STAGES, latest_done_run, latest_run, matched_criterion
 from feedback.backtests.sql import Statement, compile_range, fold_prepare
 from feedback.leads.services import leads_changed  # noqa: F401  (re-exported for callers)
 from feedback.models import EvaluationRun, Lead, LeadResult, RunState
@@ -72,6 +72,39 @@ def is_stale(run: EvaluationRun, workshop: Workshop) -> bool:
     return (changed is not None and changed > run.as_of) or (
         run.decision_days != workshop.decision_days
     )
+
+
+def run_for_version(workshop: Workshop, version: Version) -> EvaluationRun | None:
+    """The finished backtest that describes ``version``: its own or, for a restored
+    version without one, the restored version's (the same text), while the leads have
+    not changed since it ran."""
+    run = latest_done_run(workshop, version=version)
+    source, seen = version, {version.pk}
+    while run is None and source.restored_from_id is not None:
+        source = source.restored_from  # type: ignore[assignment]
+        if source.pk in seen:
+            break
+        seen.add(source.pk)
+        candidate = latest_done_run(workshop, version=source)
+        if candidate is not None and not is_stale(candidate, workshop):
+            run = candidate
+    return run
+
+
+def on_version_published(sender: object, *, version: Version, **_: Any) -> None:
+    """A version became current through a decision: unless a finished backtest already
+    describes it, start one now, so the reps' queue can switch to it when it is done
+    (until then the queue keeps the previous version's run)."""
+    if run_for_version(version.workshop, version) is not None:
+        return
+    try:
+        backtest_start(actor=None, workshop=version.workshop, version=version)
+    except ValidationError:
+        # The text no longer fits the catalog: the version page says so; the queue
+        # keeps the previous run.
+        log.warning(
+            "version v%s of workshop %s cannot be backtested", version.number, version.workshop_id
+        )
 
 
 # ---------------------------------------------------------------------------- start

@@ -11,12 +11,13 @@ from django.db.models import Exists, OuterRef, QuerySet, Sum
 from definitions import rules
 from definitions.models import Version, Workshop
 from definitions.versions.selectors import current_version
-from feedback.backtests.selectors import latest_done_run
+from feedback.backtests.services import run_for_version
 from feedback.models import (
     EvaluationRun,
     Lead,
     LeadFeedback,
     LeadResult,
+    RunState,
     VerdictTally,
 )
 
@@ -24,9 +25,27 @@ QUEUE_FILTERS = ("unreviewed", "mine", "all")
 
 
 def queue_run(workshop: Workshop) -> tuple[Version | None, EvaluationRun | None]:
-    """The current published version and its latest finished backtest."""
+    """The version whose judgements the reps' queue shows, and its finished backtest.
+
+    Normally the current version and its run (or, for a restored version, the restored
+    version's run while the leads are unchanged). While a newly published version's
+    backtest is still running, the queue keeps the newest earlier version that has
+    one: it never goes empty for lack of a run."""
     version = current_version(workshop)
-    run = latest_done_run(workshop, version=version) if version is not None else None
+    if version is None:
+        return None, None
+    run = run_for_version(workshop, version)
+    if run is None:
+        previous = (
+            EvaluationRun.objects.filter(
+                workshop=workshop, version__isnull=False, state=RunState.DONE
+            )
+            .select_related("version")
+            .order_by("-version__number", "-id")
+            .first()
+        )
+        if previous is not None:
+            return previous.version, previous
     return version, run
 
 

@@ -9,11 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from definitions.versions.selectors import current_version
-from feedback.backtests.selectors import latest_done_run
 from feedback.leads.services import leads_changed
 from feedback.models import Lead, LeadFeedback, LeadResult, Reason, Verdict
 from feedback.verdicts import tallies
+from feedback.verdicts.selectors import queue_run
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -38,12 +37,12 @@ def verdict_record(
     note = note.strip()
     if len(note) > NOTE_LIMIT:
         errors["note"] = _("Keep the note under %(n)s characters.") % {"n": NOTE_LIMIT}
-    version = current_version(lead.workshop)
+    # What the rep was shown: the queue's version and run (the previous version's
+    # while the current one's backtest is still running).
+    version, run = queue_run(lead.workshop)
     result = None
-    if version is not None:
-        run = latest_done_run(lead.workshop, version=version)
-        if run is not None:
-            result = LeadResult.objects.filter(run=run, lead=lead).first()
+    if run is not None:
+        result = LeadResult.objects.filter(run=run, lead=lead).first()
     if verdict == Verdict.MISSED and result is not None and result.qualified:
         errors["verdict"] = _("The definition qualified this lead: it was not missed.")
     if errors:

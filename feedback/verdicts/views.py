@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from definitions import roles, rules
 from definitions.catalog.selectors import catalog_for
 from definitions.core.http import AuthedRequest
+from definitions.versions.selectors import current_version
 from definitions.workshops.access import get_workshop_for_user, require
 from feedback.access import get_lead_for_user
 from feedback.backtests.selectors import results_for_leads
@@ -116,6 +117,7 @@ def feedback_queue(request: AuthedRequest, slug: str) -> HttpResponse:
         {
             "workshop": workshop,
             "version": version,
+            "current": current_version(workshop),
             "run": run,
             "cards": cards,
             "page": page,

@@ -14,7 +14,7 @@ M, S, L = "marketing", "sales", "leadership"
 
 def ballots(*pairs: str) -> list[Ballot]:
     """'agree:sales' -> Ballot('agree', 'sales')."""
-    return [Ballot(*pair.split(":")) for pair in pairs]
+    return [Ballot(choice, department) for choice, department in (p.split(":") for p in pairs)]
 
 
 DEFAULT = Policy()

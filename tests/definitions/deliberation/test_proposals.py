@@ -349,10 +349,10 @@ def test_a_rollback_publishes_old_content_as_a_new_number(
     opened: Proposal, admin: Any, team: dict[str, Any], workshop: Workshop, v1: Version
 ) -> None:
     version_services.version_publish(actor=admin, proposal=accepted(opened, admin, team, workshop))
-    v3 = version_services.version_rollback(actor=admin, version=v1)
+    v3 = version_services.version_rollback(actor=admin, version=v1, reason="v2 broke the queue")
     assert v3.number == 3 and v3.document == v1.document
     with pytest.raises(ValidationError, match="already the current"):
-        version_services.version_rollback(actor=admin, version=v3)
+        version_services.version_rollback(actor=admin, version=v3, reason="again")
 
 
 def test_the_version_history_shows_the_diff_between_any_two_versions(
@@ -395,7 +395,7 @@ def test_an_accepted_amendment_makes_a_new_revision_and_flags_earlier_votes(
         .get(reverse("definitions:proposal_detail", args=["acme", proposal.pk]))
         .content.decode()
     )
-    assert "cast on revision 1" in html
+    assert "cast on an earlier text (revision 1)" in html
     assert "Annual revenue is at least 200M" in html
     revisions = (
         logged_in(leader)
