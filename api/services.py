@@ -385,12 +385,12 @@ def classify(
     as_of = timezone.now()
     result = rules.evaluate(definition, lead, as_of=as_of)
     # Running shadows judge it too, at the same moment; the answer stays the version's.
+    # Left out, "version" means the current one: the published verdict to compare.
     shadows_probe(
         workshop=workshop,
         lead=lead,
         as_of=as_of,
-        published=result,
-        version=version,
+        published=result if item.get("version") is None else None,
         catalog=catalog,
     )
     return result, definition, catalog

@@ -11,6 +11,7 @@ version's. An API call of one lead and an import of a million take the same path
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +96,9 @@ def shadow_start(*, actor: User, proposal: Proposal) -> ShadowRun:
         started_at=now,
         ends_at=now + timedelta(days=workshop.shadow_days),
     )
+    # Now, and again once committed (a call in between may have cached the old state).
+    _forget_running()
+    transaction.on_commit(_forget_running)
     log_action(
         "feedback.shadow.started",
         actor=actor,
@@ -116,6 +120,9 @@ def shadow_stop(*, actor: User, shadow: ShadowRun) -> ShadowRun:
     if not stopped:
         raise ValidationError(_("This shadow run has already stopped."))
     shadow.refresh_from_db(fields=["stopped_at", "stop_reason"])
+    # Now, and again once committed (a call in between may have cached the old state).
+    _forget_running()
+    transaction.on_commit(_forget_running)
     log_action(
         "feedback.shadow.stopped",
         actor=actor,
@@ -229,39 +236,61 @@ def on_leads_arrived(sender: Any, *, workshop_id: int, leads: QuerySet[Lead], **
     shadows_classify(workshop_id=workshop_id, leads=leads)
 
 
+# The classify endpoint answers in milliseconds, so each process remembers the running
+# shadows of a workshop, parsed, for this long instead of asking on every call: a run
+# started or stopped elsewhere is seen within it (here at once, see _forget_running).
+RUNNING_CACHE_SECONDS = 2.0
+_running_cache: dict[int, tuple[float, list[tuple[int, datetime, rules.Definition]]]] = {}
+
+
+def _forget_running() -> None:
+    _running_cache.clear()
+
+
+def _running_parsed(
+    workshop_id: int, catalog: rules.Catalog
+) -> list[tuple[int, datetime, rules.Definition]]:
+    """(id, end, definition) of each running shadow of the workshop, from the cache."""
+    cached = _running_cache.get(workshop_id)
+    if cached is not None and time.monotonic() - cached[0] < RUNNING_CACHE_SECONDS:
+        return cached[1]
+    parsed = []
+    for shadow in running(workshop_id).only("pk", "ends_at", "document"):
+        definition = _definition(shadow.document, catalog)
+        if definition is not None:
+            parsed.append((shadow.pk, shadow.ends_at, definition))
+    _running_cache[workshop_id] = (time.monotonic(), parsed)
+    return parsed
+
+
 def shadows_probe(
     *,
     workshop: Workshop,
     lead: rules.LeadData,
     as_of: datetime,
-    published: rules.Result,
-    version: Version,
+    published: rules.Result | None,
     catalog: rules.Catalog,
 ) -> int:
     """Judge a lead the classify endpoint was sent (it is not stored) by each running
-    shadow, at the moment ``version`` judged it (``published``), and keep each pair of
-    stages. A call that asked for an older version keeps no published stage. Returns
-    how many shadows judged it."""
-    shadows = list(running(workshop.pk, as_of).only("pk", "document"))
-    if not shadows:
-        return 0
-    current = current_version(workshop)
-    published_stage = (
-        str(published.stage) if current is not None and current.pk == version.pk else ""
-    )
-    probes = []
-    for shadow in shadows:
-        definition = _definition(shadow.document, catalog)
-        if definition is None:
-            continue
-        result = rules.evaluate(definition, lead, as_of=as_of)
-        probes.append(
-            ShadowProbe(
-                shadow=shadow,
-                at=as_of,
-                published_stage=published_stage,
-                stage=str(result.stage),
-            )
+    shadow, at the moment the current version judged it (``published``; None when the
+    call asked for another version), and keep each pair of stages in one INSERT.
+    Returns how many shadows judged it."""
+    probes = [
+        ShadowProbe(
+            shadow_id=shadow_id,
+            at=as_of,
+            published_stage=str(published.stage) if published is not None else "",
+            stage=str(rules.evaluate(definition, lead, as_of=as_of).stage),
         )
-    ShadowProbe.objects.bulk_create(probes)
+        for shadow_id, ends_at, definition in _running_parsed(workshop.pk, catalog)
+        if ends_at > as_of
+    ]
+    if probes:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Evidence, not a promise to a caller: a crash may lose the last
+                # instant's probes, and the call does not wait for the disk.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+            ShadowProbe.objects.bulk_create(probes)
     return len(probes)

@@ -12,25 +12,36 @@ from django.test import Client
 
 from api.services import api_key_create
 from definitions import rules
+from definitions.authoring.services import proposal_create
 from definitions.models import Version, Workshop
 from definitions.versions.services import version_publish_document
 from definitions.workshops.services import workshop_create
+from feedback.shadows.services import MAX_RUNNING, running, shadow_start, shadow_stop
 
 
 class Command(BaseCommand):
     help = (
         "Time --requests calls of POST /api/v1/workshops/{slug}/classify through the whole "
         "Django stack (middleware, API key, validation, evaluation) with one lead of "
-        "realistic fields and activities. The last line is a JSON object "
-        '{"requests", "p50_ms", "p95_ms", "p99_ms", "max_ms"}.'
+        "realistic fields and activities, with --shadows proposals (0 to 3) running in "
+        "shadow. The last line is a JSON object "
+        '{"requests", "shadows", "p50_ms", "p95_ms", "p99_ms", "max_ms"}.'
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--requests", type=int, default=2000)
+        parser.add_argument(
+            "--shadows",
+            type=int,
+            default=0,
+            help="How many proposals run in shadow while it measures (0 to 3).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["requests"] < 20:
             raise CommandError("--requests must be at least 20.", returncode=2)
+        if not 0 <= options["shadows"] <= MAX_RUNNING:
+            raise CommandError(f"--shadows must be 0 to {MAX_RUNNING}.", returncode=2)
         user, _created = get_user_model().objects.get_or_create(username="bench")
         workshop = Workshop.objects.filter(slug="bench-classify").first()
         if workshop is None:
@@ -39,6 +50,7 @@ class Command(BaseCommand):
             version_publish_document(
                 actor=user, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
             )
+        self._shadows(user, workshop, options["shadows"])
         _key, token = api_key_create(actor=user, workshop=workshop, name="bench")
         now = datetime.now(tz=UTC)
         body = json.dumps(
@@ -78,6 +90,7 @@ class Command(BaseCommand):
             json.dumps(
                 {
                     "requests": len(timings),
+                    "shadows": options["shadows"],
                     "p50_ms": round(cuts[49], 2),
                     "p95_ms": round(cuts[94], 2),
                     "p99_ms": round(cuts[98], 2),
@@ -85,3 +98,16 @@ class Command(BaseCommand):
                 }
             )
         )
+
+    def _shadows(self, user: Any, workshop: Workshop, count: int) -> None:
+        """Exactly ``count`` shadow runs, each a variant of the worked example (another
+        MQL threshold), so every call is judged by them too."""
+        for shadow in running(workshop.pk):
+            shadow_stop(actor=user, shadow=shadow)
+        for n in range(count):
+            document = json.loads(json.dumps(rules.WORKED_EXAMPLE))
+            document["stages"]["mql"] = 30 + 10 * n
+            proposal = proposal_create(
+                actor=user, workshop=workshop, title=f"Shadow {n + 1}", document=document
+            )
+            shadow_start(actor=user, proposal=proposal)
