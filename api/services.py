@@ -28,7 +28,7 @@ from feedback.backtests.selectors import custom_for_evaluator
 from feedback.leads.services import leads_changed, search_text
 from feedback.leads.signals import leads_arrived
 from feedback.models import Lead, LeadActivity
-from feedback.shadows.services import shadows_probe
+from feedback.shadows import services as shadow_services
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -386,7 +386,7 @@ def classify(
     result = rules.evaluate(definition, lead, as_of=as_of)
     # Running shadows judge it too, at the same moment; the answer stays the version's.
     # Left out, "version" means the current one: the published verdict to compare.
-    shadows_probe(
+    shadow_services.shadows_probe(
         workshop=workshop,
         lead=lead,
         as_of=as_of,

@@ -490,11 +490,12 @@ class LeakageClearance(models.Model):
 
 
 class ShadowStop(models.TextChoices):
-    STOPPED = "stopped", _("Stopped by hand")
-    PUBLISHED = "published", _("The proposal was published")
-    WITHDRAWN = "withdrawn", _("The proposal was withdrawn")
-    REJECTED = "rejected", _("The proposal was rejected")
-    EXPIRED = "expired", _("Its time ran out")
+    # Read after "Stopped: ", hence lower case.
+    STOPPED = "stopped", _("stopped by hand")
+    PUBLISHED = "published", _("the proposal was published")
+    WITHDRAWN = "withdrawn", _("the proposal was withdrawn")
+    REJECTED = "rejected", _("the proposal was rejected")
+    EXPIRED = "expired", _("its days ran out")
 
 
 class ShadowRun(models.Model):

@@ -87,6 +87,8 @@ class EvaluationSettingsForm(forms.Form):
     )
     shadow_days = forms.IntegerField(
         label=_("A shadow run stops after this many days"),
+        # Left empty, the setting stays as it is.
+        required=False,
         min_value=1,
         max_value=MAX_SHADOW_DAYS,
         help_text=_(
