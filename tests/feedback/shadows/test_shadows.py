@@ -322,3 +322,25 @@ def test_only_a_draft_or_open_proposal_runs_in_shadow(
     deliberation_services.proposal_withdraw(actor=admin, proposal=draft)
     with pytest.raises(ValidationError, match="Only a draft"):
         shadow_services.shadow_start(actor=admin, proposal=draft)
+
+
+def test_the_shadow_pages_render_hostile_titles_and_lead_names_inert(
+    admin: Any, workshop: Workshop, v1: Version, acme: Api
+) -> None:
+    payload = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+    document = worked_example()
+    document["stages"]["mql"] = 60
+    proposal = authoring_services.proposal_create(
+        actor=admin, workshop=workshop, title=payload, document=document
+    )
+    shadow = shadow_services.shadow_start(actor=admin, proposal=proposal)
+    acme.put("/leads/X1", {"name": payload, **BORDERLINE})
+    client = logged_in(admin)
+    for url in (
+        reverse("feedback:shadow_report", args=[workshop.slug, shadow.pk]),
+        reverse("feedback:disagreement_queue", args=[workshop.slug]),
+        reverse("definitions:proposal_detail", args=[workshop.slug, proposal.pk]),
+    ):
+        body = client.get(url).content.decode()
+        assert "<script>alert(1)" not in body and "<img src=x" not in body, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, url
