@@ -10,7 +10,9 @@ version's. An API call of one lead and an import of a million take the same path
 
 from __future__ import annotations
 
+import atexit
 import logging
+import threading
 import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -232,14 +234,21 @@ def shadows_classify(*, workshop_id: int, leads: QuerySet[Lead]) -> int:
 
 
 def on_leads_arrived(sender: Any, *, workshop_id: int, leads: QuerySet[Lead], **_: Any) -> None:
-    """Receiver of feedback.leads.signals.leads_arrived (connected in feedback/apps.py)."""
-    shadows_classify(workshop_id=workshop_id, leads=leads)
+    """Receiver of feedback.leads.signals.leads_arrived (connected in feedback/apps.py).
+
+    Runs inside the transaction that wrote the leads, in a savepoint of its own: a
+    shadow that cannot classify loses its evidence for these leads, never the write."""
+    try:
+        with transaction.atomic():
+            shadows_classify(workshop_id=workshop_id, leads=leads)
+    except Exception:
+        log.exception("shadow classification failed in workshop %s", workshop_id)
 
 
 # The classify endpoint answers in milliseconds, so each process remembers the running
 # shadows of a workshop, parsed, for this long instead of asking on every call: a run
 # started or stopped elsewhere is seen within it (here at once, see _forget_running).
-RUNNING_CACHE_SECONDS = 2.0
+RUNNING_CACHE_SECONDS = 5.0
 _running_cache: dict[int, tuple[float, list[tuple[int, datetime, rules.Definition]]]] = {}
 
 
@@ -275,7 +284,7 @@ def shadows_probe(
     shadow, at the moment the current version judged it (``published``; None when the
     call asked for another version), and keep each pair of stages in one INSERT.
     Returns how many shadows judged it."""
-    probes = [
+    fresh = [
         ShadowProbe(
             shadow_id=shadow_id,
             at=as_of,
@@ -285,7 +294,49 @@ def shadows_probe(
         for shadow_id, ends_at, definition in _running_parsed(workshop.pk, catalog)
         if ends_at > as_of
     ]
-    if probes:
-        # One statement for every shadow: the call pays one round trip, not one each.
-        ShadowProbe.objects.bulk_create(probes)
-    return len(probes)
+    if fresh:
+        with _probes_lock:
+            if not _probes:
+                _probes_since[0] = time.monotonic()
+            _probes.extend(fresh)
+            due = (
+                len(_probes) >= PROBE_BATCH or time.monotonic() - _probes_since[0] >= PROBE_SECONDS
+            )
+        if due:
+            shadow_probes_flush()
+    return len(fresh)
+
+
+# Probes are written in batches, at most PROBE_SECONDS late, so a classify call does not
+# wait for a write (a round trip and a commit cost more than judging by three shadows).
+# A process that dies hard loses at most those last seconds of probes: evidence, not an
+# answer anyone was promised.
+PROBE_SECONDS = 5.0
+PROBE_BATCH = 1000
+_probes: list[ShadowProbe] = []
+_probes_since = [0.0]
+_probes_lock = threading.Lock()
+
+
+def shadow_probes_flush() -> int:
+    """Write this process's pending probes now. Returns how many."""
+    with _probes_lock:
+        batch = list(_probes)
+        _probes.clear()
+    if batch:
+        try:
+            ShadowProbe.objects.bulk_create(batch)
+        except Exception:  # a run deleted meanwhile, the database away: drop, never fail
+            log.warning("dropped %s shadow probes", len(batch), exc_info=True)
+            return 0
+    return len(batch)
+
+
+def _flush_at_exit() -> None:
+    try:
+        shadow_probes_flush()
+    except Exception:  # the interpreter is going away; nothing to tell
+        log.debug("no probes flushed at exit", exc_info=True)
+
+
+atexit.register(_flush_at_exit)

@@ -58,6 +58,7 @@ def shadow_stop(request: AuthedRequest, slug: str, shadow_id: int) -> HttpRespon
 def shadow_report(request: AuthedRequest, slug: str, shadow_id: int) -> HttpResponse:
     shadow = get_shadow_for_user(request.user, slug, shadow_id)
     workshop = shadow.workshop
+    shadow_services.shadow_probes_flush()  # this process's classify calls count too
     return render(
         request,
         "feedback/shadow_report.html",

@@ -95,6 +95,7 @@ def test_a_shadow_classifies_new_api_leads_without_changing_the_published_result
     # What sales sees did not move: the backtest's results and the classify answer.
     assert published_results(workshop) == before
     assert acme.post("/workshops/acme/classify", BORDERLINE).json() == answer_before
+    shadow_services.shadow_probes_flush()  # written in batches, a few seconds late
     assert ShadowProbe.objects.filter(shadow=shadow).values_list(
         "published_stage", "stage"
     ).last() == ("mql", "lead")
