@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -167,9 +168,8 @@ def figures(shadow: ShadowRun, workshop: Workshop, version_label: str) -> Figure
                 output_field=BooleanField(),
             ),
             truth=truth,
-            verdict=current_verdict(),
         )
-        .values("p", "s", "known", "truth", "verdict")
+        .values("p", "s", "known", "truth")
         .annotate(n=Count("lead_id"))
         .order_by()
     )
@@ -189,14 +189,18 @@ def figures(shadow: ShadowRun, workshop: Workshop, version_label: str) -> Figure
             else:
                 p_only += n if row["p"] else 0
                 s_only += n if row["s"] else 0
-                judged += n if row["verdict"] else 0
         for side, sent in sides.items():
             to_sales[side] += n if sent else 0
             if row["truth"]:
                 outcome_pairs[side][(sent, row["truth"] == "good")] += n
-            if row["verdict"]:
-                good = row["verdict"] in (Verdict.GOOD, Verdict.MISSED)
-                verdict_pairs[side][(sent, good)] += n
+    for published_stage, stage, known, verdict, n in verdict_groups(shadow):
+        sent = {"s": stage in stages}
+        if known:
+            sent["p"] = published_stage in stages
+            judged += n if sent["p"] != sent["s"] else 0
+        good = verdict in (Verdict.GOOD, Verdict.MISSED)
+        for side, sends in sent.items():
+            verdict_pairs[side][(sends, good)] += n
     return Figures(
         leads_seen=seen,
         compared=compared,
@@ -217,6 +221,25 @@ def figures(shadow: ShadowRun, workshop: Workshop, version_label: str) -> Figure
             _confusion(verdict_pairs["s"]),
         ),
     )
+
+
+def verdict_groups(shadow: ShadowRun) -> list[tuple[str, str, bool, str, int]]:
+    """The run's judged leads, grouped by (published stage, shadow stage, compared,
+    verdict): one verdict per lead, the newest current one. It starts from the verdicts
+    (a few thousand) and reads each one's result by primary key, never the run's every
+    result (feedback.verdicts.selectors.counted_verdict_groups does the same)."""
+    feedback, result = LeadFeedback._meta.db_table, ShadowResult._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.published_stage, r.stage, r.version_id IS NOT NULL, f.verdict, count(*)"  # noqa: S608
+            f" FROM {feedback} f JOIN {result} r ON r.shadow_id = %s AND r.lead_id = f.lead_id"
+            " WHERE f.workshop_id = %s AND f.superseded_at IS NULL AND NOT EXISTS ("
+            f"  SELECT 1 FROM {feedback} newer WHERE newer.lead_id = f.lead_id"
+            "   AND newer.superseded_at IS NULL AND newer.id > f.id)"
+            " GROUP BY r.published_stage, r.stage, r.version_id IS NOT NULL, f.verdict",
+            [shadow.pk, shadow.workshop_id],
+        )
+        return [(str(a), str(b), bool(c), str(d), int(n)) for a, b, c, d, n in cursor.fetchall()]
 
 
 def probe_counts(shadow: ShadowRun, workshop: Workshop) -> dict[str, int]:
