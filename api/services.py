@@ -26,7 +26,9 @@ from definitions.core.audit import log_action
 from definitions.models import Version, Workshop
 from feedback.backtests.selectors import custom_for_evaluator
 from feedback.leads.services import leads_changed, search_text
+from feedback.leads.signals import leads_arrived
 from feedback.models import Lead, LeadActivity
+from feedback.shadows import services as shadow_services
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -285,6 +287,11 @@ def leads_upsert(*, workshop: Workshop, leads: Sequence[Mapping[str, Any]]) -> l
         update_fields=UPDATE_FIELDS,
     )
     leads_changed(workshop_id=workshop.pk)
+    leads_arrived.send(
+        sender=Lead,
+        workshop_id=workshop.pk,
+        leads=Lead.objects.filter(workshop=workshop, external_id__in=list(first_seen)),
+    )
     return [entry.external_id not in existing for entry in prepared]
 
 
@@ -327,6 +334,9 @@ def lead_activities_add(*, lead: Lead, activities: Sequence[Mapping[str, Any]]) 
     )
     if new:
         leads_changed(workshop_id=lead.workshop_id)
+        leads_arrived.send(
+            sender=Lead, workshop_id=lead.workshop_id, leads=Lead.objects.filter(pk=lead.pk)
+        )
     return len(new), len(activities) - len(new)
 
 
@@ -372,4 +382,15 @@ def classify(
     # One event of a kind per instant, as the lead table stores them.
     unique = {(a.kind, a.at): a for a in activities}
     lead = rules.LeadData(fields=lead_fields, activities=tuple(unique.values()))
-    return rules.evaluate(definition, lead, as_of=timezone.now()), definition, catalog
+    as_of = timezone.now()
+    result = rules.evaluate(definition, lead, as_of=as_of)
+    # Running shadows judge it too, at the same moment; the answer stays the version's.
+    # Left out, "version" means the current one: the published verdict to compare.
+    shadow_services.shadows_probe(
+        workshop=workshop,
+        lead=lead,
+        as_of=as_of,
+        published=result if item.get("version") is None else None,
+        catalog=catalog,
+    )
+    return result, definition, catalog

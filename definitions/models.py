@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from definitions.roles import Department, Role
 
 MAX_DECISION_DAYS = 365
+MAX_SHADOW_DAYS = 365
 
 
 class HandoffStage(models.TextChoices):
@@ -43,6 +44,12 @@ class Workshop(models.Model):
         _("decision window (days)"),
         default=14,
         validators=[MaxValueValidator(MAX_DECISION_DAYS)],
+    )
+    # A shadow run (feedback.shadows) stops by itself after this many days.
+    shadow_days = models.PositiveSmallIntegerField(
+        _("shadow runs last (days)"),
+        default=30,
+        validators=[MaxValueValidator(MAX_SHADOW_DAYS)],
     )
 
     # Not a column: the permission codenames of the requesting user, set by

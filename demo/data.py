@@ -22,11 +22,14 @@ from feedback.backtests.services import backtest_run_inline, backtest_start
 from feedback.leads.generator import generate
 from feedback.leads.services import leads_insert_generated
 from feedback.models import Lead, LeadResult
+from feedback.shadows.services import shadow_start
 from feedback.verdicts.selectors import queue_run
 from feedback.verdicts.services import verdict_record
 
 DEMO_SLUG = "acme"
 DEMO_LEADS = 5000
+# Of those, the last ones arrive while the sales draft runs in shadow: this week's leads.
+DEMO_LIVE_LEADS = 150
 DEMO_PASSWORD = "acme-workshop-demo"  # noqa: S105  (printed on purpose: demo logins)
 
 
@@ -101,7 +104,15 @@ def seed_demo() -> Workshop | None:
         parent=v1,
     )
     _discuss(draft, users)
-    leads_insert_generated(workshop=workshop, leads=generate(DEMO_LEADS, seed=2026))
+    leads_insert_generated(
+        workshop=workshop, leads=generate(DEMO_LEADS - DEMO_LIVE_LEADS, seed=2026)
+    )
+    # The draft runs in shadow, so the newest leads show what it would do to them.
+    shadow_start(actor=users["seller"], proposal=draft)
+    leads_insert_generated(
+        workshop=workshop,
+        leads=generate(DEMO_LIVE_LEADS, seed=2027, now=timezone.now(), id_prefix="W"),
+    )
     # Backtest v1 and the draft right away, so the demo opens with evidence to read.
 
     for target in ({"version": v1}, {"proposal": draft}):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from definitions import roles
-from feedback.models import DiscoveryRun, EvaluationRun, ImportJob, Lead
+from feedback.models import DiscoveryRun, EvaluationRun, ImportJob, Lead, ShadowRun
 
 if TYPE_CHECKING:
     from definitions.core.http import AnyUser
@@ -61,3 +61,17 @@ def get_discovery_for_user(
     )
     run.workshop = workshop
     return run
+
+
+def get_shadow_for_user(
+    user: AnyUser, slug: str, shadow_id: int, perm: str | None = None
+) -> ShadowRun:
+    """A shadow run of workshop `slug`: every member may read it; `perm` to act."""
+
+    workshop = get_workshop_for_user(user, slug, perm)
+    shadow: ShadowRun = one_or_404(
+        ShadowRun.objects.select_related("proposal", "started_by"), pk=shadow_id, workshop=workshop
+    )
+    shadow.workshop = workshop
+    shadow.proposal.workshop = workshop
+    return shadow

@@ -22,7 +22,10 @@ class FeedbackConfig(AppConfig):
         from feedback.backtests import services as backtest_services
         from feedback.backtests import signals as backtest_signals
         from feedback.backtests.sql import register_sqlite_functions
+        from feedback.leads.signals import leads_arrived
         from feedback.ops import panels as ops_panels
+        from feedback.shadows import panels as shadow_panels
+        from feedback.shadows import services as shadow_services
         from feedback.verdicts import panels as verdict_panels
         from feedback.verdicts import tallies
 
@@ -36,6 +39,7 @@ class FeedbackConfig(AppConfig):
         page_context.connect(accuracy_panels.on_workshop_home, sender="workshop_home")
         page_context.connect(ops_panels.on_workshop_home, sender="workshop_home")
         page_context.connect(backtest_panels.on_proposal_page, sender="proposal_detail")
+        page_context.connect(shadow_panels.on_proposal_page, sender="proposal_detail")
         page_context.connect(backtest_panels.on_version_page, sender="version_detail")
         page_context.connect(backtest_panels.on_restore_page, sender="version_restore")
         page_context.connect(backtest_panels.on_lead_page, sender="lead_detail")
@@ -47,3 +51,4 @@ class FeedbackConfig(AppConfig):
         backtest_signals.run_settled.connect(
             accuracy_panels.on_run_settled, dispatch_uid="outcome_stats"
         )
+        leads_arrived.connect(shadow_services.on_leads_arrived, dispatch_uid="shadow_classify")

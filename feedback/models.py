@@ -487,3 +487,102 @@ class LeakageClearance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} cleared in {self.workshop_id}"
+
+
+class ShadowStop(models.TextChoices):
+    # Read after "Stopped: ", hence lower case.
+    STOPPED = "stopped", _("stopped by hand")
+    PUBLISHED = "published", _("the proposal was published")
+    WITHDRAWN = "withdrawn", _("the proposal was withdrawn")
+    REJECTED = "rejected", _("the proposal was rejected")
+    EXPIRED = "expired", _("its days ran out")
+
+
+class ShadowRun(models.Model):
+    """A proposal's definition run in shadow: every lead arriving while it runs (API,
+    import, generator) is classified by it and by the published version at the same
+    moment, into ShadowResult, without touching what sales sees.
+
+    It runs while ``stopped_at`` is empty, ``ends_at`` is ahead and the proposal is a
+    draft, open or accepted; the housekeeping sweep writes down why it stopped."""
+
+    workshop = models.ForeignKey(
+        "definitions.Workshop", on_delete=models.CASCADE, related_name="shadow_runs"
+    )
+    proposal = models.ForeignKey(
+        "definitions.Proposal", on_delete=models.CASCADE, related_name="shadow_runs"
+    )
+    # The document as it stood when the run started: the evidence stays about one
+    # definition even if the proposal is amended meanwhile.
+    proposal_revision = models.PositiveIntegerField()
+    document = models.JSONField()
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=12, choices=ShadowStop.choices, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["workshop"],
+                condition=models.Q(stopped_at__isnull=True),
+                name="shadow_running",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"shadow {self.pk} of proposal {self.proposal_id}"
+
+
+class ShadowResult(models.Model):
+    """What a shadow definition and the published version said about one lead when it
+    arrived (the newest arrival wins), and why: the matched criterion ids of each."""
+
+    pk = models.CompositePrimaryKey("shadow_id", "lead_id")
+    # Written only by the set-based statement of feedback.shadows.services, from leads
+    # that exist; like LeadResult, no foreign-key constraint to check per row.
+    shadow = models.ForeignKey(
+        ShadowRun, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    classified_at = models.DateTimeField()
+    qualified = models.BooleanField()
+    junk = models.BooleanField()
+    score = models.IntegerField()
+    stage = models.CharField(max_length=10)
+    matched = models.TextField(blank=True)
+    # The published version at that moment (null when the workshop had none).
+    version = models.ForeignKey(
+        "definitions.Version",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    published_qualified = models.BooleanField(null=True)
+    published_score = models.IntegerField(null=True)
+    published_stage = models.CharField(max_length=10, blank=True)
+    published_matched = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.published_stage} / {self.stage}"
+
+
+class ShadowProbe(models.Model):
+    """One lead judged by the classify endpoint (not stored) while a shadow ran: the
+    published version's stage and the shadow's, at the same moment."""
+
+    shadow = models.ForeignKey(ShadowRun, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+    published_stage = models.CharField(max_length=10, blank=True)
+    stage = models.CharField(max_length=10)
+
+    def __str__(self) -> str:
+        return f"probe {self.pk}: {self.published_stage} / {self.stage}"

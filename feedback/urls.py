@@ -6,6 +6,7 @@ from feedback.accuracy import views as accuracy_views
 from feedback.backtests import views as backtest_views
 from feedback.imports import views as import_views
 from feedback.leads import views as lead_views
+from feedback.shadows import views as shadow_views
 from feedback.suggestions import views as suggestion_views
 from feedback.verdicts import views as verdict_views
 
@@ -69,6 +70,25 @@ urlpatterns = [
         name="run_cancel",
     ),
     path("w/<slug:slug>/backtests/<int:run_id>/retry/", backtest_views.run_retry, name="run_retry"),
+    path("w/<slug:slug>/shadows/start/", shadow_views.shadow_start, name="shadow_start"),
+    path(
+        "w/<slug:slug>/shadows/<int:shadow_id>/", shadow_views.shadow_report, name="shadow_report"
+    ),
+    path(
+        "w/<slug:slug>/shadows/<int:shadow_id>/stop/",
+        shadow_views.shadow_stop,
+        name="shadow_stop",
+    ),
+    path(
+        "w/<slug:slug>/shadows/disagreements/",
+        shadow_views.disagreement_queue,
+        name="disagreement_queue",
+    ),
+    path(
+        "w/<slug:slug>/shadows/disagreements/<int:lead_id>/verdict/",
+        shadow_views.disagreement_verdict,
+        name="disagreement_verdict",
+    ),
     path("w/<slug:slug>/leads/", lead_views.lead_list, name="lead_list"),
     path("w/<slug:slug>/leads/<int:lead_id>/", lead_views.lead_detail, name="lead_detail"),
     path("w/<slug:slug>/imports/", import_views.import_list, name="import_list"),

@@ -134,6 +134,7 @@ FILLERS: dict[str, tuple[str, ...]] = {
     "amendment_id": ("amendment_id",),
     "run_id": ("run_id",),
     "discovery_id": ("discovery_id",),
+    "shadow_id": ("shadow_id",),
     "lead_id": ("lead_id",),
     "job_id": ("job_id",),
     "key_id": ("key_id",),

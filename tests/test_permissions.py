@@ -25,6 +25,7 @@ from definitions.workshops import invitations
 from feedback.backtests import services as backtest_services
 from feedback.imports.services import import_upload
 from feedback.models import Lead
+from feedback.shadows import services as shadow_services
 from feedback.suggestions import runs as discovery_runs
 from feedback.suggestions.types import Goal
 
@@ -196,6 +197,11 @@ TABLE: tuple[Row, ...] = (
     Row("feedback:leakage_restore", "post", roles.CHANGE),
     Row("feedback:verdicts_csv", "get", roles.VIEW),
     Row("feedback:run_results_csv", "get", roles.VIEW, extra=("run_id",)),
+    Row("feedback:shadow_start", "post", roles.PROPOSE),
+    Row("feedback:shadow_report", "get", roles.VIEW, extra=("shadow_id",)),
+    Row("feedback:shadow_stop", "post", roles.PROPOSE, extra=("shadow_id",)),
+    Row("feedback:disagreement_queue", "get", roles.GIVE_FEEDBACK),
+    Row("feedback:disagreement_verdict", "post", roles.GIVE_FEEDBACK, extra=("lead_id",)),
     Row("api:key_list", "get", roles.IMPORT_LEADS),
     Row("api:key_list", "post", roles.IMPORT_LEADS),
     Row("api:key_revoke", "get", roles.IMPORT_LEADS, extra=("key_id",)),
@@ -328,7 +334,9 @@ def make_objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
     discovery = discovery_runs.discovery_start(
         actor=admin, workshop=workshop, version=version, goal=Goal()
     )
+    shadow = shadow_services.shadow_start(actor=admin, proposal=proposal)
     return {
+        "shadow_id": shadow.pk,
         "discovery_id": discovery.pk,
         "invitation_id": invitation.pk,
         "run_id": run.pk,
@@ -352,6 +360,7 @@ def make_objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
 OBJECT_IDS = {
     "run_id", "job_id", "lead_id", "draft_id", "comment_id", "amendment_id",
     "proposal_id", "field_id", "kind_id", "key_id", "invitation_id", "discovery_id",
+    "shadow_id",
 }  # fmt: skip
 FOREIGN_ID_CASES = [(row, arg) for row in TABLE for arg in row.extra if arg in OBJECT_IDS]
 

@@ -557,6 +557,7 @@ def policy_edit(request: AuthedRequest, slug: str) -> HttpResponse:
     evaluation_initial = {
         "handoff_stage": workshop.handoff_stage,
         "decision_days": workshop.decision_days,
+        "shadow_days": workshop.shadow_days,
     }
     is_evaluation = request.method == "POST" and request.POST.get("section") == "evaluation"
     form = PolicyForm(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from definitions.models import MAX_DECISION_DAYS, HandoffStage
+from definitions.models import MAX_DECISION_DAYS, MAX_SHADOW_DAYS, HandoffStage
 from definitions.roles import Department, Role
 
 
@@ -83,5 +83,16 @@ class EvaluationSettingsForm(forms.Form):
             "Backtests see only what was known by then: later activities do not count, "
             "and “in the last N days” counts back from that day. Changing it makes "
             "earlier backtests out of date."
+        ),
+    )
+    shadow_days = forms.IntegerField(
+        label=_("A shadow run stops after this many days"),
+        # Left empty, the setting stays as it is.
+        required=False,
+        min_value=1,
+        max_value=MAX_SHADOW_DAYS,
+        help_text=_(
+            "A proposal run in shadow classifies every new lead next to the published "
+            "version until it is published, withdrawn or rejected, or for this long."
         ),
     )

@@ -19,6 +19,7 @@ from definitions.core.audit import log_action
 from definitions.core.ratelimits import rate_limit_take
 from definitions.models import (
     MAX_DECISION_DAYS,
+    MAX_SHADOW_DAYS,
     HandoffStage,
     Membership,
     Workshop,
@@ -230,35 +231,54 @@ def member_remove(*, actor: User, membership: Membership) -> None:
 
 @transaction.atomic
 def workshop_evaluation_update(
-    *, actor: User, workshop: Workshop, handoff_stage: str, decision_days: int
+    *,
+    actor: User,
+    workshop: Workshop,
+    handoff_stage: str,
+    decision_days: int,
+    shadow_days: int | None = None,
 ) -> Workshop:
-    """Set the stage from which a lead goes to sales and the decision window (how many
-    days after its creation a historical lead is judged). A changed window makes every
-    earlier backtest stale; a changed stage only changes what is measured."""
+    """Set the stage from which a lead goes to sales, the decision window (how many
+    days after its creation a historical lead is judged) and how long a shadow run
+    lasts (left as it is when None; it applies to runs started from now on). A changed
+    window makes every earlier backtest stale; a changed stage only changes what is
+    measured."""
     errors: dict[str, str] = {}
     if handoff_stage not in HandoffStage.values:
         errors["handoff_stage"] = _("Choose qualified, MQL or SQL.")
     if isinstance(decision_days, bool) or not 0 <= decision_days <= MAX_DECISION_DAYS:
         errors["decision_days"] = _("From 0 to %(max)s days.") % {"max": MAX_DECISION_DAYS}
+    if shadow_days is not None and (
+        isinstance(shadow_days, bool) or not 1 <= shadow_days <= MAX_SHADOW_DAYS
+    ):
+        errors["shadow_days"] = _("From 1 to %(max)s days.") % {"max": MAX_SHADOW_DAYS}
     if errors:
         raise ValidationError(errors)
     before = (
         Workshop.objects.select_for_update()
-        .values("handoff_stage", "decision_days")
+        .values("handoff_stage", "decision_days", "shadow_days")
         .get(pk=workshop.pk)
     )
-    Workshop.objects.filter(pk=workshop.pk).update(
-        handoff_stage=handoff_stage, decision_days=decision_days
-    )
+    if shadow_days is None:
+        shadow_days = before["shadow_days"]
+    after = {
+        "handoff_stage": handoff_stage,
+        "decision_days": decision_days,
+        "shadow_days": shadow_days,
+    }
+    Workshop.objects.filter(pk=workshop.pk).update(**after)
     workshop.handoff_stage, workshop.decision_days = handoff_stage, decision_days
-    if before != {"handoff_stage": handoff_stage, "decision_days": decision_days}:
+    workshop.shadow_days = shadow_days
+    if before != after:
         log_action(
             "definitions.workshop.evaluation_updated",
             actor=actor,
             workshop=workshop,
             handoff_stage=handoff_stage,
             decision_days=decision_days,
+            shadow_days=shadow_days,
             previous_handoff_stage=before["handoff_stage"],
             previous_decision_days=before["decision_days"],
+            previous_shadow_days=before["shadow_days"],
         )
     return workshop

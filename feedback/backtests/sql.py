@@ -556,9 +556,17 @@ def text_sources(definition: rules.Definition, catalog: rules.Catalog) -> list[r
     return list(seen.values())
 
 
-def fold_prepare(definition: rules.Definition, catalog: rules.Catalog, *, workshop_id: int) -> int:
+def fold_prepare(
+    definition: rules.Definition,
+    catalog: rules.Catalog,
+    *,
+    workshop_id: int,
+    among: tuple[str, Sequence[Any]] | None = None,
+) -> int:
     """Fold, in Python, every non-ASCII text the definition will compare that is not
-    folded yet (PostgreSQL only; SQLite folds in SQL). Returns how many were added."""
+    folded yet (PostgreSQL only; SQLite folds in SQL). ``among``, an SQL query of lead
+    ids and its parameters, looks only at those leads (a few arrived ones, not the
+    whole workshop). Returns how many were added."""
     if connection.vendor != "postgresql":
         return 0
     sources = text_sources(definition, catalog)
@@ -579,8 +587,13 @@ def fold_prepare(definition: rules.Definition, catalog: rules.Catalog, *, worksh
         f"WHERE l.workshop_id = %s AND octet_length(v.t) <> char_length(v.t) "
         f"AND NOT EXISTS (SELECT 1 FROM {table} ft WHERE ft.raw = v.t)"
     )
+    if among is not None:
+        sql += f" AND l.id IN ({among[0]})"
+        params += [workshop_id, *among[1]]
+    else:
+        params.append(workshop_id)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, workshop_id])
+        cursor.execute(sql, params)
         new = [row[0] for row in cursor.fetchall()]
     FoldedText.objects.bulk_create(
         [FoldedText(raw=raw, folded=raw.casefold()) for raw in new],

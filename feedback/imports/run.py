@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +25,8 @@ from definitions.core.audit import log_action
 from feedback.imports import limits
 from feedback.imports import read as tabular
 from feedback.leads.services import leads_changed
-from feedback.models import ImportJob, ImportKind, ImportState
+from feedback.leads.signals import leads_arrived
+from feedback.models import ImportJob, ImportKind, ImportState, Lead
 
 if TYPE_CHECKING:
     pass
@@ -146,6 +148,18 @@ def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | 
             new_choices = choices_to_add(cursor, sql, plan)
             with transaction.atomic():
                 imported, updated, unchanged, unknown = _merge(cursor, job, plan, new_choices)
+                # The file's leads, named by the staged rows (a subquery), while the
+                # temporary table still exists.
+                leads_arrived.send(
+                    sender=Lead,
+                    workshop_id=job.workshop_id,
+                    leads=Lead.objects.filter(
+                        workshop_id=job.workshop_id,
+                        external_id__in=RawSQL(
+                            "SELECT external_id FROM import_stage WHERE NOT bad", ()
+                        ),
+                    ),
+                )
             if sql.pg and imported > ANALYZE_AFTER:
                 # Fresh statistics at once, not whenever autovacuum comes by: without
                 # them the lead list plans a million new rows as if they were none.

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from definitions.models import Workshop
 from feedback.leads.generator import GeneratedLead
+from feedback.leads.signals import leads_arrived
 from feedback.models import Lead, LeadActivity
 
 BATCH = 2000
@@ -52,9 +53,10 @@ def leads_insert_generated(*, workshop: Workshop, leads: Iterable[GeneratedLead]
     benchmarks); the importer has its own streaming path."""
     total = 0
     batch: list[GeneratedLead] = []
+    low: int | None = None
 
     def flush() -> None:
-        nonlocal total
+        nonlocal total, low
         rows = [
             Lead(
                 workshop=workshop,
@@ -67,6 +69,8 @@ def leads_insert_generated(*, workshop: Workshop, leads: Iterable[GeneratedLead]
             for g in batch
         ]
         created = Lead.objects.bulk_create(rows, batch_size=BATCH)
+        if low is None and created:
+            low = created[0].pk
         LeadActivity.objects.bulk_create(
             [
                 LeadActivity(lead=lead, kind=kind, at=at)
@@ -84,4 +88,11 @@ def leads_insert_generated(*, workshop: Workshop, leads: Iterable[GeneratedLead]
             flush()
     if batch:
         flush()
+    if low is not None:
+        # The new leads are the workshop's from the first new id on: a range, not a list.
+        leads_arrived.send(
+            sender=Lead,
+            workshop_id=workshop.pk,
+            leads=Lead.objects.filter(workshop=workshop, id__gte=low),
+        )
     return total

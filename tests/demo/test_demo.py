@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.db import transaction
 
 from definitions.models import Comment, Proposal, ProposalState, Version, Workshop
-from demo.data import DEMO_LEADS
+from demo.data import DEMO_LEADS, DEMO_LIVE_LEADS
 from feedback.models import EvaluationRun, Lead, LeadFeedback, RunState
+from feedback.shadows.selectors import shadow_summary
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +56,12 @@ def test_the_demo_has_backtested_and_judged_leads(demo: Workshop) -> None:
     version = Version.objects.get(workshop=demo)
     assert EvaluationRun.objects.filter(version=version, state=RunState.DONE).exists()
     assert LeadFeedback.objects.filter(lead__workshop=demo).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_runs_the_draft_in_shadow_on_its_newest_leads(demo: Workshop) -> None:
+    proposal = Proposal.objects.get(workshop=demo)
+    summary = shadow_summary(proposal)
+    assert summary is not None and summary["running"]
+    assert summary["leads_seen"] == DEMO_LIVE_LEADS
+    assert summary["agreement"]["disagree"] > 0  # the stricter draft sends fewer to sales
