@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('definitions', '0011_workshop_shadow_days'),
+        ('definitions', '0012_workshop_shadow_days'),
         ('feedback', '0016_discovery_run'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('definitions', '0010_decision_moment_handoff'),
+        ('definitions', '0011_restores_and_hidden_tallies'),
     ]
 
     operations = [
