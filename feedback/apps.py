@@ -15,12 +15,14 @@ class FeedbackConfig(AppConfig):
         # models, which are not loaded when this module is.
         from django.db.backends.signals import connection_created
 
-        from definitions.core.extensions import page_context
+        from definitions.core.extensions import page_context, version_published
         from feedback.accuracy import panels as accuracy_panels
         from feedback.backtests import panels as backtest_panels
         from feedback.backtests import signals as backtest_signals
         from feedback.backtests.sql import register_sqlite_functions
         from feedback.ops import panels as ops_panels
+        from feedback.reviews import panels as review_panels
+        from feedback.reviews import services as review_services
         from feedback.verdicts import panels as verdict_panels
         from feedback.verdicts import tallies
 
@@ -33,6 +35,7 @@ class FeedbackConfig(AppConfig):
         )
         page_context.connect(accuracy_panels.on_workshop_home, sender="workshop_home")
         page_context.connect(ops_panels.on_workshop_home, sender="workshop_home")
+        page_context.connect(review_panels.on_workshop_home, sender="workshop_home")
         page_context.connect(backtest_panels.on_proposal_page, sender="proposal_detail")
         page_context.connect(backtest_panels.on_version_page, sender="version_detail")
         page_context.connect(backtest_panels.on_lead_page, sender="lead_detail")
@@ -40,4 +43,10 @@ class FeedbackConfig(AppConfig):
         backtest_signals.run_done.connect(tallies.on_run_done, dispatch_uid="verdict_tallies")
         backtest_signals.run_settled.connect(
             accuracy_panels.on_run_settled, dispatch_uid="outcome_stats"
+        )
+        backtest_signals.run_settled.connect(
+            review_services.on_run_settled, dispatch_uid="version_reviews"
+        )
+        version_published.connect(
+            review_services.on_version_published, dispatch_uid="version_review_promise"
         )

@@ -16,6 +16,12 @@ from django.dispatch import Signal
 # and the page's objects as keyword arguments; each receiver returns a dict of context.
 page_context = Signal()
 
+# Sent inside the publishing transaction with sender=Version and keyword arguments
+# version, proposal (the accepted proposal, or None) and source (the version a rollback
+# republishes, or None): the feedback app snapshots what the vote was promised (the
+# backtest at publish time) before later runs replace it.
+version_published = Signal()
+
 
 def extra_context(page: str, **objects: Any) -> dict[str, Any]:
     """The context every receiver adds to `page`, merged in the order they connected."""

@@ -521,6 +521,7 @@ def policy_edit(request: AuthedRequest, slug: str) -> HttpResponse:
     evaluation_initial = {
         "handoff_stage": workshop.handoff_stage,
         "decision_days": workshop.decision_days,
+        "review_min_leads": workshop.review_min_leads,
     }
     is_evaluation = request.method == "POST" and request.POST.get("section") == "evaluation"
     form = PolicyForm(

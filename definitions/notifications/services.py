@@ -29,6 +29,15 @@ MESSAGES: dict[str, Promise] = {
     "proposal.closing_soon": _("Voting on “%(title)s” closes within 24 hours (%(closes)s)."),
     "proposal.closed": _("Voting on “%(title)s” closed: %(outcome)s."),
     "version.published": _("Version v%(version)s of the lead definition is published."),
+    "version.reviewed": _(
+        "v%(version)s's review: on %(decided)s leads decided since it went live, F1 "
+        "%(observed)s (its backtest promised %(promised)s)."
+    ),
+    "version.drift": _(
+        "v%(version)s is not keeping its promise: on %(decided)s leads decided since it "
+        "went live, F1 %(observed)s, outside the interval its backtest promised "
+        "(%(promised)s)."
+    ),
     "comment.reply": _("%(author)s replied to your comment on “%(title)s”."),
     "invitation.received": _("%(actor)s invited you to join the workshop “%(name)s”."),
 }

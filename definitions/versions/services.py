@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from definitions import roles
 from definitions.catalog.documents import validated_document
 from definitions.core.audit import log_action
+from definitions.core.extensions import version_published
 from definitions.models import Proposal, ProposalState, Version, Workshop
 from definitions.notifications.services import notify
 from definitions.workshops.access import workshop_perms
@@ -32,6 +33,8 @@ def version_publish_document(
     document: object,
     parent: Version | None,
     note: str = "",
+    proposal: Proposal | None = None,
+    source: Version | None = None,
 ) -> Version:
     """Make `document` the workshop's next version and its current definition.
 
@@ -55,6 +58,7 @@ def version_publish_document(
         workshop=workshop,
         version=version.number,
     )
+    version_published.send(sender=Version, version=version, proposal=proposal, source=source)
     return version
 
 
@@ -83,6 +87,7 @@ def version_publish(*, actor: User, proposal: Proposal) -> Version:
         document=proposal.document,
         parent=proposal.parent,
         note=proposal.title,
+        proposal=proposal,
     )
     proposal.state = ProposalState.PUBLISHED
     proposal.published_version = version
@@ -112,6 +117,7 @@ def version_rollback(*, actor: User, version: Version) -> Version:
         document=version.document,
         parent=current,
         note=_("Rollback to v%(n)s") % {"n": version.number},
+        source=version,
     )
     notify(
         workshop=version.workshop,

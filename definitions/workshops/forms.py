@@ -3,7 +3,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from definitions.models import MAX_DECISION_DAYS, HandoffStage
+from definitions.models import (
+    MAX_DECISION_DAYS,
+    MAX_REVIEW_LEADS,
+    MIN_REVIEW_LEADS,
+    HandoffStage,
+)
 from definitions.roles import Department, Role
 
 
@@ -83,5 +88,14 @@ class EvaluationSettingsForm(forms.Form):
             "Backtests see only what was known by then: later activities do not count, "
             "and “in the last N days” counts back from that day. Changing it makes "
             "earlier backtests out of date."
+        ),
+    )
+    review_min_leads = forms.IntegerField(
+        label=_("Review a published version once this many leads are decided"),
+        min_value=MIN_REVIEW_LEADS,
+        max_value=MAX_REVIEW_LEADS,
+        help_text=_(
+            "Leads that arrived after the version went live and have an outcome or a "
+            "rep's verdict. Then members are told how it did against its backtest."
         ),
     )

@@ -19,6 +19,8 @@ from definitions.core.audit import log_action
 from definitions.core.ratelimits import rate_limit_take
 from definitions.models import (
     MAX_DECISION_DAYS,
+    MAX_REVIEW_LEADS,
+    MIN_REVIEW_LEADS,
     HandoffStage,
     Membership,
     Workshop,
@@ -230,35 +232,57 @@ def member_remove(*, actor: User, membership: Membership) -> None:
 
 @transaction.atomic
 def workshop_evaluation_update(
-    *, actor: User, workshop: Workshop, handoff_stage: str, decision_days: int
+    *,
+    actor: User,
+    workshop: Workshop,
+    handoff_stage: str,
+    decision_days: int,
+    review_min_leads: int | None = None,
 ) -> Workshop:
-    """Set the stage from which a lead goes to sales and the decision window (how many
-    days after its creation a historical lead is judged). A changed window makes every
+    """Set the stage from which a lead goes to sales, the decision window (how many
+    days after its creation a historical lead is judged) and how many decided leads
+    make a version's review (unchanged when None). A changed window makes every
     earlier backtest stale; a changed stage only changes what is measured."""
+    if review_min_leads is None:
+        review_min_leads = workshop.review_min_leads
     errors: dict[str, str] = {}
     if handoff_stage not in HandoffStage.values:
         errors["handoff_stage"] = _("Choose qualified, MQL or SQL.")
     if isinstance(decision_days, bool) or not 0 <= decision_days <= MAX_DECISION_DAYS:
         errors["decision_days"] = _("From 0 to %(max)s days.") % {"max": MAX_DECISION_DAYS}
+    if (
+        isinstance(review_min_leads, bool)
+        or not MIN_REVIEW_LEADS <= review_min_leads <= MAX_REVIEW_LEADS
+    ):
+        errors["review_min_leads"] = _("From %(min)s to %(max)s leads.") % {
+            "min": MIN_REVIEW_LEADS,
+            "max": MAX_REVIEW_LEADS,
+        }
     if errors:
         raise ValidationError(errors)
     before = (
         Workshop.objects.select_for_update()
-        .values("handoff_stage", "decision_days")
+        .values("handoff_stage", "decision_days", "review_min_leads")
         .get(pk=workshop.pk)
     )
-    Workshop.objects.filter(pk=workshop.pk).update(
-        handoff_stage=handoff_stage, decision_days=decision_days
-    )
+    after = {
+        "handoff_stage": handoff_stage,
+        "decision_days": decision_days,
+        "review_min_leads": review_min_leads,
+    }
+    Workshop.objects.filter(pk=workshop.pk).update(**after)
     workshop.handoff_stage, workshop.decision_days = handoff_stage, decision_days
-    if before != {"handoff_stage": handoff_stage, "decision_days": decision_days}:
+    workshop.review_min_leads = review_min_leads
+    if before != after:
         log_action(
             "definitions.workshop.evaluation_updated",
             actor=actor,
             workshop=workshop,
             handoff_stage=handoff_stage,
             decision_days=decision_days,
+            review_min_leads=review_min_leads,
             previous_handoff_stage=before["handoff_stage"],
             previous_decision_days=before["decision_days"],
+            previous_review_min_leads=before["review_min_leads"],
         )
     return workshop
