@@ -5,6 +5,7 @@ Counts in, words out; the database work is in services.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils.formats import number_format
@@ -76,7 +77,10 @@ class Figures:
 
 
 def decimal(value: float | None) -> str:
-    return "—" if value is None else number_format(value, 2)
+    """Two decimals in the reader's format, rounded (number_format alone cuts floats)."""
+    if value is None:
+        return "—"
+    return number_format(Decimal(repr(value)).quantize(Decimal("0.01"), ROUND_HALF_UP), 2)
 
 
 def count(value: int) -> str:
