@@ -95,7 +95,7 @@ def test_the_record_as_markdown_holds_the_rationale_the_votes_and_the_figures(
     assert "### Sales" in text
     assert f"- **seller**: Disagree — {DISAGREE_REASON}" in text
     assert "- **marketer**: Agree — The backtest is clear." in text
-    assert "F1 0.90 ± 0.04 (0.85–0.94)" in text
+    assert "F1 0.90 ± 0.04 (0.85\N{EN DASH}0.94)" in text
     assert "v2 promised F1 0.90 ± 0.04 against outcomes; on the 100 leads decided since" in text
     assert "**Drift:" in text
 
