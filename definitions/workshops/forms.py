@@ -94,6 +94,8 @@ class EvaluationSettingsForm(forms.Form):
         label=_("Review a published version once this many leads are decided"),
         min_value=MIN_REVIEW_LEADS,
         max_value=MAX_REVIEW_LEADS,
+        # Left empty (as by a form from before this setting), it stays as it is.
+        required=False,
         help_text=_(
             "Leads that arrived after the version went live and have an outcome or a "
             "rep's verdict. Then members are told how it did against its backtest."

@@ -146,3 +146,18 @@ def test_the_review_setting_refuses_a_number_below_ten_at_the_field(
     assert "Ensure this value is greater than or equal to 10." in response.content.decode()
     workshop.refresh_from_db()
     assert workshop.review_min_leads == 200
+
+
+def test_an_admin_sets_how_many_decided_leads_make_a_review(workshop: Workshop, admin: Any) -> None:
+    response = logged_in(admin).post(
+        f"/w/{workshop.slug}/policy/",
+        {
+            "section": "evaluation",
+            "evaluation-handoff_stage": "sql",
+            "evaluation-decision_days": "14",
+            "evaluation-review_min_leads": "75",
+        },
+    )
+    assert response.status_code == 302
+    workshop.refresh_from_db()
+    assert (workshop.review_min_leads, workshop.handoff_stage) == (75, "sql")
