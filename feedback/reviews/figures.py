@@ -241,10 +241,22 @@ class Review:
         }
 
 
+def promised_counts(promise: Any, truth: str, handoff: str | None) -> Any:
+    """The promise's counts for `truth` at `handoff` (the stage the observation was
+    counted at) when it kept every cut, else at the stage it was kept at."""
+    if not isinstance(promise, dict):
+        return None
+    cuts = promise.get("cuts")
+    if handoff and isinstance(cuts, dict) and isinstance(cuts.get(handoff), dict):
+        return cuts[handoff].get(truth)
+    return promise.get(truth)
+
+
 def review_of(row: VersionReview, *, number: int, minimum: int) -> Review:
     comparisons = []
+    handoff = (row.observed or {}).get("handoff")
     for truth in TRUTHS:
-        promised = confusion_of((row.promise or {}).get(truth))
+        promised = confusion_of(promised_counts(row.promise, truth, handoff))
         observed = confusion_of((row.observed or {}).get(truth))
         comparisons.append(
             Comparison(

@@ -203,7 +203,8 @@ def _promise(review: Review) -> Promise | None:
         run=data.get("run"),
         as_of=as_of,
         leads=int(data.get("leads") or 0),
-        handoff=str(data.get("handoff") or ""),
+        # The stage the comparison is made at: the observation's, when counted.
+        handoff=str((review.row.observed or {}).get("handoff") or data.get("handoff") or ""),
         stages={str(k): int(v) for k, v in (data.get("stages") or {}).items()},
     )
 

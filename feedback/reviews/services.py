@@ -64,17 +64,26 @@ def promise_run(
 
 
 def promise_of(run: EvaluationRun, handoff: str) -> dict[str, Any]:
-    """The run's counts at the handoff stage, against outcomes and against verdicts."""
-    outcomes = outcome_counts(run)["cuts"][handoff]
-    verdicts = verdict_counts(run)["cuts"][handoff]
+    """The run's counts at the handoff stage, against outcomes and against verdicts,
+    and at every other cut too: if the workshop later moves its handoff stage, the
+    review compares like with like."""
+    outcomes = outcome_counts(run)["cuts"]
+    verdicts = verdict_counts(run)["cuts"]
+    cuts = {
+        cut: {
+            "outcomes": {k: int(outcomes[cut][k]) for k in CONFUSION},
+            "verdicts": {k: int(verdicts[cut][k]) for k in CONFUSION},
+        }
+        for cut in rules.CUTS
+    }
     return {
         "run": run.pk,
         "as_of": run.as_of.isoformat(),
         "handoff": handoff,
         "leads": run.leads_total,
         "stages": dict(run.stage_counts or {}),
-        "outcomes": {k: int(outcomes[k]) for k in CONFUSION},
-        "verdicts": {k: int(verdicts[k]) for k in CONFUSION},
+        **cuts[handoff],
+        "cuts": cuts,
     }
 
 
@@ -205,7 +214,9 @@ def review_compute(version: Version, *, now: datetime | None = None) -> VersionR
     return review
 
 
-def _needs_count(review: VersionReview | None, run: EvaluationRun, workshop: Workshop) -> bool:
+def _needs_count(
+    review: VersionReview | None, run: EvaluationRun, version: Version, workshop: Workshop
+) -> bool:
     if review is None or review.computed_at is None:
         return True
     if (review.observed or {}).get("run") != run.pk:
@@ -214,11 +225,17 @@ def _needs_count(review: VersionReview | None, run: EvaluationRun, workshop: Wor
         return True
     if workshop.leads_changed_at is not None and workshop.leads_changed_at > review.computed_at:
         return True
-    # A verdict given, changed or taken back since the last count.
-    return LeadFeedback.objects.filter(
+    # A verdict given, changed or taken back since the last count, on a lead that
+    # arrived while the version was live (verdicts on other leads change nothing here).
+    since, until = live_window(version)
+    changed = LeadFeedback.objects.filter(
         Q(created_at__gt=review.computed_at) | Q(superseded_at__gt=review.computed_at),
         workshop=workshop,
-    ).exists()
+    ).alias(arrived=Coalesce("lead__created_at", "lead__imported_at"))
+    changed = changed.filter(arrived__gte=since)
+    if until is not None:
+        changed = changed.filter(arrived__lt=until)
+    return changed.exists()
 
 
 def reviews_refresh() -> int:
@@ -236,7 +253,7 @@ def reviews_refresh() -> int:
                 if index == 0 and latest_run(workshop, version=version) is None:
                     _start_backtest(workshop, version)
                 continue
-            if _needs_count(reviews.get(version.pk), run, workshop):
+            if _needs_count(reviews.get(version.pk), run, version, workshop):
                 review_compute(version)
                 counted += 1
     return counted

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from definitions.models import Notification, Version, Workshop
+from definitions.workshops import services as workshop_services
+from feedback.accuracy import metrics
 from feedback.models import Lead, LeadFeedback, Verdict, VersionReview
 from feedback.ops.housekeeping import housekeeping_run
 from feedback.reviews import services as review_services
@@ -161,3 +163,19 @@ def test_an_admin_sets_how_many_decided_leads_make_a_review(workshop: Workshop, 
     assert response.status_code == 302
     workshop.refresh_from_db()
     assert (workshop.review_min_leads, workshop.handoff_stage) == (75, "sql")
+
+
+def test_a_moved_handoff_stage_compares_the_promise_at_the_same_stage(
+    drifted: Version, workshop: Workshop, admin: Any
+) -> None:
+    workshop_services.workshop_evaluation_update(
+        actor=admin, workshop=workshop, handoff_stage="sql", decision_days=workshop.decision_days
+    )
+    assert review_services.reviews_refresh() == 1
+    review = review_for(drifted, workshop)
+    assert review.row.observed["handoff"] == "sql"
+    outcomes = next(c for c in review.comparisons if c.truth == "outcomes")
+    assert outcomes.promised is not None and outcomes.observed is not None
+    # Nobody reaches SQL (at 100 points) before or after: compared at SQL on both sides.
+    assert outcomes.promised.confusion == metrics.Confusion(tp=0, fp=0, fn=100, tn=100)
+    assert outcomes.observed.confusion == metrics.Confusion(tp=0, fp=0, fn=50, tn=50)
