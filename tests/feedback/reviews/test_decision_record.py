@@ -171,3 +171,18 @@ def test_a_version_published_without_a_vote_has_a_plain_record(
     assert "No finished backtest when this version was published." in page
     assert "v1 has not been reviewed yet." in page
     assert logged_in(admin).get(f"/w/{workshop.slug}/versions/9/record/").status_code == 404
+
+
+def test_text_users_wrote_renders_inert_on_the_record_page(
+    published: Version, workshop: Workshop, marketer: Any
+) -> None:
+    from definitions.models import Comment, Proposal, Vote
+
+    payload = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+    proposal = Proposal.objects.get(published_version=published)
+    Proposal.objects.filter(pk=proposal.pk).update(rationale=payload, title=payload)
+    Vote.objects.filter(proposal=proposal).update(reason=payload)
+    Comment.objects.filter(proposal=proposal).update(body=payload)
+    page = logged_in(marketer).get(f"/w/{workshop.slug}/versions/2/record/").content.decode()
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 6
