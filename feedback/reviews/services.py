@@ -138,39 +138,47 @@ def observed_counts(
     run: EvaluationRun, handoff: str, since: datetime, until: datetime | None
 ) -> dict[str, Any]:
     """What the version said of the leads that arrived while it was live (its run's
-    results) against their outcomes and the reps' current verdicts: one aggregate."""
+    results) against their outcomes and the reps' current verdicts: two aggregates,
+    one over the window's results, one over those of them with a verdict (a few
+    thousand, found through the verdicts rather than probed lead by lead)."""
     results = LeadResult.objects.filter(run=run).alias(
         arrived=Coalesce("lead__created_at", "lead__imported_at")
     )
     results = results.filter(arrived__gte=since)
     if until is not None:
         results = results.filter(arrived__lt=until)
-    current = LeadFeedback.objects.filter(lead=OuterRef("lead_id"), superseded_at__isnull=True)
-    results = results.annotate(
-        judged=Exists(current),
-        judged_good=Exists(current.filter(verdict__in=[Verdict.GOOD, Verdict.MISSED])),
-    )
     hit = Q(qualified=True) if handoff == "qualified" else Q(stage__in=rules.cut_stages(handoff))
-    judged, good_verdict = Q(judged=True), Q(judged_good=True)
-    row = results.aggregate(
-        decided=Count("lead_id", filter=KNOWN_OUTCOME | judged),
-        o_tp=Count("lead_id", filter=KNOWN_OUTCOME & hit & GOOD_OUTCOME),
-        o_fp=Count("lead_id", filter=KNOWN_OUTCOME & hit & ~GOOD_OUTCOME),
-        o_fn=Count("lead_id", filter=KNOWN_OUTCOME & ~hit & GOOD_OUTCOME),
-        o_tn=Count("lead_id", filter=KNOWN_OUTCOME & ~hit & ~GOOD_OUTCOME),
-        v_tp=Count("lead_id", filter=judged & hit & good_verdict),
-        v_fp=Count("lead_id", filter=judged & hit & ~good_verdict),
-        v_fn=Count("lead_id", filter=judged & ~hit & good_verdict),
-        v_tn=Count("lead_id", filter=judged & ~hit & ~good_verdict),
+    known = KNOWN_OUTCOME
+    outcome_row = results.aggregate(
+        known=Count("lead_id", filter=known),
+        o_tp=Count("lead_id", filter=known & hit & GOOD_OUTCOME),
+        o_fp=Count("lead_id", filter=known & hit & ~GOOD_OUTCOME),
+        o_fn=Count("lead_id", filter=known & ~hit & GOOD_OUTCOME),
+        o_tn=Count("lead_id", filter=known & ~hit & ~GOOD_OUTCOME),
+    )
+    current = LeadFeedback.objects.filter(workshop_id=run.workshop_id, superseded_at__isnull=True)
+    judged = results.filter(lead_id__in=current.values("lead_id")).annotate(
+        judged_good=Exists(
+            current.filter(lead=OuterRef("lead_id"), verdict__in=[Verdict.GOOD, Verdict.MISSED])
+        )
+    )
+    good = Q(judged_good=True)
+    verdict_row = judged.aggregate(
+        unknown=Count("lead_id", filter=~known),
+        v_tp=Count("lead_id", filter=hit & good),
+        v_fp=Count("lead_id", filter=hit & ~good),
+        v_fn=Count("lead_id", filter=~hit & good),
+        v_tn=Count("lead_id", filter=~hit & ~good),
     )
     return {
         "run": run.pk,
         "handoff": handoff,
         "since": since.isoformat(),
         "until": until.isoformat() if until is not None else None,
-        "decided": row["decided"],
-        "outcomes": {k: row[f"o_{k}"] for k in CONFUSION},
-        "verdicts": {k: row[f"v_{k}"] for k in CONFUSION},
+        # Decided: a known outcome, or a verdict on a lead whose outcome is unknown.
+        "decided": outcome_row["known"] + verdict_row["unknown"],
+        "outcomes": {k: outcome_row[f"o_{k}"] for k in CONFUSION},
+        "verdicts": {k: verdict_row[f"v_{k}"] for k in CONFUSION},
     }
 
 
