@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +9,9 @@ from definitions.roles import Department, Role
 
 MAX_DECISION_DAYS = 365
 MAX_SHADOW_DAYS = 365
+# A version's review (feedback.reviews) needs at least this many decided leads.
+MIN_REVIEW_LEADS = 10
+MAX_REVIEW_LEADS = 1_000_000
 
 
 class HandoffStage(models.TextChoices):
@@ -50,6 +53,16 @@ class Workshop(models.Model):
         _("shadow runs last (days)"),
         default=30,
         validators=[MaxValueValidator(MAX_SHADOW_DAYS)],
+    )
+    # How many leads decided (an outcome or a verdict) since a version went live make
+    # its review: then members are told once and the home page shows it.
+    review_min_leads = models.PositiveIntegerField(
+        _("decided leads before a version is reviewed"),
+        default=200,
+        validators=[
+            MinValueValidator(MIN_REVIEW_LEADS),
+            MaxValueValidator(MAX_REVIEW_LEADS),
+        ],
     )
 
     # Not a column: the permission codenames of the requesting user, set by

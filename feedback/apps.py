@@ -15,7 +15,7 @@ class FeedbackConfig(AppConfig):
         # models, which are not loaded when this module is.
         from django.db.backends.signals import connection_created
 
-        from definitions.core.extensions import page_context
+        from definitions.core.extensions import page_context, version_created
         from definitions.versions.signals import version_published
         from feedback.accuracy import panels as accuracy_panels
         from feedback.backtests import panels as backtest_panels
@@ -24,6 +24,8 @@ class FeedbackConfig(AppConfig):
         from feedback.backtests.sql import register_sqlite_functions
         from feedback.leads.signals import leads_arrived
         from feedback.ops import panels as ops_panels
+        from feedback.reviews import panels as review_panels
+        from feedback.reviews import services as review_services
         from feedback.shadows import panels as shadow_panels
         from feedback.shadows import services as shadow_services
         from feedback.verdicts import panels as verdict_panels
@@ -38,6 +40,7 @@ class FeedbackConfig(AppConfig):
         )
         page_context.connect(accuracy_panels.on_workshop_home, sender="workshop_home")
         page_context.connect(ops_panels.on_workshop_home, sender="workshop_home")
+        page_context.connect(review_panels.on_workshop_home, sender="workshop_home")
         page_context.connect(backtest_panels.on_proposal_page, sender="proposal_detail")
         page_context.connect(shadow_panels.on_proposal_page, sender="proposal_detail")
         page_context.connect(backtest_panels.on_version_page, sender="version_detail")
@@ -52,3 +55,9 @@ class FeedbackConfig(AppConfig):
             accuracy_panels.on_run_settled, dispatch_uid="outcome_stats"
         )
         leads_arrived.connect(shadow_services.on_leads_arrived, dispatch_uid="shadow_classify")
+        backtest_signals.run_settled.connect(
+            review_services.on_run_settled, dispatch_uid="version_reviews"
+        )
+        version_created.connect(
+            review_services.on_version_published, dispatch_uid="version_review_promise"
+        )

@@ -586,3 +586,36 @@ class ShadowProbe(models.Model):
 
     def __str__(self) -> str:
         return f"probe {self.pk}: {self.published_stage} / {self.stage}"
+
+
+class VersionReview(models.Model):
+    """What the vote on a published version was promised (its backtest at the handoff
+    stage when it was published, as counts) and what happened on the leads decided
+    since it went live (counted by feedback.reviews.services, set-based)."""
+
+    version = models.OneToOneField(
+        "definitions.Version", on_delete=models.CASCADE, related_name="review"
+    )
+    workshop = models.ForeignKey(
+        "definitions.Workshop", on_delete=models.CASCADE, related_name="version_reviews"
+    )
+    # {"run": id, "as_of": iso, "handoff": cut, "leads": n, "outcomes": {tp, fp, fn, tn},
+    #  "verdicts": {…}}; empty when nothing was backtested before publishing.
+    promise = models.JSONField(default=dict, blank=True)
+    # {"run": id, "handoff": cut, "since": iso, "until": iso or null,
+    #  "outcomes": {tp, fp, fn, tn}, "verdicts": {…}}; empty until first counted.
+    observed = models.JSONField(default=dict, blank=True)
+    # Leads that arrived while the version was live and have an outcome or a verdict.
+    decided = models.PositiveIntegerField(default=0)
+    # An observed F1 outside the promised interval (with enough decided leads).
+    drift = models.BooleanField(default=False)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    # Members are told once, when the version first has enough decided leads.
+    notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version__number"]
+
+    def __str__(self) -> str:
+        return f"review of version {self.version_id}"

@@ -6,6 +6,7 @@ from feedback.accuracy import views as accuracy_views
 from feedback.backtests import views as backtest_views
 from feedback.imports import views as import_views
 from feedback.leads import views as lead_views
+from feedback.reviews import views as review_views
 from feedback.shadows import views as shadow_views
 from feedback.suggestions import views as suggestion_views
 from feedback.verdicts import views as verdict_views
@@ -22,6 +23,22 @@ urlpatterns = [
     ),
     path("w/<slug:slug>/feedback/<int:lead_id>/bant/", verdict_views.lead_bant, name="lead_bant"),
     path("w/<slug:slug>/accuracy/", accuracy_views.accuracy, name="accuracy"),
+    path(
+        "w/<slug:slug>/versions/<int:number>/record/",
+        review_views.decision_record,
+        name="decision_record",
+    ),
+    path(
+        "w/<slug:slug>/versions/<int:number>/record.pdf",
+        review_views.decision_record_pdf,
+        name="decision_record_pdf",
+    ),
+    path(
+        "w/<slug:slug>/versions/<int:number>/record.md",
+        review_views.decision_record_md,
+        name="decision_record_md",
+    ),
+    path("w/<slug:slug>/decisions.csv", review_views.decision_log_csv, name="decision_log_csv"),
     path("w/<slug:slug>/accuracy/print/", accuracy_views.accuracy_print, name="accuracy_print"),
     path("w/<slug:slug>/suggestions/", suggestion_views.suggestions, name="suggestions"),
     path(

@@ -108,6 +108,7 @@ def test_every_page_showing_user_text_renders_it_inert(
         reverse("feedback:run_leads", args=[slug, hostile["run"].pk]),
         reverse("feedback:accuracy", args=[slug]),
         reverse("feedback:accuracy_print", args=[slug]),
+        reverse("feedback:decision_record", args=[slug, hostile["version"].number]),
     ]
     shown: dict[str, bool] = {}
     for user in (admin, rep):

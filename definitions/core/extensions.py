@@ -16,6 +16,14 @@ from django.dispatch import Signal
 # and the page's objects as keyword arguments; each receiver returns a dict of context.
 page_context = Signal()
 
+# Sent for every new version (a first version, a proposal published, a restore or an
+# emergency rollback; definitions.versions.signals.version_published is only for the
+# last three), inside the publishing transaction, with sender=Version and keyword arguments
+# version, proposal (the accepted proposal, or None) and source (the version a restore
+# republishes, or None): the feedback app snapshots what the vote was promised (the
+# backtest at publish time) before later runs replace it.
+version_created = Signal()
+
 
 def extra_context(page: str, **objects: Any) -> dict[str, Any]:
     """The context every receiver adds to `page`, merged in the order they connected."""

@@ -558,6 +558,7 @@ def policy_edit(request: AuthedRequest, slug: str) -> HttpResponse:
         "handoff_stage": workshop.handoff_stage,
         "decision_days": workshop.decision_days,
         "shadow_days": workshop.shadow_days,
+        "review_min_leads": workshop.review_min_leads,
     }
     is_evaluation = request.method == "POST" and request.POST.get("section") == "evaluation"
     form = PolicyForm(

@@ -40,6 +40,15 @@ MESSAGES: dict[str, Promise] = {
     "vote.earlier_text": _(
         "The text of “%(title)s” changed after you voted: confirm or change your vote."
     ),
+    "version.reviewed": _(
+        "v%(version)s's review: on %(decided)s leads decided since it went live, F1 "
+        "%(observed)s (its backtest promised %(promised)s)."
+    ),
+    "version.drift": _(
+        "v%(version)s is not keeping its promise: on %(decided)s leads decided since it "
+        "went live, F1 %(observed)s, outside the interval its backtest promised "
+        "(%(promised)s)."
+    ),
     "comment.reply": _("%(author)s replied to your comment on “%(title)s”."),
     "invitation.received": _("%(actor)s invited you to join the workshop “%(name)s”."),
 }

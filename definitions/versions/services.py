@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from definitions import roles
 from definitions.catalog.documents import validated_document
 from definitions.core.audit import log_action
+from definitions.core.extensions import version_created
 from definitions.models import Proposal, ProposalState, Version, Workshop
 from definitions.notifications.services import notify
 from definitions.versions.signals import version_published
@@ -34,6 +35,7 @@ def version_publish_document(
     parent: Version | None,
     note: str = "",
     restored_from: Version | None = None,
+    proposal: Proposal | None = None,
 ) -> Version:
     """Make `document` the workshop's next version and its current definition.
 
@@ -58,6 +60,8 @@ def version_publish_document(
         workshop=workshop,
         version=version.number,
     )
+    # Every new version, however it came (feedback.reviews keeps what it was promised).
+    version_created.send(sender=Version, version=version, proposal=proposal, source=restored_from)
     return version
 
 
@@ -101,6 +105,7 @@ def version_publish(*, actor: User, proposal: Proposal) -> Version:
         if restores is not None
         and restores.document == validated_document(proposal.workshop, proposal.document)
         else None,
+        proposal=proposal,
     )
     proposal.state = ProposalState.PUBLISHED
     proposal.published_version = version

@@ -3,7 +3,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from definitions.models import MAX_DECISION_DAYS, MAX_SHADOW_DAYS, HandoffStage
+from definitions.models import (
+    MAX_DECISION_DAYS,
+    MAX_REVIEW_LEADS,
+    MAX_SHADOW_DAYS,
+    MIN_REVIEW_LEADS,
+    HandoffStage,
+)
 from definitions.roles import Department, Role
 
 
@@ -94,5 +100,16 @@ class EvaluationSettingsForm(forms.Form):
         help_text=_(
             "A proposal run in shadow classifies every new lead next to the published "
             "version until it is published, withdrawn or rejected, or for this long."
+        ),
+    )
+    review_min_leads = forms.IntegerField(
+        label=_("Review a published version once this many leads are decided"),
+        min_value=MIN_REVIEW_LEADS,
+        max_value=MAX_REVIEW_LEADS,
+        # Left empty (as by a form from before this setting), it stays as it is.
+        required=False,
+        help_text=_(
+            "Leads that arrived after the version went live and have an outcome or a "
+            "rep's verdict. Then members are told how it did against its backtest."
         ),
     )

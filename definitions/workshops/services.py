@@ -19,7 +19,9 @@ from definitions.core.audit import log_action
 from definitions.core.ratelimits import rate_limit_take
 from definitions.models import (
     MAX_DECISION_DAYS,
+    MAX_REVIEW_LEADS,
     MAX_SHADOW_DAYS,
+    MIN_REVIEW_LEADS,
     HandoffStage,
     Membership,
     Workshop,
@@ -237,12 +239,15 @@ def workshop_evaluation_update(
     handoff_stage: str,
     decision_days: int,
     shadow_days: int | None = None,
+    review_min_leads: int | None = None,
 ) -> Workshop:
     """Set the stage from which a lead goes to sales, the decision window (how many
-    days after its creation a historical lead is judged) and how long a shadow run
-    lasts (left as it is when None; it applies to runs started from now on). A changed
-    window makes every earlier backtest stale; a changed stage only changes what is
-    measured."""
+    days after its creation a historical lead is judged), how long a shadow run lasts
+    (it applies to runs started from now on) and how many decided leads make a
+    version's review; the last two are left as they are when None. A changed window
+    makes every earlier backtest stale; a changed stage only changes what is measured."""
+    if review_min_leads is None:
+        review_min_leads = workshop.review_min_leads
     errors: dict[str, str] = {}
     if handoff_stage not in HandoffStage.values:
         errors["handoff_stage"] = _("Choose qualified, MQL or SQL.")
@@ -252,11 +257,19 @@ def workshop_evaluation_update(
         isinstance(shadow_days, bool) or not 1 <= shadow_days <= MAX_SHADOW_DAYS
     ):
         errors["shadow_days"] = _("From 1 to %(max)s days.") % {"max": MAX_SHADOW_DAYS}
+    if (
+        isinstance(review_min_leads, bool)
+        or not MIN_REVIEW_LEADS <= review_min_leads <= MAX_REVIEW_LEADS
+    ):
+        errors["review_min_leads"] = _("From %(min)s to %(max)s leads.") % {
+            "min": MIN_REVIEW_LEADS,
+            "max": MAX_REVIEW_LEADS,
+        }
     if errors:
         raise ValidationError(errors)
     before = (
         Workshop.objects.select_for_update()
-        .values("handoff_stage", "decision_days", "shadow_days")
+        .values("handoff_stage", "decision_days", "shadow_days", "review_min_leads")
         .get(pk=workshop.pk)
     )
     if shadow_days is None:
@@ -265,10 +278,12 @@ def workshop_evaluation_update(
         "handoff_stage": handoff_stage,
         "decision_days": decision_days,
         "shadow_days": shadow_days,
+        "review_min_leads": review_min_leads,
     }
     Workshop.objects.filter(pk=workshop.pk).update(**after)
     workshop.handoff_stage, workshop.decision_days = handoff_stage, decision_days
     workshop.shadow_days = shadow_days
+    workshop.review_min_leads = review_min_leads
     if before != after:
         log_action(
             "definitions.workshop.evaluation_updated",
@@ -277,8 +292,10 @@ def workshop_evaluation_update(
             handoff_stage=handoff_stage,
             decision_days=decision_days,
             shadow_days=shadow_days,
+            review_min_leads=review_min_leads,
             previous_handoff_stage=before["handoff_stage"],
             previous_decision_days=before["decision_days"],
             previous_shadow_days=before["shadow_days"],
+            previous_review_min_leads=before["review_min_leads"],
         )
     return workshop

@@ -125,6 +125,17 @@ def f1(precision: float | None, recall: float | None) -> float | None:
     return 2 * precision * recall / (precision + recall)
 
 
+def f1_interval(confusion: Confusion, z: float = Z95) -> Interval | None:
+    """A 95 % interval for F1. F1 = 2J / (1 + J) with J = tp / (tp + fp + fn), the
+    share of true positives among the leads that are good or qualified; J is a
+    proportion, so its Wilson interval, mapped through that increasing function, is
+    one for F1 (true negatives do not enter F1). None without such leads."""
+    interval = wilson(confusion.tp, confusion.tp + confusion.fp + confusion.fn, z)
+    if interval is None:
+        return None
+    return Interval(2 * interval.low / (1 + interval.low), 2 * interval.high / (1 + interval.high))
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 

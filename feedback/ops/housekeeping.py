@@ -1,7 +1,8 @@
 """The periodic sweep that keeps background work honest: fail backtests that stopped
 progressing, discovery runs that never finished and imports whose worker died, re-run
-stale backtests people look at, forget spent form tokens, write down why shadow runs
-stopped. Run every minute by
+stale backtests people look at, recount the version reviews whose leads or verdicts
+changed, forget spent form tokens, write down why shadow runs stopped. Run every
+minute by
 feedback.tasks.housekeeping."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from definitions.core.once import submissions_forget
 from feedback.backtests import services as backtest_services
 from feedback.imports.run import imports_recover
+from feedback.reviews.services import reviews_refresh
 from feedback.shadows.services import shadows_settle
 from feedback.suggestions.runs import discoveries_expire_overdue
 
@@ -18,5 +20,6 @@ def housekeeping_run() -> None:
     discoveries_expire_overdue()
     imports_recover()
     backtest_services.backtests_refresh_stale()
+    reviews_refresh()
     submissions_forget()
     shadows_settle()
