@@ -23,8 +23,8 @@ from definitions.workshops.access import (
 )
 from feedback.access import get_run_for_user
 from feedback.backtests import selectors as backtest_selectors
-from feedback.backtests.comparison import compare_runs
 from feedback.backtests import services as backtest_services
+from feedback.backtests.comparison import compare_runs
 from feedback.backtests.panels import _label, run_summary
 from feedback.backtests.selectors import STAGE_LABELS
 from feedback.models import RunState

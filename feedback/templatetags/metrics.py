@@ -55,7 +55,7 @@ def stage_label(stage: str) -> str:
 
 @register.filter
 def signed(value: int | None) -> str:
-    """+1,234 or −56 (a real minus sign); 0 for no change."""
+    """+1,234 or -56 (with a real minus sign); 0 for no change."""
     if value is None:
         return "—"
     if value == 0:
@@ -66,7 +66,7 @@ def signed(value: int | None) -> str:
 
 @register.filter
 def points_change(value: float | None) -> str:
-    """A change of a proportion in percentage points: +2.5 pp, −0.4 pp, 0.0 pp."""
+    """A change of a proportion in percentage points: +2.5 pp, -0.4 pp, 0.0 pp."""
     if value is None:
         return "—"
     sign = "+" if value > 0 else ("\N{MINUS SIGN}" if value < 0 else "")

@@ -33,7 +33,10 @@ def _stages(run: Any) -> dict[int, str]:
 
 
 def test_new_thresholds_report_the_sql_and_mql_changes_though_qualified_stays_the_same(
-    admin: Any, workshop: Workshop, v1: Version, leads: int
+    admin: Any,
+    workshop: Workshop,
+    v1: Version,
+    leads: int,  # noqa: F811 (fixtures)
 ) -> None:
     workshop.handoff_stage = "qualified"
     workshop.save(update_fields=["handoff_stage"])
@@ -51,7 +54,7 @@ def test_new_thresholds_report_the_sql_and_mql_changes_though_qualified_stays_th
     from_lead = [i for i in to_sql if before[i] == "lead"]
     assert to_sql and from_lead
 
-    # The old summary: nothing crossed the handoff stage, so +0 and −0.
+    # The old summary: nothing crossed the handoff stage, so +0 and -0.
     change = backtest_selectors.run_change(run, base)
     assert change is not None and (change.gained, change.lost) == (0, 0)
 
@@ -88,7 +91,10 @@ def test_new_thresholds_report_the_sql_and_mql_changes_though_qualified_stays_th
 
 
 def test_precision_and_recall_change_when_the_handoff_changes(
-    admin: Any, workshop: Workshop, v1: Version, leads: int
+    admin: Any,
+    workshop: Workshop,
+    v1: Version,
+    leads: int,  # noqa: F811 (fixtures)
 ) -> None:
     base = _done(backtest_services.backtest_start(actor=admin, workshop=workshop, version=v1))
     parsed = rules.parse(rules.SALES_LEANING_EXAMPLE, rules.DEFAULT_CATALOG).definition
