@@ -18,14 +18,16 @@ from feedback.backtests import services as backtest_services
 from feedback.backtests.comparison import compare_runs
 from feedback.models import LeadResult
 from tests.factories import logged_in
-from tests.feedback.backtests.test_backtests import (  # noqa: F401 (fixtures)
-    _done,
-    _queued_work_runs,
-    leads,
-    v1,
-)
+from tests.feedback.backtests import test_backtests as _bt
 
 pytestmark = pytest.mark.django_db
+
+# The backtest tests' fixtures: a published worked example, generated leads, and
+# queued work running as it would after a commit.
+v1 = _bt.v1
+leads = _bt.leads
+_queued_work_runs = _bt._queued_work_runs
+_done = _bt._done
 
 
 def _stages(run: Any) -> dict[int, str]:
@@ -36,7 +38,7 @@ def test_new_thresholds_report_the_sql_and_mql_changes_though_qualified_stays_th
     admin: Any,
     workshop: Workshop,
     v1: Version,
-    leads: int,  # noqa: F811 (fixtures)
+    leads: int,
 ) -> None:
     workshop.handoff_stage = "qualified"
     workshop.save(update_fields=["handoff_stage"])
@@ -94,7 +96,7 @@ def test_precision_and_recall_change_when_the_handoff_changes(
     admin: Any,
     workshop: Workshop,
     v1: Version,
-    leads: int,  # noqa: F811 (fixtures)
+    leads: int,
 ) -> None:
     base = _done(backtest_services.backtest_start(actor=admin, workshop=workshop, version=v1))
     parsed = rules.parse(rules.SALES_LEANING_EXAMPLE, rules.DEFAULT_CATALOG).definition
