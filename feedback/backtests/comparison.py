@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
@@ -156,13 +157,13 @@ def accuracy(transitions: Transitions, cut: str, *, after: bool) -> Accuracy:
     return Accuracy(tp, fp, fn)
 
 
-def _transitions(run: EvaluationRun, base: EvaluationRun) -> list[tuple[str, str, int, int]]:
+def run_transitions(run: EvaluationRun, base: EvaluationRun) -> list[tuple[str, str, int, int]]:
     results, leads = LeadResult._meta.db_table, Lead._meta.db_table
     outcome = (
         "CASE WHEN l.converted = %s OR l.reached_stage IN (%s, %s) THEN 1 "
         "WHEN l.converted IS NOT NULL OR l.reached_stage IS NOT NULL THEN 0 ELSE -1 END"
     )
-    outcome_params = [True, *GOOD_STAGES]
+    outcome_params: list[Any] = [True, *GOOD_STAGES]
     with connection.cursor() as cursor:
         # Leads in this run (with their stage in the base run, if it saw them), then
         # the leads only the base run saw.
@@ -207,8 +208,8 @@ def compare_runs(run: EvaluationRun, base: EvaluationRun | None) -> Comparison |
         return None
     # Finished runs never change: the counts are kept (a second over a million leads).
     rows: list[tuple[str, str, int, int]] = cache.get_or_set(
-        f"run-transitions:{run.pk}:{base.pk}", lambda: _transitions(run, base), timeout=None
-    ) or _transitions(run, base)
+        f"run-transitions:{run.pk}:{base.pk}", lambda: run_transitions(run, base), timeout=None
+    ) or run_transitions(run, base)
     transitions: Transitions = Counter()
     for now, was, outcome, n in rows:
         transitions[(now, was, outcome)] += n
