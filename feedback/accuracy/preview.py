@@ -236,26 +236,34 @@ def _transitions(
             cursor.execute("SET LOCAL jit = off")
             # The per-lead activity counts fit in memory instead of spilling to disk.
             cursor.execute("SET LOCAL work_mem = '32MB'")
+        outcome_params: list[Any] = [True, *comparison.GOOD_STAGES]
         if tables is not None:
-            # The current version's stages on the sample are the same on every
-            # keystroke: kept next to the sample (as of when they were made).
+            # The current version's stages on the sample, with each lead's outcome,
+            # are the same on every keystroke: kept next to the sample.
             kept = f"{tables[0][: -len('_lead')]}_v{current_number}"
             cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [kept])
             if not cursor.fetchone()[0]:
                 cursor.execute(
                     f'CREATE UNLOGGED TABLE IF NOT EXISTS "{kept}" AS '  # noqa: S608
-                    f"SELECT lead_id, stage FROM ({_on_sample(theirs.sql, tables)}) t",
-                    theirs_params,
+                    f"SELECT t.lead_id, t.stage, {outcome} AS o "
+                    f"FROM ({_on_sample(theirs.sql, tables)}) t "
+                    f'JOIN "{tables[0]}" l ON l.id = t.lead_id',
+                    [*outcome_params, *theirs_params],
                 )
-            theirs_sql, theirs_params = f'SELECT lead_id, stage FROM "{kept}"', []  # noqa: S608
-        sql = (
-            f"SELECT d.stage, c.stage, {outcome} AS o, COUNT(*) "  # noqa: S608
-            f"FROM ({mine.sql}) d JOIN ({theirs_sql}) c ON c.lead_id = d.lead_id "
-            f'JOIN "{leads}" l ON l.id = d.lead_id GROUP BY d.stage, c.stage, o'
-        )
-        if tables is not None:
-            sql = _on_sample(sql, tables)
-        params = [True, *comparison.GOOD_STAGES, *mine.params, *theirs_params]
+                cursor.execute(f'ANALYZE "{kept}"')
+            sql = _on_sample(
+                f"SELECT d.stage, c.stage, c.o, COUNT(*) FROM ({mine.sql}) d "  # noqa: S608
+                f'JOIN "{kept}" c ON c.lead_id = d.lead_id GROUP BY d.stage, c.stage, c.o',
+                tables,
+            )
+            params = list(mine.params)
+        else:
+            sql = (
+                f"SELECT d.stage, c.stage, {outcome} AS o, COUNT(*) "  # noqa: S608
+                f"FROM ({mine.sql}) d JOIN ({theirs_sql}) c ON c.lead_id = d.lead_id "
+                f'JOIN "{leads}" l ON l.id = d.lead_id GROUP BY d.stage, c.stage, o'
+            )
+            params = [*outcome_params, *mine.params, *theirs_params]
         cursor.execute(sql, params)
         for now, was, o, n in cursor.fetchall():
             out[(str(now), str(was), int(o))] += int(n)
