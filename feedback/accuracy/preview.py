@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from definitions import rules
+from definitions.catalog.selectors import catalog_for
 from definitions.models import HandoffStage, Proposal, Workshop
 from definitions.versions.selectors import current_version
 from feedback.accuracy import metrics
@@ -442,3 +443,31 @@ def on_draft_builder(
         "preview": preview(workshop, proposal, definition, catalog),
         "value_ranges": value_ranges(workshop, definition, catalog),
     }
+
+
+def samples_prepare() -> int:
+    """Make the sample tables, and the current version's stages on them, of every
+    workshop that needs them, so the first preview after an import does not wait for
+    them (the housekeeping sweep calls this every minute; it does nothing where they
+    exist). Returns how many workshops it prepared."""
+    if connection.vendor != "postgresql":
+        return 0
+    prepared = 0
+    for workshop in Workshop.objects.order_by("id"):
+        total = lead_count(workshop)
+        version = current_version(workshop)
+        if total <= SAMPLE_LEADS or version is None:
+            continue
+        catalog = catalog_for(workshop)
+        definition = rules.parse(version.document, catalog).definition
+        if definition is None:
+            continue
+        tables = _sample_tables(workshop, _limit(total))
+        kept = f"{tables[0][: -len('_lead')]}_v{version.number}" if tables else ""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [kept])
+            if cursor.fetchone()[0]:
+                continue
+        _transitions(workshop, definition, definition, catalog, _limit(total), version.number)
+        prepared += 1
+    return prepared

@@ -1,11 +1,13 @@
 """The periodic sweep that keeps background work honest: fail backtests that stopped
 progressing, discovery runs that never finished and imports whose worker died, re-run
-stale backtests people look at, forget spent form tokens. Run every minute by
+stale backtests people look at, prepare the builder preview's samples, forget spent
+form tokens. Run every minute by
 feedback.tasks.housekeeping."""
 
 from __future__ import annotations
 
 from definitions.core.once import submissions_forget
+from feedback.accuracy.preview import samples_prepare
 from feedback.backtests import services as backtest_services
 from feedback.imports.run import imports_recover
 from feedback.suggestions.runs import discoveries_expire_overdue
@@ -16,4 +18,5 @@ def housekeeping_run() -> None:
     discoveries_expire_overdue()
     imports_recover()
     backtest_services.backtests_refresh_stale()
+    samples_prepare()
     submissions_forget()
