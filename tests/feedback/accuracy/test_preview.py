@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from definitions import rules
@@ -130,3 +131,32 @@ def test_the_builder_shows_the_preview_and_keeps_it_while_the_draft_has_an_error
     broken = client.post(url, as_post(data), HTTP_HX_REQUEST="true").content.decode()
     assert 'id="live-preview"' in broken and 'hx-preserve="true"' in broken
     assert 'id="live-preview-counts"' not in broken
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_sample_evaluated_in_two_halves_counts_the_same_as_in_one(
+    admin: Any,
+    workshop: Workshop,
+    v1: Version,
+    leads: int,
+    draft: Proposal,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Committed data (transaction=True): the halves' own connections must see it.
+    monkeypatch.setattr(live, "SAMPLE_LEADS", 60)
+    catalog = catalog_for(workshop)
+    mine = rules.parse(draft.document, catalog).definition
+    theirs = rules.parse(v1.document, catalog).definition
+    assert mine is not None and theirs is not None
+    limit = live._limit(leads)
+    try:
+        monkeypatch.setattr(live, "PARALLEL_LEADS", 10**9)
+        whole = live._transitions(workshop, mine, theirs, catalog, limit, v1.number)
+        monkeypatch.setattr(live, "PARALLEL_LEADS", 0)
+        halves = live._transitions(workshop, mine, theirs, catalog, limit, v1.number)
+        assert halves == whole and sum(whole.values()) > 0
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'lw_sample_%'")
+            for (table,) in cursor.fetchall():
+                cursor.execute(f'DROP TABLE "{table}"')
