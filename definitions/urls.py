@@ -4,6 +4,7 @@ from django.urls import path
 
 from definitions.authoring import views as authoring_views
 from definitions.catalog import views as catalog_views
+from definitions.deliberation import compare_views
 from definitions.deliberation import views as deliberation_views
 from definitions.home import views as home_views
 from definitions.versions import views as version_views
@@ -111,6 +112,7 @@ P = "w/<slug:slug>/proposals/<int:proposal_id>/"
 
 urlpatterns += [
     path("w/<slug:slug>/proposals/", deliberation_views.proposal_list, name="proposal_list"),
+    path("w/<slug:slug>/compare/", compare_views.compare, name="compare"),
     path(P, deliberation_views.proposal_detail, name="proposal_detail"),
     path(P + "live/", deliberation_views.proposal_live, name="proposal_live"),
     path(P + "open/", deliberation_views.proposal_open, name="proposal_open"),

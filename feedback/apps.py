@@ -17,7 +17,9 @@ class FeedbackConfig(AppConfig):
 
         from definitions.core.extensions import page_context, version_created
         from definitions.versions.signals import version_published
+        from feedback.accuracy import compare_panel
         from feedback.accuracy import panels as accuracy_panels
+        from feedback.accuracy import preview as accuracy_preview
         from feedback.backtests import panels as backtest_panels
         from feedback.backtests import services as backtest_services
         from feedback.backtests import signals as backtest_signals
@@ -41,6 +43,8 @@ class FeedbackConfig(AppConfig):
         page_context.connect(accuracy_panels.on_workshop_home, sender="workshop_home")
         page_context.connect(ops_panels.on_workshop_home, sender="workshop_home")
         page_context.connect(review_panels.on_workshop_home, sender="workshop_home")
+        page_context.connect(accuracy_preview.on_draft_builder, sender="draft_builder")
+        page_context.connect(compare_panel.on_compare_page, sender="compare")
         page_context.connect(backtest_panels.on_proposal_page, sender="proposal_detail")
         page_context.connect(shadow_panels.on_proposal_page, sender="proposal_detail")
         page_context.connect(backtest_panels.on_version_page, sender="version_detail")

@@ -102,6 +102,7 @@ TABLE: tuple[Row, ...] = (
     Row("definitions:catalog_kind_add", "post", roles.CHANGE),
     Row("definitions:catalog_kind_delete", "post", roles.CHANGE, extra=("kind_id",)),
     Row("definitions:proposal_list", "get", roles.VIEW),
+    Row("definitions:compare", "get", roles.VIEW),
     Row("definitions:proposal_detail", "get", roles.VIEW, extra=("proposal_id",)),
     Row("definitions:proposal_live", "get", roles.VIEW, extra=("proposal_id",)),
     Row("definitions:proposal_revisions", "get", roles.VIEW, extra=("proposal_id",)),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from definitions import rules
@@ -263,6 +264,9 @@ def apply_action(
                 }
             )
         return document, nid
+    if verb == "points_to_scoring":
+        nid = new_id("c", taken)
+        return document, (nid if rules.edit.points_to_scoring(document, target, nid) else None)
     if verb in ("remove", "up", "down"):
         siblings = rules.edit.list_holding(document, target)
         if siblings is None:
@@ -304,6 +308,9 @@ class Node:
     choice_options: list[tuple[str, str]] = field(default_factory=list)
     # The field is known only after the outcome: the builder warns next to it.
     after_outcome: bool = False
+    # The definition checks' warnings here: (message, builder action that fixes it or
+    # "", the fix's label, a note rather than a warning).
+    warnings: list[CheckWarning] = field(default_factory=list)
 
     @property
     def mode(self) -> str:
@@ -390,6 +397,104 @@ def attach_errors(errors: list[tuple[str, str]], by_path: dict[str, Node]) -> di
                 break
         else:
             loose.setdefault(path, []).append(message)
+    return loose
+
+
+# ------------------------------------------------------------------- warnings
+
+
+@dataclass(frozen=True)
+class CheckWarning:
+    message: str
+    fix: str = ""
+    fix_label: str = ""
+    note: bool = False  # an explanation rather than a likely mistake
+
+
+def _finding_warning(finding: rules.checks.Finding, other: str) -> CheckWarning | None:
+    code = finding.code
+    if code == "duplicate":
+        return CheckWarning(
+            gettext("The same test as “%(other)s”, already in this list: it adds nothing.")
+            % {"other": other},
+            finding.fix or "",
+            gettext("Remove this duplicate"),
+        )
+    if code == "contradiction":
+        return CheckWarning(
+            gettext("No lead can match both this and “%(other)s”, so this group never matches.")
+            % {"other": other}
+        )
+    if code == "subsumed":
+        return CheckWarning(
+            gettext(
+                "Every lead this matches also matches “%(other)s” in this group, "
+                "so it changes nothing."
+            )
+            % {"other": other},
+            finding.fix or "",
+            gettext("Remove it"),
+        )
+    if code == "implied":
+        return CheckWarning(
+            gettext(
+                "Every lead that matches “%(other)s” matches this too, so here it changes nothing."
+            )
+            % {"other": other},
+            finding.fix or "",
+            gettext("Remove it"),
+        )
+    if code == "qualify_points":
+        return CheckWarning(
+            gettext(
+                "Besides deciding who qualifies, this adds %(points)s points to the score "
+                "of every lead it matches, which moves leads towards MQL and SQL."
+            )
+            % {"points": finding.amount},
+            finding.fix or "",
+            gettext("Move the points to the extra points"),
+            note=True,
+        )
+    if code == "no_lead":
+        value = _show(finding.amount)
+        if finding.stage == "above":
+            text = gettext("No lead has a value this matches: the highest is %(value)s.")
+        else:
+            text = gettext("No lead has a value this matches: the lowest is %(value)s.")
+        return CheckWarning(text % {"value": value})
+    return None
+
+
+def attach_findings(
+    findings: list[rules.checks.Finding],
+    definition: rules.Definition,
+    nodes: list[Node],
+    catalog: rules.Catalog,
+) -> list[str]:
+    """Put each check's warning on its criterion's node; return the messages about the
+    thresholds (shown next to them)."""
+    by_id: dict[str, Node] = {}
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        by_id[node.id] = node
+    texts = {c.id: rules.render_criterion(c, catalog, gettext) for c in rules.criteria(definition)}
+    loose: list[str] = []
+    for finding in findings:
+        if finding.code == "threshold":
+            stage = gettext("MQL") if finding.stage == "mql" else gettext("SQL")
+            loose.append(
+                gettext(
+                    "No lead can reach %(stage)s: all the points together make at most %(best)s."
+                )
+                % {"stage": stage, "best": finding.amount}
+            )
+            continue
+        warning = _finding_warning(finding, texts.get(finding.other_id or "", ""))
+        target = by_id.get(finding.criterion_id or "")
+        if warning is not None and target is not None:
+            target.warnings.append(warning)
     return loose
 
 

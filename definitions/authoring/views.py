@@ -25,6 +25,7 @@ from definitions.catalog.selectors import (
     error_messages,
     render_lines,
 )
+from definitions.core.extensions import extra_context
 from definitions.core.forms import apply_errors
 from definitions.core.http import AuthedRequest
 from definitions.core.once import submit_once
@@ -155,6 +156,22 @@ def draft_builder(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
         after_outcome_keys(workshop),
     )
     loose = builder.attach_errors(error_messages(result.errors), by_path)
+    # The live evidence and the leads' value ranges come from the feedback app.
+    evidence = extra_context(
+        "draft_builder",
+        workshop=workshop,
+        proposal=proposal,
+        definition=result.definition,
+        catalog=catalog,
+    )
+    threshold_warnings: list[str] = []
+    if result.definition is not None:
+        threshold_warnings = builder.attach_findings(
+            rules.checks.check(result.definition, evidence.get("value_ranges")),
+            result.definition,
+            list(by_path.values()),
+            catalog,
+        )
     parent_definition = (
         parsed(workshop, proposal.parent.document, catalog) if proposal.parent else None
     )
@@ -181,6 +198,8 @@ def draft_builder(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
         # A newer version was published since the draft's base: say so, with the way
         # to rebase (the conflicts are settled on the rebase page, criterion by criterion).
         "stale_base": current if version_services.is_stale(proposal, current) else None,
+        "threshold_warnings": threshold_warnings,
+        **evidence,
         "fields_by_category": builder.fields_by_category(catalog),
         "activity_kinds": list(catalog.activity_kinds.values()),
         "categories": [(c.value, _(rules.CATEGORY_LABELS[c])) for c in rules.CRITERION_CATEGORIES],

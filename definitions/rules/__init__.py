@@ -5,7 +5,7 @@ can be tested, reused by the SQL compiler's tests, and reasoned about on its own
 
 from __future__ import annotations
 
-from . import edit
+from . import checks, edit
 from .catalog import (
     BUILTIN_FIELDS,
     CATEGORY_LABELS,
@@ -149,6 +149,7 @@ __all__ = [
     "ValidationError",
     "ValidationResult",
     "Window",
+    "checks",
     "criteria",
     "criterion_matches",
     "cut_stages",

@@ -136,6 +136,30 @@ def without_criterion(document: dict[str, Any], criterion_id: str) -> dict[str, 
     return None
 
 
+def points_to_scoring(document: dict[str, Any], criterion_id: str, new_id: str) -> bool:
+    """Move a qualify criterion's points to a copy of it among the extra points (under
+    ``new_id``), so it only decides who qualifies and the copy scores; in place. False
+    when the criterion is not in the qualify tree or carries no points."""
+    node = _criterion_node(document, criterion_id)
+    if node is None or not node.get("points") or section_of(document, criterion_id) != "@qualify":
+        return False
+    copied = {**copy.deepcopy(node), "id": new_id}
+    node["points"] = None
+    section(document, "@scoring").append(copied)
+    return True
+
+
+def section_of(document: dict[str, Any], criterion_id: str) -> str | None:
+    """The section token ("@qualify", "@disqualify", …) whose list holds the id."""
+    holder = list_holding(document, criterion_id)
+    if holder is None:
+        return None
+    for token in ("@disqualify", "@scoring", "@sales_ready"):
+        if holder is section(document, token):
+            return token
+    return "@qualify"
+
+
 class ChangeError(ValueError):
     """A change that does not apply to this document (its criterion is gone, or it
     would leave a group empty)."""

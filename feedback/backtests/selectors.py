@@ -129,9 +129,12 @@ def run_leads(
     criterion: str = "",
     change: str = "",
     base: EvaluationRun | None = None,
+    entered: str = "",
+    left: str = "",
 ) -> QuerySet[Lead]:
-    """The run's leads, filtered by result, by a matched criterion, or by their change
-    against the base run; newest first. Only a finished run has leads to show."""
+    """The run's leads, filtered by result, by a matched criterion, by their change
+    against the base run at the handoff stage, or by the stage they ``entered`` or
+    ``left`` since the base run; newest first. Only a finished run has leads to show."""
     if run.state != RunState.DONE:
         return Lead.objects.none()
     mine = LeadResult.objects.filter(run=run, lead=OuterRef("pk"))
@@ -154,6 +157,15 @@ def run_leads(
             if change == "gained"
             else qs.filter(~Exists(now), Exists(before))
         )
+    for stage, into in ((entered, True), (left, False)):
+        if stage in STAGES and base is not None:
+            now = LeadResult.objects.filter(run=run, lead=OuterRef("pk"), stage=stage)
+            before = LeadResult.objects.filter(run=base, lead=OuterRef("pk"), stage=stage)
+            qs = (
+                qs.filter(Exists(now), ~Exists(before))
+                if into
+                else qs.filter(~Exists(now), Exists(before))
+            )
     return qs.order_by("-id")
 
 

@@ -24,6 +24,7 @@ from definitions.workshops.access import (
 from feedback.access import get_run_for_user
 from feedback.backtests import selectors as backtest_selectors
 from feedback.backtests import services as backtest_services
+from feedback.backtests.comparison import compare_runs
 from feedback.backtests.panels import _label, run_summary
 from feedback.backtests.selectors import STAGE_LABELS
 from feedback.models import RunState
@@ -93,6 +94,7 @@ def run_detail(request: AuthedRequest, slug: str, run_id: int) -> HttpResponse:
             {
                 "base": base,
                 "change": backtest_selectors.run_change(run, base),
+                "comparison": compare_runs(run, base),
                 "criteria": criteria,
             }
         )
@@ -107,13 +109,23 @@ def run_leads(request: AuthedRequest, slug: str, run_id: int) -> HttpResponse:
     change = request.GET.get("change", "")
     change = change if change in backtest_selectors.CHANGES else ""
     criterion = request.GET.get("criterion", "")[:64]
+    entered = request.GET.get("entered", "")
+    entered = entered if entered in backtest_selectors.STAGES else ""
+    left = request.GET.get("left", "")
+    left = left if left in backtest_selectors.STAGES else ""
     catalog = catalog_for(run.workshop)
     definition = rules.parse(run.document, catalog).definition
     known = {c.id: c for c in rules.criteria(definition)} if definition else {}
     criterion = criterion if criterion in known else ""
-    base = backtest_selectors.base_run(run) if change else None
+    base = backtest_selectors.base_run(run) if change or entered or left else None
     qs = backtest_selectors.run_leads(
-        run, result=result, criterion=criterion, change=change, base=base
+        run,
+        result=result,
+        criterion=criterion,
+        change=change,
+        base=base,
+        entered=entered,
+        left=left,
     )
     page = offset_page(qs, request.GET.get("page"), PER_PAGE)
     leads = page.rows
@@ -130,6 +142,8 @@ def run_leads(request: AuthedRequest, slug: str, run_id: int) -> HttpResponse:
             "page": page.number,
             "result": result,
             "change": change,
+            "entered": entered,
+            "left": left,
             "criterion": criterion,
             "criterion_text": (
                 rules.render_criterion(known[criterion], catalog, _) if criterion else ""

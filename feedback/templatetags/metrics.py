@@ -8,6 +8,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext as _
 
 from feedback.accuracy.metrics import Rate
+from feedback.backtests.comparison import CUT_LABELS
 from feedback.backtests.selectors import STAGE_LABELS
 from feedback.models import Reason
 
@@ -50,3 +51,28 @@ def reason_label(code: str) -> str:
 @register.filter
 def stage_label(stage: str) -> str:
     return str(STAGE_LABELS.get(stage, stage))
+
+
+@register.filter
+def signed(value: int | None) -> str:
+    """+1,234 or -56 (with a real minus sign); 0 for no change."""
+    if value is None:
+        return "—"
+    if value == 0:
+        return "0"
+    sign = "+" if value > 0 else "\N{MINUS SIGN}"
+    return f"{sign}{intcomma(abs(value))}"
+
+
+@register.filter
+def points_change(value: float | None) -> str:
+    """A change of a proportion in percentage points: +2.5 pp, -0.4 pp, 0.0 pp."""
+    if value is None:
+        return "—"
+    sign = "+" if value > 0 else ("\N{MINUS SIGN}" if value < 0 else "")
+    return f"{sign}{abs(100 * value):.1f} pp"
+
+
+@register.filter
+def cut_label(cut: str) -> str:
+    return str(CUT_LABELS.get(cut, cut))
