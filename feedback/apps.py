@@ -20,7 +20,9 @@ class FeedbackConfig(AppConfig):
         from feedback.backtests import panels as backtest_panels
         from feedback.backtests import signals as backtest_signals
         from feedback.backtests.sql import register_sqlite_functions
+        from feedback.imports.dispositions import verdicts_staged
         from feedback.ops import panels as ops_panels
+        from feedback.verdicts import imported as imported_verdicts
         from feedback.verdicts import panels as verdict_panels
         from feedback.verdicts import tallies
 
@@ -38,6 +40,9 @@ class FeedbackConfig(AppConfig):
         page_context.connect(backtest_panels.on_lead_page, sender="lead_detail")
         page_context.connect(verdict_panels.on_lead_page, sender="lead_detail")
         backtest_signals.run_done.connect(tallies.on_run_done, dispatch_uid="verdict_tallies")
+        verdicts_staged.connect(
+            imported_verdicts.on_verdicts_staged, dispatch_uid="imported_verdicts"
+        )
         backtest_signals.run_settled.connect(
             accuracy_panels.on_run_settled, dispatch_uid="outcome_stats"
         )
