@@ -35,8 +35,12 @@ pytestmark = pytest.mark.django_db
 # hs_lead_status as HubSpot's exports write its internal values (API-name exports).
 HS_STATUS = ["NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT",
              "CONNECTED", "BAD_TIMING"]  # fmt: skip
-HS_MEANS = {"OPEN_DEAL": ("good", ""), "CONNECTED": ("good", ""),
-            "UNQUALIFIED": ("not_lead", "other"), "BAD_TIMING": ("not_lead", "bad_timing")}  # fmt: skip
+HS_MEANS = {
+    "OPEN_DEAL": ("good", ""),
+    "CONNECTED": ("good", ""),
+    "UNQUALIFIED": ("not_lead", "other"),
+    "BAD_TIMING": ("not_lead", "bad_timing"),
+}
 HS_SOURCES = ["ORGANIC_SEARCH", "DIRECT_TRAFFIC", "PAID_SEARCH", "REFERRALS", "OFFLINE"]
 
 
@@ -117,7 +121,8 @@ def assert_tallies_equal_a_recount(workshop: Workshop) -> None:
                 (done.pk, *row[:5]): row[5]
                 for row in verdict_selectors.tallied_verdict_rows(done, origin)
             }
-            recount = tallies.expand(done.pk, verdict_selectors.counted_verdict_groups(done, origin))
+            groups = verdict_selectors.counted_verdict_groups(done, origin)
+            recount = tallies.expand(done.pk, groups)
             assert kept == {k: n for k, n in recount.items() if n}, origin
 
 
@@ -204,9 +209,9 @@ def test_a_salesforce_report_with_no_mapping_file_gives_verdicts_from_its_lead_s
     job = run(admin, workshop, salesforce_report())
     assert (job.imported, job.errors, job.verdicts) == (20, 0, 10)
     verdicts = current_imported(workshop)
-    assert sorted(v[:2] for v in verdicts.values()) == [("good", "")] * 5 + [
-        ("not_lead", "other")
-    ] * 5
+    assert (
+        sorted(v[:2] for v in verdicts.values()) == [("good", "")] * 5 + [("not_lead", "other")] * 5
+    )
     assert {v[2] for v in verdicts.values()} == {SYSTEM_REP}
     # Its outcome still comes from the Converted column.
     assert Lead.objects.filter(workshop=workshop, converted=True).count() == 5
