@@ -284,3 +284,28 @@ def test_the_accuracy_page_filters_imported_and_app_verdicts_and_the_lead_page_s
     assert lead is not None
     detail = client.get(reverse("feedback:lead_detail", args=["acme", lead.lead_id]))
     assert "imported from leads.csv, Lead Status" in detail.content.decode()
+
+
+def test_the_queue_shows_a_leads_imported_verdict_beside_the_reps_own(
+    admin: Any, workshop: Workshop, version: Version, rep: Any
+) -> None:
+    from api import services as api_services
+    from feedback.leads.generator import generate
+    from feedback.leads.services import leads_insert_generated
+    from feedback.models import LeadResult
+
+    leads_insert_generated(workshop=workshop, leads=generate(120, seed=4))
+    done = backtest(workshop, version)
+    handed = LeadResult.objects.filter(run=done, stage__in=["mql", "sql"]).select_related("lead")
+    lead = handed.order_by("-lead_id").first()
+    assert lead is not None
+    changed = api_services.verdicts_import(
+        workshop=workshop,
+        source="HubSpot Lead Status",
+        items=[{"external_id": lead.lead.external_id, "verdict": "bad", "reason": "b2c"}],
+    )
+    assert changed == 1
+    page = logged_in(rep).get(reverse("feedback:feedback_queue", args=["acme"]), {"show": "all"})
+    card = page.content.decode().split(f'id="card-{lead.lead_id}"', 1)[1].split("</header>")[0]
+    assert "imported from API, HubSpot Lead Status" in card and "B2C" in card
+    assert_tallies_equal_a_recount(workshop)
