@@ -4,6 +4,8 @@ rep, and counted like an import's."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from definitions.models import Workshop
@@ -37,7 +39,7 @@ def test_verdicts_by_external_id_are_written_once_and_changed_or_taken_back_late
 ) -> None:
     rita = UserFactory(username="rita", email="rita@acme.example")
     add_member(workshop, rita, Role.SALES_REP, Department.SALES)
-    body = {
+    body: dict[str, Any] = {
         "source": "Salesforce Lead Status",
         "verdicts": [
             {"external_id": "L1", "verdict": "good", "rep": "rita@acme.example",
