@@ -274,6 +274,30 @@ def leads_upsert_batch(request: HttpRequest, payload: schemas.LeadBatchIn) -> di
     }
 
 
+@api.post(
+    "/verdicts",
+    response={200: schemas.VerdictBatchResult, **WRITE_ERRORS},
+    operation_id="verdicts_import",
+    summary="Bring in up to 1,000 sales verdicts by external id",
+    tags=["verdicts"],
+)
+def verdicts_import(request: HttpRequest, payload: schemas.VerdictBatchIn) -> dict[str, int]:
+    """What sales decided in your CRM (a lead status or disposition) as imported sales
+    verdicts, one per lead: `good`, `bad` with a reason, or `none` to take an imported
+    verdict back. Sending the same verdicts again changes nothing; they count in the
+    accuracy against verdicts (filter: imported). All or nothing: an unknown external
+    id is a 422 at its path."""
+    key = _key(request)
+    items = [item.model_dump(mode="json") for item in payload.verdicts]
+    try:
+        changed = services.verdicts_import(
+            workshop=key.workshop, source=payload.source, items=items
+        )
+    except services.InvalidInput as exc:
+        _raise_invalid(exc, ("verdicts",), single=False)
+    return {"changed": changed, "unchanged": len(items) - changed}
+
+
 @api.get(
     "/leads/{lead_key:external_id}",
     response={200: schemas.LeadOut, 404: schemas.Message, **ERRORS},

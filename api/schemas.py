@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -32,7 +32,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from api import values
 from definitions import rules
-from feedback.models import Lead
+from feedback.models import Lead, Reason
 
 MAX_BATCH = 1000
 MAX_CUSTOM_VALUES = 200
@@ -213,6 +213,64 @@ class LeadBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     leads: list[LeadBatchItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+ReasonCode = Literal[
+    "no_budget", "no_authority", "no_need", "bad_timing", "wrong_industry", "too_small",
+    "student", "competitor", "b2c", "duplicate", "bad_contact", "other",
+]  # fmt: skip
+# The OpenAPI enum is written out; it must be the reasons the app knows, no more.
+assert set(get_args(ReasonCode)) == set(Reason.values)
+
+
+class VerdictItem(BaseModel):
+    """One lead's disposition in your CRM, as a sales verdict."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: ExternalId
+    verdict: Literal["good", "bad", "none"] = Field(
+        description="good lead, not a lead (bad), or none (takes back an imported verdict)"
+    )
+    reason: ReasonCode | None = Field(
+        None, description="why it is not a lead (only with bad; default other)"
+    )
+    rep: str | None = Field(
+        None,
+        strict=True,
+        max_length=150,
+        pattern=NUL_FREE,
+        description="the rep who decided: a member's username, e-mail or full name; "
+        "otherwise the system rep",
+    )
+    value: str | None = Field(
+        None,
+        strict=True,
+        max_length=200,
+        pattern=NUL_FREE,
+        description="the disposition as your CRM wrote it (shown on the lead page)",
+    )
+
+
+class VerdictBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(
+        "API",
+        strict=True,
+        min_length=1,
+        max_length=200,
+        pattern=NUL_FREE,
+        description='where the verdicts come from, e.g. "Salesforce Lead Status"',
+    )
+    verdicts: list[VerdictItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class VerdictBatchResult(BaseModel):
+    changed: int = Field(
+        description="leads whose imported verdict was given, changed or taken back"
+    )
+    unchanged: int
 
 
 class ActivityIn(BaseModel):

@@ -25,10 +25,12 @@ from definitions.catalog.selectors import catalog_for
 from definitions.core.audit import log_action
 from definitions.models import Version, Workshop
 from feedback.backtests.selectors import custom_for_evaluator
+from feedback.imports import dispositions
 from feedback.leads.services import leads_changed, search_text
 from feedback.leads.signals import leads_arrived
-from feedback.models import Lead, LeadActivity
+from feedback.models import Lead, LeadActivity, Reason, Verdict
 from feedback.shadows import services as shadow_services
+from feedback.verdicts.imported import imported_verdicts_write
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -394,3 +396,52 @@ def classify(
         catalog=catalog,
     )
     return result, definition, catalog
+
+
+@transaction.atomic
+def verdicts_import(*, workshop: Workshop, source: str, items: list[dict[str, Any]]) -> int:
+    """Sales verdicts from a CRM by external id, all or nothing: the same merge as an
+    import's disposition column (feedback.verdicts.imported), recorded as imported from
+    the API and `source`. Returns how many leads' imported verdict changed."""
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item["external_id"] in seen:
+            problems.append(
+                Problem(
+                    (i, "external_id"), _("This external id is already in the list."), "duplicate"
+                )
+            )
+        seen.setdefault(item["external_id"], i)
+        reason = item.get("reason")
+        if reason is not None and item["verdict"] != "bad":
+            problems.append(
+                Problem((i, "reason"), _("Only a bad verdict takes a reason."), "reason")
+            )
+        elif reason is not None and reason not in Reason.values:
+            problems.append(Problem((i, "reason"), _("Not one of the reasons."), "enum"))
+    leads = dict(
+        Lead.objects.filter(workshop=workshop, external_id__in=list(seen)).values_list(
+            "external_id", "pk"
+        )
+    )
+    for external_id, i in seen.items():
+        if external_id not in leads:
+            problems.append(
+                Problem((i, "external_id"), _("No lead with this external id."), "not_found")
+            )
+    if problems:
+        raise InvalidInput(sorted(problems, key=lambda p: (int(p.loc[0]), str(p.loc[1]))))
+    system = dispositions.system_rep().pk
+    reps: dict[str, int] = {}
+    for name in {item.get("rep") or "" for item in items} - {""}:
+        rep = dispositions.rep_for(workshop, name)
+        if rep is not None:
+            reps[name] = rep
+    rows: list[tuple[int, int, str | None, str, str]] = []
+    for item in items:
+        verdict = {"good": Verdict.GOOD, "bad": Verdict.NOT_A_LEAD}.get(item["verdict"])
+        reason = (item.get("reason") or Reason.OTHER) if verdict == Verdict.NOT_A_LEAD else ""
+        rep = reps.get(item.get("rep") or "", system)
+        rows.append((leads[item["external_id"]], rep, verdict, reason, item.get("value") or ""))
+    return imported_verdicts_write(workshop=workshop, rows=rows, file="API", column=source)

@@ -24,12 +24,14 @@ class FeedbackConfig(AppConfig):
         from feedback.backtests import services as backtest_services
         from feedback.backtests import signals as backtest_signals
         from feedback.backtests.sql import register_sqlite_functions
+        from feedback.imports.dispositions import verdicts_staged
         from feedback.leads.signals import leads_arrived
         from feedback.ops import panels as ops_panels
         from feedback.reviews import panels as review_panels
         from feedback.reviews import services as review_services
         from feedback.shadows import panels as shadow_panels
         from feedback.shadows import services as shadow_services
+        from feedback.verdicts import imported as imported_verdicts
         from feedback.verdicts import panels as verdict_panels
         from feedback.verdicts import tallies
 
@@ -55,6 +57,9 @@ class FeedbackConfig(AppConfig):
             backtest_services.on_version_published, dispatch_uid="backtest_published_version"
         )
         backtest_signals.run_done.connect(tallies.on_run_done, dispatch_uid="verdict_tallies")
+        verdicts_staged.connect(
+            imported_verdicts.on_verdicts_staged, dispatch_uid="imported_verdicts"
+        )
         backtest_signals.run_settled.connect(
             accuracy_panels.on_run_settled, dispatch_uid="outcome_stats"
         )

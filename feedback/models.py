@@ -145,6 +145,10 @@ class ImportJob(models.Model):
     updated = models.PositiveIntegerField(default=0)
     # Rows of leads that already had exactly these values: nothing was written for them.
     unchanged = models.PositiveIntegerField(default=0)
+    # Leads whose imported sales verdict this import gave, changed or took back.
+    verdicts = models.PositiveIntegerField(default=0)
+    # Cells of imported rows that could not be converted and were left empty.
+    warnings = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
     error_report = models.TextField(blank=True)
     message = models.TextField(blank=True)
@@ -336,13 +340,16 @@ class VerdictTally(models.Model):
     # The run's stage of the leads counted ("" in rows from before stages were
     # counted): what the verdicts are measured at the MQL and SQL cuts by.
     stage = models.CharField(max_length=10, blank=True, default="")
+    # Which verdicts the row counts (VerdictOrigin, "" for both): each lead counts once
+    # per origin, by its newest current verdict of that origin.
+    origin = models.CharField(max_length=10, blank=True, default="")
     n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             # Also the index the run's rows are read through (run first).
             models.UniqueConstraint(
-                fields=["run", "criterion", "verdict", "reason", "qualified", "stage"],
+                fields=["run", "criterion", "verdict", "reason", "qualified", "stage", "origin"],
                 name="verdict_tally_group",
             )
         ]
@@ -372,6 +379,13 @@ class Reason(models.TextChoices):
     DUPLICATE = "duplicate", _("Duplicate")
     BAD_CONTACT_DATA = "bad_contact", _("Bad contact data")
     OTHER = "other", _("Other")
+
+
+class VerdictOrigin(models.TextChoices):
+    """Where verdicts come from, as the accuracy pages filter them ("" is both)."""
+
+    APP = "app", _("Given in the app")
+    IMPORTED = "imported", _("Imported")
 
 
 class LeadFeedback(models.Model):
@@ -406,11 +420,17 @@ class LeadFeedback(models.Model):
     replaces = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A disposition a CRM export or the API brought in (feedback.verdicts.imported):
+    # at most one current imported verdict per lead, kept apart from the reps' own.
+    imported = models.BooleanField(default=False)
+    import_file = models.CharField(max_length=255, blank=True)
+    import_column = models.CharField(max_length=200, blank=True)
+    import_value = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["lead", "rep"],
+                fields=["lead", "rep", "imported"],
                 condition=models.Q(superseded_at__isnull=True),
                 name="feedback_one_current_per_rep",
             )

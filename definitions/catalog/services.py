@@ -129,3 +129,34 @@ def catalog_entry_delete(*, actor: User, entry: CustomField | ActivityKind) -> N
     action = "definitions.field.deleted" if is_field else "definitions.activity_kind.deleted"
     log_action(action, actor=actor, workshop=entry.workshop, key=entry.key)
     entry.delete()
+
+
+@transaction.atomic
+def custom_field_choices_add(
+    *, actor: User, workshop: Workshop, key: str, values: list[str]
+) -> list[str]:
+    """Add allowed values to a custom choice field (an import's new values, when the
+    admin chose to take them in); returns those that were new."""
+    field = CustomField.objects.select_for_update().get(workshop=workshop, key=key)
+    if field.type != rules.FieldType.CHOICE:
+        raise ValidationError(_("Only a choice field has allowed values."))
+    new = [v for v in dict.fromkeys(v.strip() for v in values) if v and v not in field.choices]
+    if not new:
+        return []
+    if len(field.choices) + len(new) > 200:
+        raise ValidationError(
+            _("“%(field)s” would have more than 200 allowed values: import it as text.")
+            % {"field": field.label}
+        )
+    if any(len(v) > 200 for v in new):
+        raise ValidationError(_("Each allowed value may be at most 200 characters."))
+    field.choices = [*field.choices, *new]
+    field.save(update_fields=["choices"])
+    log_action(
+        "definitions.field.choices_added",
+        actor=actor,
+        workshop=workshop,
+        key=key,
+        values=", ".join(new),
+    )
+    return new

@@ -21,6 +21,7 @@ from feedback.models import (
     LeadResult,
     RunState,
     Verdict,
+    VerdictOrigin,
 )
 from feedback.verdicts.selectors import queue_run, tallied_verdict_rows
 
@@ -169,14 +170,18 @@ def _predicted(cut: str, qualified: bool, stage: str) -> bool:
     return qualified if cut == "qualified" else rules.reaches(stage, cut)
 
 
-def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
-    """Everything measured against the reps' verdicts, from the run's tallies."""
+VERDICT_ORIGINS = ("", VerdictOrigin.IMPORTED.value, VerdictOrigin.APP.value)
+
+
+def verdict_counts(run: EvaluationRun, origin: str = "") -> dict[str, Any]:
+    """Everything measured against the reps' verdicts, from the run's tallies: all of
+    them ("") or only the imported ones or those given in the app."""
     cuts = {cut: {"tp": 0, "fp": 0, "fn": 0, "tn": 0} for cut in rules.CUTS}
     ids = set(run.criterion_counts or {})
     per_criterion: dict[str, dict[str, Any]] = {}
     reviewed = dict.fromkeys(rules.CUTS, 0)
     qualified_verdicts: Counter[tuple[str, str]] = Counter()
-    for criterion, verdict, reason, qualified, stage, n in tallied_verdict_rows(run):
+    for criterion, verdict, reason, qualified, stage, n in tallied_verdict_rows(run, origin):
         if not criterion:
             good = verdict in (Verdict.GOOD, Verdict.MISSED)
             for cut, confusion in cuts.items():
@@ -204,13 +209,18 @@ def verdict_counts(run: EvaluationRun) -> dict[str, Any]:
 
 
 def accuracy_of(
-    run: EvaluationRun, catalog: rules.Catalog, translate: Any, *, handoff: str | None = None
+    run: EvaluationRun,
+    catalog: rules.Catalog,
+    translate: Any,
+    *,
+    handoff: str | None = None,
+    origin: str = "",
 ) -> Accuracy:
     """The run's accuracy; the headline at ``handoff`` (the workshop's handoff stage
-    unless given), every cut beside it."""
+    unless given), every cut beside it; against the verdicts of ``origin``."""
     cut = handoff or run.workshop.handoff_stage
     outcomes = outcome_counts(run)
-    verdicts = verdict_counts(run)
+    verdicts = verdict_counts(run, origin)
     cuts = {
         stage: Cut(
             stage=stage,
@@ -281,7 +291,7 @@ def current_accuracy(workshop: Workshop, translate: Any) -> Accuracy | None:
 
 
 def draft_accuracies(
-    workshop: Workshop, catalog: rules.Catalog, translate: Any
+    workshop: Workshop, catalog: rules.Catalog, translate: Any, origin: str = ""
 ) -> list[tuple[Proposal, Accuracy]]:
     """Drafts and proposals in discussion with a finished backtest of their current
     revision, measured before anyone votes on them."""
@@ -301,12 +311,12 @@ def draft_accuracies(
         )
         if run is not None:
             run.workshop = workshop
-            out.append((proposal, accuracy_of(run, catalog, translate)))
+            out.append((proposal, accuracy_of(run, catalog, translate, origin=origin)))
     return out
 
 
 def version_accuracies(
-    workshop: Workshop, catalog: rules.Catalog, translate: Any
+    workshop: Workshop, catalog: rules.Catalog, translate: Any, origin: str = ""
 ) -> list[tuple[Version, Accuracy]]:
     """The accuracy of the twelve newest versions that have a finished backtest."""
     rows = []
@@ -314,7 +324,7 @@ def version_accuracies(
         run = latest_done_run(workshop, version=version)
         if run is not None:
             run.workshop = workshop
-            rows.append((version, accuracy_of(run, catalog, translate)))
+            rows.append((version, accuracy_of(run, catalog, translate, origin=origin)))
     return rows
 
 

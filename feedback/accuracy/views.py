@@ -21,7 +21,7 @@ from definitions.workshops.access import get_workshop_for_user
 from feedback.access import get_run_for_user
 from feedback.accuracy import selectors as accuracy_selectors
 from feedback.imports.read import csv_safe
-from feedback.models import LeadResult, RunState
+from feedback.models import LeadResult, RunState, VerdictOrigin
 from feedback.verdicts import selectors as verdict_selectors
 
 
@@ -29,12 +29,21 @@ def _accuracy_context(
     request: AuthedRequest, workshop: Any, wanted: str | None = None
 ) -> dict[str, Any]:
     catalog = catalog_for(workshop)
-    rows = accuracy_selectors.version_accuracies(workshop, catalog, _)
+    origin = request.GET.get("verdicts", "")
+    if origin not in accuracy_selectors.VERDICT_ORIGINS:
+        origin = ""
+    rows = accuracy_selectors.version_accuracies(workshop, catalog, _, origin)
     number = whole_number(request.GET.get("version") if wanted is None else wanted)
     chosen = accuracy_selectors.chosen_row(rows, number)
-    drafts = accuracy_selectors.draft_accuracies(workshop, catalog, _)
+    drafts = accuracy_selectors.draft_accuracies(workshop, catalog, _, origin)
     return {
         "workshop": workshop,
+        "origin": origin,
+        "origins": [
+            ("", _("Both")),
+            (VerdictOrigin.IMPORTED.value, _("Imported from the CRM")),
+            (VerdictOrigin.APP.value, _("Given in the app")),
+        ],
         "rows": rows,
         "chosen": chosen,
         "drafts": drafts,

@@ -20,7 +20,15 @@ from feedback.models import ImportKind, Lead
 if TYPE_CHECKING:
     pass
 from feedback.imports import presets
-from feedback.imports.mapping import BUILTIN, BUILTIN_TYPES, KEY_RE, Plan, Target, native_value
+from feedback.imports.mapping import (
+    BUILTIN,
+    BUILTIN_TYPES,
+    KEY_RE,
+    Plan,
+    Target,
+    date_separator,
+    native_value,
+)
 
 TEXT_LIMITS: dict[str, int] = {
     f.name: f.max_length for f in Lead._meta.concrete_fields if isinstance(f.max_length, int)
@@ -45,6 +53,8 @@ class RowError:
     column: str
     value: str
     reason: str
+    # Empty for a rejected row; for a cell left empty in an imported row, says so.
+    note: str = ""
 
 
 def _choice(spec: rules.FieldSpec | None, raw: str) -> str | None:
@@ -72,19 +82,44 @@ def convert_value(t: Target, raw: str, options: dict[str, Any]) -> Any:
         native = native_value(t.spec, raw)
         if native is not None:
             return native
+        if t.add_choices:
+            return raw.strip()[:200]  # a new choice (fill_lookup collects it)
         if t.unmapped == "empty":
             return LEAVE_EMPTY
         return t.default if t.unmapped == "default" else None
+    order = options["date_order"]
+    if t.date_orders:
+        order = t.date_orders.get(date_separator(raw) or "", order)
     if t.kind == "at" or (t.type == "date" and t.kind == "builtin"):
-        return tabular.parse_date(raw, options["date_order"])
+        return tabular.parse_date(raw, order)
     if t.type == "date":
-        moment = tabular.parse_date(raw, options["date_order"])
+        moment = tabular.parse_date(raw, order)
         return moment.date().isoformat() if moment is not None else None
     if t.type == "number":
         return tabular.parse_number(raw, options["decimal"])
     if t.type == "boolean":
         return tabular.parse_bool(raw)
     return _choice(t.spec, raw)
+
+
+OUTCOME_FIELDS = frozenset(
+    spec.key for spec in rules.BUILTIN_FIELDS if spec.category == rules.Category.OUTCOME
+)
+
+
+def lenient(t: Target, options: dict[str, Any]) -> bool:
+    """Whether a cell of this column that cannot be converted (a date in another
+    format, a number with stray text) is left empty with a warning instead of
+    rejecting its row: unless the mapping is strict, in any typed column that is not
+    the outcome. Choices and value maps are not converted but chosen: a value nobody
+    mapped rejects its row as the mapping says."""
+    return (
+        not options.get("strict")
+        and t.kind in ("builtin", "custom")
+        and t.type in ("number", "date", "boolean")
+        and not t.recodes
+        and t.key not in OUTCOME_FIELDS
+    )
 
 
 def _needs_lookup(t: Target) -> bool:
@@ -348,7 +383,15 @@ class ConversionSql:
             if _needs_lookup(t)
         )
         errors = [f"{self.error(t)} AS e{t.index}" for t in plan.targets]
-        bad = " OR ".join(f"e{t.index} IS NOT NULL" for t in plan.targets) or "false"
+        bad = (
+            " OR ".join(
+                f"(e{t.index} IS NOT NULL AND e{t.index} <> {E_INVALID})"
+                if lenient(t, plan.options)
+                else f"e{t.index} IS NOT NULL"
+                for t in plan.targets
+            )
+            or "false"
+        )
         if plan.kind == ImportKind.ACTIVITIES:
             by_kind = {t.kind: t for t in plan.targets}
             values = [f"{self.value(by_kind[k])} AS v_{k}" for k in ("external_id", "kind", "at")]
@@ -427,6 +470,11 @@ def fill_lookup(cursor: Any, sql: ConversionSql, plan: Plan) -> None:
             t = by_index[col]
             value = convert_value(t, raw.strip(), plan.options)
             slot = sql.lookup_column(t)
+            new_choice = t.add_choices and t.spec is not None and isinstance(value, str)
+            if new_choice and t.spec is not None and value not in t.spec.choices:
+                added = plan.added_choices.setdefault(t.key, [])
+                if value not in added:
+                    added.append(value)
             if value is LEAVE_EMPTY:
                 rows.append((col, raw, True, False, None, None, None, None))
                 continue

@@ -50,6 +50,14 @@ class OptionsForm(forms.Form):
     all_or_nothing = forms.BooleanField(
         label=_("All or nothing: import nothing if any row has an error"), required=False
     )
+    strict = forms.BooleanField(
+        label=_("Strict: reject a row with a cell that cannot be read"),
+        help_text=_(
+            "Otherwise such a cell (a date in another format, a number with stray text) "
+            "is left empty, listed in the report, and the row is imported."
+        ),
+        required=False,
+    )
 
     def options(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -59,4 +67,5 @@ class OptionsForm(forms.Form):
             "date_order": data["date_order"],
             "null_tokens": ["", *[t for t in tokens if t]],
             "all_or_nothing": bool(data.get("all_or_nothing")),
+            "strict": bool(data.get("strict")),
         }

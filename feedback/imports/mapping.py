@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from definitions import rules
 from definitions.catalog.selectors import catalog_for
-from feedback.imports import presets
+from feedback.imports import dispositions, presets
 from feedback.imports import read as tabular
 from feedback.models import ImportJob, ImportKind, ImportMapping
 
@@ -28,7 +28,7 @@ BUILTIN_TYPES = {spec.key: str(spec.type) for spec in rules.BUILTIN_FIELDS}
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
-TARGETS = ("ignore", "external_id", "name", "email", "field", "new_field", "kind", "at")
+TARGETS = ("ignore", "external_id", "name", "email", "field", "new_field", "kind", "at", "rep")
 
 
 def header_signature(headers: list[str]) -> str:
@@ -67,6 +67,7 @@ def default_options() -> dict[str, Any]:
         "decimal": "auto",
         "date_order": "ymd",
         "all_or_nothing": False,
+        "strict": False,
     }
 
 
@@ -155,7 +156,31 @@ def _suggest_leads(
             chosen[i] = _guess(column, catalog, taken)
             if chosen[i]["target"] != "ignore":
                 taken[slot_of(chosen[i])] = i
+    _suggest_verdicts(columns, chosen)
+    fallback = guess_date_order(columns)
+    for i, column in enumerate(columns):
+        readings = date_readings(column, fallback)
+        if len(readings) > 1 or any(r.order != fallback for r in readings):
+            # Mixed patterns, or one whose values disagree with the file's order.
+            chosen[i]["date_orders"] = {r.separator: r.order for r in readings}
     return {column.name: chosen[i] for i, column in enumerate(columns)}
+
+
+def _suggest_verdicts(columns: list[tabular.Column], chosen: dict[int, dict[str, Any]]) -> None:
+    """The first disposition column whose values a preset knows also gives sales
+    verdicts, attributed to the owner column's rep when there is one."""
+    for i, column in enumerate(columns):
+        if presets.header_key(column.name) not in presets.VERDICT_HEADERS:
+            continue
+        values = presets.verdict_values(_values_of(column))
+        if values is None:
+            continue
+        chosen[i]["verdict"] = {"values": values, "unmapped": dispositions.NONE}
+        for j, owner in enumerate(columns):
+            if presets.header_key(owner.name) in presets.REP_HEADERS:
+                chosen[j] = {"target": "rep"}
+                break
+        return
 
 
 def _likely_id(columns: list[tabular.Column], chosen: dict[int, dict[str, Any]]) -> int | None:
@@ -241,6 +266,50 @@ def _value_entry(
 
 _SLASHED = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.]\d{4}\b")
 
+_DAY_MONTH = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2\d{4}\b")
+
+DATE_PATTERNS = {"/": "31/12/2026", "-": "31-12-2026", ".": "31.12.2026"}
+
+
+def date_separator(raw: str) -> str | None:
+    """The separator of a day/month/year date ("/", "-" or "."), None for others."""
+    match = _DAY_MONTH.match(raw.strip())
+    return match.group(2) if match else None
+
+
+@dataclass
+class DateReading:
+    """How one pattern of a column's dates is read: its separator, an example from
+    the file, the order chosen and whether the file's values decided it."""
+
+    separator: str
+    example: str
+    order: str
+    decided: bool
+
+
+def date_readings(column: tabular.Column, fallback: str) -> list[DateReading]:
+    """Each day/month/year pattern of the column's sampled values (a spreadsheet
+    round trip leaves `5/26/2021 17:27` next to `06-01-2021 20:28`), with the order
+    its own values show (a first number above 12 is a day, a second one a month's
+    day) or, undecided, `fallback`."""
+    seen: dict[str, list[Any]] = {}
+    for raw in _values_of(column):
+        match = _DAY_MONTH.match(raw.strip())
+        if match is None:
+            continue
+        entry = seen.setdefault(match.group(2), [raw.strip(), False, False])
+        entry[1] |= int(match.group(1)) > 12
+        entry[2] |= int(match.group(3)) > 12
+    readings = []
+    for sep, (example, day_first, month_first) in seen.items():
+        decided = day_first != month_first
+        order = ("dmy" if day_first else "mdy") if decided else fallback
+        if order == "ymd":
+            order = "mdy"  # a pattern that is not ISO, undecided: as the CRMs export
+        readings.append(DateReading(sep, example, order, decided))
+    return readings
+
 
 def guess_date_order(columns: list[tabular.Column]) -> str:
     """Day or month first, from the sampled dates: a first number above 12 is a day
@@ -275,10 +344,30 @@ class Target:
     values: dict[str, Any] | None = None
     unmapped: str = "reject"
     default: Any = None
+    # A custom choice field that takes the file's values it does not know as new
+    # choices (the admin chose "add them to the choices").
+    add_choices: bool = False
+    # A date column's order per day/month/year separator ("/": "mdy"), over the
+    # file's date_order: dates of mixed patterns in one column.
+    date_orders: dict[str, str] = field(default_factory=dict)
 
     @property
     def recodes(self) -> bool:
-        return self.values is not None or self.unmapped != "reject"
+        return self.values is not None or self.unmapped != "reject" or self.add_choices
+
+
+@dataclass
+class VerdictColumn:
+    """A disposition column: its values → sales verdicts (dispositions.Disposition by
+    value_key; any other value gets `unmapped`), attributed to the rep named in the
+    `rep` column's cell, else to `rep_name`, else to the system rep."""
+
+    index: int
+    header: str
+    values: dict[str, dispositions.Disposition]
+    unmapped: dispositions.Disposition
+    rep_index: int | None = None
+    rep_name: str = ""
 
 
 @dataclass
@@ -288,8 +377,11 @@ class Plan:
     options: dict[str, Any]
     new_fields: list[dict[str, Any]] = field(default_factory=list)
     new_choices: dict[str, list[str]] = field(default_factory=dict)
+    # Values found by the run that become new choices of existing custom fields.
+    added_choices: dict[str, list[str]] = field(default_factory=dict)
     # Existing custom fields the mapping marks as known only after the outcome.
     after_outcome: list[str] = field(default_factory=list)
+    verdict: VerdictColumn | None = None
 
     @property
     def mapped_builtins(self) -> list[str]:
@@ -306,6 +398,8 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
         errors.append(_("The number style must be auto, dot or comma."))
     if options["date_order"] not in ("ymd", "dmy", "mdy"):
         errors.append(_("The date order must be ymd, dmy or mdy."))
+    if not isinstance(options.get("strict", False), bool):
+        errors.append(_("“strict” must be true or false."))
     if not isinstance(options["null_tokens"], list) or not all(
         isinstance(t, str) for t in options["null_tokens"]
     ):
@@ -315,11 +409,29 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
     new_fields: list[dict[str, Any]] = []
     after_outcome: list[str] = []
     used: dict[str, str] = {}
+    verdict: VerdictColumn | None = None
+    rep_index: int | None = None
     for index, header in enumerate(job.headers):
         spec_raw = mapping["columns"].get(header, {"target": "ignore"})
         target = spec_raw.get("target") if isinstance(spec_raw, dict) else None
         if target not in TARGETS:
             errors.append(_("Column “%(c)s”: unknown target.") % {"c": header})
+            continue
+        if spec_raw.get("verdict") is not None and job.kind != ImportKind.ACTIVITIES:
+            found = _verdict_column(index, header, spec_raw["verdict"], errors)
+            if found is not None and verdict is not None:
+                errors.append(
+                    _("Columns “%(a)s” and “%(b)s” both give sales verdicts.")
+                    % {"a": verdict.header, "b": header}
+                )
+            verdict = verdict or found
+        if target == "rep" and job.kind != ImportKind.ACTIVITIES:
+            if rep_index is not None:
+                errors.append(
+                    _("Columns “%(a)s” and “%(b)s” both name the rep.")
+                    % {"a": job.headers[rep_index], "b": header}
+                )
+            rep_index = index
             continue
         if target == "ignore":
             continue
@@ -351,6 +463,13 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
             recoding = _recoding(header, spec, spec_raw, errors)
             if recoding is None:
                 continue
+            add_choices = bool(spec_raw.get("add_choices"))
+            if add_choices and (spec.builtin or spec.type != rules.FieldType.CHOICE):
+                errors.append(
+                    _("Column “%(c)s”: only a custom choice field can take new values.")
+                    % {"c": header}
+                )
+                continue
             targets.append(
                 Target(
                     index,
@@ -360,6 +479,7 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
                     spec.type,
                     spec,
                     *recoding,
+                    add_choices=add_choices,
                 )
             )
             if spec_raw.get("after_outcome") and not spec.builtin:
@@ -434,9 +554,60 @@ def compile_plan(job: ImportJob, mapping: dict[str, Any]) -> Plan:
                     "at": _("Choose the column with the activity time."),
                 }[slot]
             )
+    if verdict is not None:
+        verdict.rep_index = rep_index
+    for t in targets:
+        orders = mapping["columns"][t.header].get("date_orders")
+        if orders is None:
+            continue
+        if not isinstance(orders, dict) or not all(
+            sep in DATE_PATTERNS and order in ("dmy", "mdy") for sep, order in orders.items()
+        ):
+            errors.append(
+                _("Column “%(c)s”: date orders pair “/”, “-” or “.” with dmy or mdy.")
+                % {"c": t.header}
+            )
+            continue
+        t.date_orders = dict(orders)
     if errors:
         raise ValidationError(errors)
-    return Plan(job.kind, targets, options, new_fields, after_outcome=after_outcome)
+    return Plan(
+        job.kind, targets, options, new_fields, after_outcome=after_outcome, verdict=verdict
+    )
+
+
+def _verdict_column(index: int, header: str, raw: Any, errors: list[str]) -> VerdictColumn | None:
+    """A column entry's "verdict" part, checked: {"values": {file value: "good" |
+    "bad:<reason>" | null}, "unmapped": same, "rep": username}."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("values", {}), dict):
+        errors.append(_("Column “%(c)s”: the sales verdict needs a value map.") % {"c": header})
+        return None
+    values: dict[str, dispositions.Disposition] = {}
+    bad = False
+    for value, code in (raw.get("values") or {}).items():
+        parsed = dispositions.parse_code(code)
+        if parsed is None or not isinstance(value, str):
+            bad = True
+            errors.append(
+                _("Column “%(c)s”: “%(v)s” is not a verdict (good, bad, bad:<reason> or none).")
+                % {"c": header, "v": str(code)[:80]}
+            )
+            continue
+        values[presets.value_key(value)] = parsed
+    unmapped = dispositions.parse_code(raw.get("unmapped"))
+    if unmapped is None:
+        bad = True
+        errors.append(
+            _("Column “%(c)s”: other values must be good, bad, bad:<reason> or none.")
+            % {"c": header}
+        )
+    rep = raw.get("rep") or ""
+    if not isinstance(rep, str):
+        bad = True
+        errors.append(_("Column “%(c)s”: the rep is a username.") % {"c": header})
+    if bad or unmapped is None:
+        return None
+    return VerdictColumn(index, header, values, unmapped, rep_name=str(rep)[:150])
 
 
 UNMAPPED = ("reject", "empty", "default")
@@ -609,6 +780,22 @@ def mapping_from_form(
         if data.get(f"col-{i}-after"):
             entry["after_outcome"] = True
         spec = catalog.fields.get(entry.get("field", ""))
+        if spec is not None and data.get(f"col-{i}-addchoices") and _takes_new_choices(spec):
+            entry["add_choices"] = True
+        if data.get(f"col-{i}-verdict"):
+            entry["verdict"] = _verdict_from_form(data, i)
+            if data.get(f"col-{i}-vnvalues") is None:
+                pending.append(
+                    _("Column “%(c)s”: say below which verdict each of its values gives.")
+                    % {"c": header}
+                )
+        orders = {
+            sep: data.get(f"col-{i}-date-{sep}")
+            for sep in DATE_PATTERNS
+            if data.get(f"col-{i}-date-{sep}") in ("dmy", "mdy")
+        }
+        if orders and entry.get("target") in ("field", "new_field"):
+            entry["date_orders"] = orders
         if spec is not None and _recodable(spec):
             if data.get(f"col-{i}-for") != spec.key:
                 pending.append(
@@ -619,6 +806,26 @@ def mapping_from_form(
                 entry.update(_values_from_form(data, i, spec))
         columns[header] = entry
     return {"version": 1, "options": options, "columns": columns}, pending
+
+
+def _takes_new_choices(spec: rules.FieldSpec) -> bool:
+    return not spec.builtin and spec.type == rules.FieldType.CHOICE
+
+
+def _verdict_from_form(data: Any, i: int) -> dict[str, Any]:
+    """The column's "sales verdict" part as the page posted it: each listed value's
+    verdict (when the table was shown) and what any other value means."""
+    values: dict[str, Any] = {}
+    try:
+        count = min(int(data.get(f"col-{i}-vnvalues") or 0), 1000)
+    except ValueError:
+        count = 0
+    for j in range(count):
+        raw, code = data.get(f"col-{i}-vraw-{j}"), data.get(f"col-{i}-vcode-{j}", "")
+        if raw is not None and code:
+            values[raw] = None if code == dispositions.NONE else code
+    unmapped = data.get(f"col-{i}-vunmapped") or dispositions.NONE
+    return {"values": values, "unmapped": None if unmapped == dispositions.NONE else unmapped}
 
 
 def _values_from_form(data: Any, i: int, spec: rules.FieldSpec) -> dict[str, Any]:
@@ -639,12 +846,54 @@ def _values_from_form(data: Any, i: int, spec: rules.FieldSpec) -> dict[str, Any
 
 
 @dataclass
+class VerdictTable:
+    """A disposition column's sampled values with the verdict each gives."""
+
+    rows: list[ValueRow]
+    codes: list[tuple[str, str]]
+    unmapped: str
+
+
+@dataclass
 class PageRow:
     index: int
     column: tabular.Column
     value: str  # the target select's value
     chosen: dict[str, Any]
     table: ValueTable | None
+    verdicts: VerdictTable | None = None
+    dates: list[DateReading] = field(default_factory=list)
+    # A custom choice field: the file's unmapped values may become new choices.
+    takes_new_choices: bool = False
+
+    @property
+    def unmapped(self) -> list[ValueRow]:
+        """The sampled values that will reject their rows as the mapping stands."""
+        if self.table is None or self.table.unmapped != "reject" or self.chosen.get("add_choices"):
+            return []
+        return [row for row in self.table.rows if not row.mapped and row.rows]
+
+
+def verdict_table(column: tabular.Column, entry: dict[str, Any]) -> VerdictTable:
+    """The column's sampled values and the verdict each gives under its "verdict"
+    part (the suggestion's, or what the page posted)."""
+    raw_spec = entry.get("verdict")
+    spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
+    given = {presets.value_key(k): v for k, v in (spec.get("values") or {}).items()}
+    listed = dict(column.counts) or dict.fromkeys(column.samples, 0)
+    rows = []
+    for raw, count in listed.items():
+        key = presets.value_key(raw)
+        known = key in given
+        code = given.get(key)
+        chosen = (dispositions.NONE if code is None else str(code)) if known else ""
+        rows.append(ValueRow(raw, count, chosen, known))
+    unmapped = spec.get("unmapped")
+    return VerdictTable(
+        rows=rows,
+        codes=[("", _("as the other values")), *dispositions.code_choices()],
+        unmapped=dispositions.NONE if unmapped is None else str(unmapped),
+    )
 
 
 def page_rows(job: ImportJob, shape: tabular.Preview, mapping: dict[str, Any]) -> list[PageRow]:
@@ -665,5 +914,41 @@ def page_rows(job: ImportJob, shape: tabular.Preview, mapping: dict[str, Any]) -
             f"field:{chosen['field']}" if spec is not None else str(chosen.get("target", "ignore"))
         )
         table = value_table(spec, column, chosen) if spec is not None else None
-        rows.append(PageRow(i, column, value, chosen, table))
+        verdicts = verdict_table(column, chosen) if chosen.get("verdict") is not None else None
+        order = str((mapping.get("options") or {}).get("date_order", "ymd"))
+        dates = [
+            DateReading(
+                r.separator,
+                r.example,
+                (chosen.get("date_orders") or {}).get(r.separator, r.order),
+                r.decided,
+            )
+            for r in date_readings(column, order)
+        ]
+        rows.append(
+            PageRow(
+                i,
+                column,
+                value,
+                chosen,
+                table,
+                verdicts,
+                dates,
+                takes_new_choices=spec is not None and _takes_new_choices(spec),
+            )
+        )
     return rows
+
+
+def unmapped_lines(job: ImportJob, shape: tabular.Preview, mapping: dict[str, Any]) -> list[str]:
+    """The preview's list of values that will not map, one line per column: what the
+    command prints before it imports (the page shows the same)."""
+    lines = []
+    for row in page_rows(job, shape, mapping):
+        if row.unmapped:
+            values = ", ".join(f"“{v.raw}” ({v.rows})" for v in row.unmapped[:20])
+            lines.append(
+                _("Column “%(c)s”: values that will not map (rows in the sample): %(v)s")
+                % {"c": row.column.name, "v": values}
+            )
+    return lines

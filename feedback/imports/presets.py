@@ -201,3 +201,53 @@ VALUES: Mapping[str, Mapping[str, object]] = MappingProxyType(
         },
     }
 )  # fmt: skip
+
+
+# Disposition columns: what sales decided about a lead, as the CRMs write it. A column
+# with one of these headers whose sampled values include a known disposition also
+# gives sales verdicts (dispositions.parse_code: "good", "bad:<reason>", None for no
+# verdict yet); any other value is no verdict.
+VERDICT_HEADERS = (
+    "status", "lead status", "hs lead status", "lead status reason", "status reason",
+    "disposition", "lead disposition", "call disposition", "lead stage",
+)  # fmt: skip
+
+VERDICT_VALUES: Mapping[str, str | None] = MappingProxyType(
+    {
+        # Salesforce Lead Status (the default picklist)
+        "open not contacted": None, "working contacted": None,
+        "closed converted": "good", "closed not converted": "bad:other",
+        # HubSpot hs_lead_status
+        "new": None, "open": None, "in progress": None, "attempted to contact": None,
+        "connected": "good", "open deal": "good", "unqualified": "bad:other",
+        "bad timing": "bad:bad_timing",
+        # Zoho CRM Lead Status
+        "contacted": None, "not contacted": None, "attempted to contact later": None,
+        "contact in future": "bad:bad_timing", "pre qualified": "good", "qualified": "good",
+        "not qualified": "bad:other", "junk lead": "bad:other", "lost lead": "bad:other",
+        # Dynamics 365 status reasons, common dispositions
+        "cannot contact": "bad:bad_contact", "no longer interested": "bad:no_need",
+        "canceled": "bad:other", "cancelled": "bad:other", "lost": "bad:other",
+        "disqualified": "bad:other", "duplicate": "bad:duplicate",
+        "wrong number": "bad:bad_contact", "invalid number": "bad:bad_contact",
+        "not interested": "bad:no_need", "no budget": "bad:no_budget",
+        "student": "bad:student", "competitor": "bad:competitor",
+        "interested": "good", "converted": "good", "won": "good", "closed won": "good",
+        "closed lost": "bad:other",
+    }
+)  # fmt: skip
+
+# The owner of a lead in an export: the rep an imported verdict is attributed to.
+REP_HEADERS = (
+    "lead owner", "owner", "contact owner", "record owner", "owner name",
+    "hubspot owner", "lead owner name", "owner email", "assigned to", "sales rep",
+)  # fmt: skip
+
+
+def verdict_values(samples: list[str]) -> dict[str, str | None] | None:
+    """The suggested value map of a disposition column's sampled values, or None when
+    none of them is a known disposition."""
+    found = {
+        raw: VERDICT_VALUES[value_key(raw)] for raw in samples if value_key(raw) in VERDICT_VALUES
+    }
+    return found if any(code is not None for code in found.values()) else None

@@ -20,9 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from definitions.catalog.selectors import catalog_for
-from definitions.catalog.services import custom_field_add, custom_fields_mark_after_outcome
+from definitions.catalog.services import (
+    custom_field_add,
+    custom_field_choices_add,
+    custom_fields_mark_after_outcome,
+)
 from definitions.core.audit import log_action
-from feedback.imports import limits
+from feedback.imports import limits, verdict_stage
 from feedback.imports import read as tabular
 from feedback.leads.services import leads_changed
 from feedback.leads.signals import leads_arrived
@@ -40,7 +44,7 @@ from feedback.imports.convert import (
 )
 from feedback.imports.load import DirectCopyRefused, create_temp, drop_temp, load_direct, load_rows
 from feedback.imports.mapping import BUILTIN, Plan, compile_plan
-from feedback.imports.report import MAX_REPORTED_ERRORS, error_report
+from feedback.imports.report import MAX_REPORTED_ERRORS, error_report, warning_report
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +91,8 @@ def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | 
         imported=0,
         updated=0,
         unchanged=0,
+        verdicts=0,
+        warnings=0,
         message="",
         heartbeat_at=timezone.now(),
     )
@@ -130,6 +136,8 @@ def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | 
             cursor.execute(sql.stage_insert())
             phase("convert")
             error_count, report = error_report(cursor, plan)
+            warning_count, notes = warning_report(cursor, plan, MAX_REPORTED_ERRORS - len(report))
+            report += notes
             if error_count and plan.options.get("all_or_nothing"):
                 return _finish(
                     job,
@@ -160,6 +168,14 @@ def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | 
                         ),
                     ),
                 )
+                for key, values in plan.added_choices.items():
+                    custom_field_choices_add(
+                        actor=job.created_by,  # type: ignore[arg-type]
+                        workshop=job.workshop,
+                        key=key,
+                        values=values,
+                    )
+                verdicts_changed = verdict_stage.stage_verdicts(cursor, job, plan)
             if sql.pg and imported > ANALYZE_AFTER:
                 # Fresh statistics at once, not whenever autovacuum comes by: without
                 # them the lead list plans a million new rows as if they were none.
@@ -175,6 +191,7 @@ def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | 
             )
         finally:
             drop_temp(cursor)
+            verdict_stage.drop_temp(cursor)
             if sql.pg:
                 cursor.execute("RESET work_mem")
     for row_no, external_id in unknown:
@@ -185,8 +202,13 @@ def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | 
             )
     report.sort(key=lambda e: e.row)
     job.imported, job.updated, job.unchanged = imported, updated, unchanged
+    job.verdicts, job.warnings = verdicts_changed, warning_count
     ImportJob.objects.filter(pk=job.pk).update(
-        imported=imported, updated=updated, unchanged=unchanged
+        imported=imported,
+        updated=updated,
+        unchanged=unchanged,
+        verdicts=verdicts_changed,
+        warnings=warning_count,
     )
     return _finish(job, ImportState.DONE, "", rows_done, error_count, report)
 
@@ -224,8 +246,8 @@ def _finish(
         tabular.write_csv(
             iter(
                 [
-                    [_("row"), _("column"), _("value"), _("reason")],
-                    *([e.row, e.column, e.value, e.reason] for e in report),
+                    [_("row"), _("column"), _("value"), _("reason"), _("cell left empty")],
+                    *([e.row, e.column, e.value, e.reason, e.note] for e in report),
                 ]
             )
         )
@@ -253,6 +275,7 @@ def _finish(
         imported=job.imported,
         updated=job.updated,
         unchanged=job.unchanged,
+        verdicts=job.verdicts,
         errors=errors,
     )
     return job
@@ -361,12 +384,26 @@ def _merge(
     )
     # The columns the update would write, against what the lead holds now.
     written = [entry.split(" = ", 1) for entry in sets] + [["custom", merged]]
-    changed = (
-        f"({', '.join(f'feedback_lead.{col}' for col, _new in written)})"
-        f" IS DISTINCT FROM ({', '.join(new for _col, new in written)})"
-        if pg
-        else " OR ".join(f"feedback_lead.{col} IS NOT {new}" for col, new in written)
-    )
+    if pg:
+        changed = (
+            f"({', '.join(f'feedback_lead.{col}' for col, _new in written)})"
+            f" IS DISTINCT FROM ({', '.join(new for _col, new in written)})"
+        )
+    else:
+        # SQLite's JSON is text: the same object with its keys in another order (the
+        # patch appends the keys it sets) is not equal, so the mapped custom keys are
+        # compared one by one; the others are kept as they are.
+        changed = (
+            " OR ".join(
+                [f"feedback_lead.{col} IS NOT {new}" for col, new in written[:-1]]
+                + [
+                    f"json_extract(feedback_lead.custom, '$.{key}')"
+                    f" IS NOT json_extract(excluded.custom, '$.{key}')"
+                    for key in custom_keys
+                ]
+            )
+            or "false"
+        )
     sets += [f"custom = {merged}", f"search_text = {search}", "updated_at = %s"]
     cols = ", ".join(BUILTIN)
     insert = (

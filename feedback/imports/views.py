@@ -78,6 +78,7 @@ def _targets(workshop: Any, kind: str) -> list[tuple[str, str]]:
     ]
     options += [(f"field:{s.key}", s.label) for s in catalog.fields.values()]
     options.append(("new_field", _("New custom field…")))
+    options.append(("rep", _("Rep (who gave the imported sales verdicts)")))
     return options
 
 
@@ -122,6 +123,7 @@ def import_mapping(request: AuthedRequest, slug: str, job_id: int) -> HttpRespon
             "job": job,
             "shape": shape,
             "rows": rows,
+            "unmapped_rows": [row for row in rows if row.unmapped],
             "targets": _targets(job.workshop, job.kind),
             "options_form": options_form,
             "errors": errors,

@@ -18,6 +18,7 @@ from feedback.models import (
     LeadFeedback,
     LeadResult,
     RunState,
+    VerdictOrigin,
     VerdictTally,
 )
 
@@ -87,20 +88,32 @@ def unreviewed_count(run: EvaluationRun, workshop: Workshop) -> int:
     queue's length, from the run's counts and its verdict tallies (counting the queue
     itself reads a lead, its result and its verdicts per lead)."""
     stages = handoff_stages(workshop)
-    reviewed = VerdictTally.objects.filter(run=run, criterion="", stage__in=stages).aggregate(
-        n=Sum("n")
-    )["n"]
+    reviewed = VerdictTally.objects.filter(
+        run=run, criterion="", origin="", stage__in=stages
+    ).aggregate(n=Sum("n"))["n"]
     counts = run.stage_counts or {}
     handed: int = sum(counts.get(stage, 0) for stage in stages)
     return handed - (reviewed or 0)
 
 
 def my_verdicts(rep: Any, lead_ids: list[int]) -> dict[int, LeadFeedback]:
+    """The rep's own current verdicts given in the app (not those imported in their
+    name: the queue's keys change the rep's own)."""
     return {
         f.lead_id: f
         for f in LeadFeedback.objects.filter(
-            rep=rep, lead_id__in=lead_ids, superseded_at__isnull=True
+            rep=rep, lead_id__in=lead_ids, superseded_at__isnull=True, imported=False
         )
+    }
+
+
+def imported_verdicts(lead_ids: list[int]) -> dict[int, LeadFeedback]:
+    """The leads' current imported verdicts (at most one each), with their rep."""
+    return {
+        f.lead_id: f
+        for f in LeadFeedback.objects.filter(
+            lead_id__in=lead_ids, superseded_at__isnull=True, imported=True
+        ).select_related("rep")
     }
 
 
@@ -124,7 +137,7 @@ def verdict_history(lead: Lead) -> QuerySet[LeadFeedback]:
 Group = tuple[str, str, bool, str, str, int]  # verdict, reason, qualified, stage, matched, n
 
 
-def counted_verdict_groups(run: EvaluationRun) -> list[Group]:
+def counted_verdict_groups(run: EvaluationRun, origin: str = "") -> list[Group]:
     """The run's reviewed leads counted afresh from the verdicts, grouped by (verdict,
     reason, qualified, stage, matched): what a run's tallies start from, and what they must
     always equal. One verdict per lead, the newest current one (when reps disagree,
@@ -132,15 +145,20 @@ def counted_verdict_groups(run: EvaluationRun) -> list[Group]:
     results, and reads each reviewed lead's result by primary key. Plain SQL: the ORM
     would join through the lead table to reach the result, for nothing."""
     feedback, result = LeadFeedback._meta.db_table, LeadResult._meta.db_table
+    # Only those of one origin ("" for any): the newest imported, or given in the app.
+    only, newer_only, params = "", "", [run.pk, run.workshop_id]
+    if origin:
+        only, newer_only = " AND f.imported = %s", " AND newer.imported = %s"
+        params += [origin == VerdictOrigin.IMPORTED] * 2
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT f.verdict, f.reason, r.qualified, r.stage, r.matched, count(*)"  # noqa: S608
             f" FROM {feedback} f JOIN {result} r ON r.run_id = %s AND r.lead_id = f.lead_id"
-            " WHERE f.workshop_id = %s AND f.superseded_at IS NULL AND NOT EXISTS ("
+            f" WHERE f.workshop_id = %s AND f.superseded_at IS NULL{only} AND NOT EXISTS ("
             f"  SELECT 1 FROM {feedback} newer WHERE newer.lead_id = f.lead_id"
-            "   AND newer.superseded_at IS NULL AND newer.id > f.id)"
+            f"   AND newer.superseded_at IS NULL AND newer.id > f.id{newer_only})"
             " GROUP BY f.verdict, f.reason, r.qualified, r.stage, r.matched",
-            [run.pk, run.workshop_id],
+            params,
         )
         return [tuple(row) for row in cursor.fetchall()]
 
@@ -149,11 +167,12 @@ def counted_verdict_groups(run: EvaluationRun) -> list[Group]:
 TallyRow = tuple[str, str, str, bool, str, int]
 
 
-def tallied_verdict_rows(run: EvaluationRun) -> list[TallyRow]:
+def tallied_verdict_rows(run: EvaluationRun, origin: str = "") -> list[TallyRow]:
     """The run's verdict tallies, as the verdict services keep them
-    (feedback.verdicts.tallies): a few hundred rows however many verdicts there are."""
+    (feedback.verdicts.tallies): a few hundred rows however many verdicts there are.
+    `origin`: only imported verdicts, only those given in the app, or "" for both."""
     return list(
-        VerdictTally.objects.filter(run=run, n__gt=0).values_list(
+        VerdictTally.objects.filter(run=run, origin=origin, n__gt=0).values_list(
             "criterion", "verdict", "reason", "qualified", "stage", "n"
         )
     )

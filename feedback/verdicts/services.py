@@ -48,20 +48,17 @@ def verdict_record(
     if errors:
         raise ValidationError(errors)
     tallies.verdicts_lock(lead.workshop_id)
-    before = tallies.current_verdict(lead.pk)
+    before = tallies.current_verdicts(lead.pk)
+    # The rep's own verdict; an imported one stays current beside it (newer counts).
     previous = (
         LeadFeedback.objects.select_for_update()
-        .filter(lead=lead, rep=actor, superseded_at__isnull=True)
+        .filter(lead=lead, rep=actor, superseded_at__isnull=True, imported=False)
         .first()
     )
     if previous is not None:
         previous.superseded_at = timezone.now()
         previous.save(update_fields=["superseded_at"])
-    # The new verdict is the newest, so it is the one that counts for the lead now.
-    tallies.tally_lead(
-        workshop_id=lead.workshop_id, lead_id=lead.pk, before=before, after=(verdict, reason)
-    )
-    return LeadFeedback.objects.create(
+    feedback = LeadFeedback.objects.create(
         workshop=lead.workshop,
         lead=lead,
         rep=actor,
@@ -74,6 +71,14 @@ def verdict_record(
         score=result.score if result else None,
         replaces=previous,
     )
+    # The new verdict is the newest, so it is the one that counts for the lead now.
+    tallies.tally_lead(
+        workshop_id=lead.workshop_id,
+        lead_id=lead.pk,
+        before=before,
+        after=tallies.current_verdicts(lead.pk),
+    )
+    return feedback
 
 
 @transaction.atomic
@@ -83,13 +88,13 @@ def verdict_undo(*, actor: User, workshop: Any) -> LeadFeedback | None:
     tallies.verdicts_lock(workshop.pk)
     last = (
         LeadFeedback.objects.select_for_update()
-        .filter(workshop=workshop, rep=actor, superseded_at__isnull=True)
+        .filter(workshop=workshop, rep=actor, superseded_at__isnull=True, imported=False)
         .order_by("-created_at", "-id")
         .first()
     )
     if last is None:
         return None
-    before = tallies.current_verdict(last.lead_id)
+    before = tallies.current_verdicts(last.lead_id)
     replaced = last.replaces
     last.delete()
     if replaced is not None:
@@ -99,7 +104,7 @@ def verdict_undo(*, actor: User, workshop: Any) -> LeadFeedback | None:
         workshop_id=last.workshop_id,
         lead_id=last.lead_id,
         before=before,
-        after=tallies.current_verdict(last.lead_id),
+        after=tallies.current_verdicts(last.lead_id),
     )
     return last
 

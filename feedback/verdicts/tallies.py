@@ -18,17 +18,27 @@ from typing import Any
 from django.db import connection, transaction
 
 from definitions.models import Workshop
-from feedback.models import EvaluationRun, LeadFeedback, LeadResult, RunState, VerdictTally
+from feedback.models import (
+    EvaluationRun,
+    LeadFeedback,
+    LeadResult,
+    RunState,
+    VerdictOrigin,
+    VerdictTally,
+)
 from feedback.verdicts.selectors import Group, counted_verdict_groups
 
 # A lead's current verdict: (verdict, reason), or None while nobody has judged it.
 Judged = tuple[str, str] | None
+# Each run is tallied three times: by the newest verdict of any origin (""), and by
+# the newest given in the app and the newest imported, for the accuracy filter.
+ORIGINS = ("", VerdictOrigin.APP.value, VerdictOrigin.IMPORTED.value)
 # A tally row's group: (run, criterion or "" for all, verdict, reason, qualified, stage).
 Key = tuple[int, str, str, str, bool, str]
 
 TALLY = VerdictTally._meta.db_table
-# Rows per INSERT: seven parameters each stays under SQLite's oldest limit of 999.
-BATCH = 140
+# Rows per INSERT: eight parameters each stays under SQLite's oldest limit of 999.
+BATCH = 120
 
 
 def verdicts_lock(workshop_id: int) -> None:
@@ -37,15 +47,18 @@ def verdicts_lock(workshop_id: int) -> None:
     Workshop.objects.select_for_update(no_key=True).filter(pk=workshop_id).exists()
 
 
-def current_verdict(lead_id: int) -> Judged:
-    """The verdict that counts for the lead: the newest current one of any rep (the
-    same rule as accuracy_selectors.counted_verdict_groups)."""
-    row = (
-        LeadFeedback.objects.filter(lead_id=lead_id, superseded_at__isnull=True)
-        .order_by("-id")
-        .values_list("verdict", "reason")
-        .first()
-    )
+def current_verdicts(lead_id: int) -> dict[str, Judged]:
+    """The verdict that counts for the lead, per origin: the newest current one of any
+    rep (the same rule as verdicts.selectors.counted_verdict_groups)."""
+    return {origin: current_verdict(lead_id, origin) for origin in ORIGINS}
+
+
+def current_verdict(lead_id: int, origin: str = "") -> Judged:
+    """The verdict that counts for the lead among those of `origin` ("" for any)."""
+    current = LeadFeedback.objects.filter(lead_id=lead_id, superseded_at__isnull=True)
+    if origin:
+        current = current.filter(imported=origin == VerdictOrigin.IMPORTED)
+    row = current.order_by("-id").values_list("verdict", "reason").first()
     return (row[0], row[1]) if row else None
 
 
@@ -59,26 +72,30 @@ def expand(run_id: int, groups: Iterable[Group]) -> Counter[Key]:
     return counts
 
 
-def _add(counts: Counter[Key]) -> None:
-    rows = [(*key, n) for key, n in counts.items() if n]
+def _add(counts: Counter[Key], origin: str = "") -> None:
+    rows = [(*key, origin, n) for key, n in counts.items() if n]
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH):
             batch = rows[start : start + BATCH]
             cursor.execute(
-                f"INSERT INTO {TALLY} (run_id, criterion, verdict, reason, qualified, stage, n)"  # noqa: S608
-                f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s)'] * len(batch))}"
-                " ON CONFLICT (run_id, criterion, verdict, reason, qualified, stage)"
+                f"INSERT INTO {TALLY}"  # noqa: S608
+                " (run_id, criterion, verdict, reason, qualified, stage, origin, n)"
+                f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s, %s)'] * len(batch))}"
+                " ON CONFLICT (run_id, criterion, verdict, reason, qualified, stage, origin)"
                 f" DO UPDATE SET n = {TALLY}.n + excluded.n",
                 [value for row in batch for value in row],
             )
 
 
-def tally_lead(*, workshop_id: int, lead_id: int, before: Judged, after: Judged) -> None:
+def tally_lead(
+    *, workshop_id: int, lead_id: int, before: dict[str, Judged], after: dict[str, Judged]
+) -> None:
     """Move the lead from its groups under ``before`` to those under ``after`` in every
     done run of the workshop that judged it (a lead newer than a run is in none of its
-    groups). Call it under verdicts_lock, with the lead's current verdict before and
-    after the change."""
-    if before == after:
+    groups), for each origin. Call it under verdicts_lock, with the lead's
+    current_verdicts before and after the change."""
+    moved = [o for o in ORIGINS if before.get(o) != after.get(o)]
+    if not moved:
         return
     runs = list(
         EvaluationRun.objects.filter(workshop_id=workshop_id, state=RunState.DONE).values_list(
@@ -89,18 +106,29 @@ def tally_lead(*, workshop_id: int, lead_id: int, before: Judged, after: Judged)
     results = LeadResult.objects.filter(run_id__in=runs, lead_id=lead_id).values_list(
         "run_id", "qualified", "stage", "matched"
     )
-    counts: Counter[Key] = Counter()
-    for run_id, qualified, stage, matched in results:
-        for judged, delta in ((before, -1), (after, 1)):
-            if judged is not None:
-                counts.update(expand(run_id, [(*judged, qualified, stage, matched, delta)]))
-    _add(counts)
+    rows = list(results)
+    for origin in moved:
+        counts: Counter[Key] = Counter()
+        for run_id, qualified, stage, matched in rows:
+            for judged, delta in ((before.get(origin), -1), (after.get(origin), 1)):
+                if judged is not None:
+                    counts.update(expand(run_id, [(*judged, qualified, stage, matched, delta)]))
+        _add(counts, origin)
 
 
 def tally_run(run: EvaluationRun) -> None:
-    """Count a run from the verdicts, as it becomes done (under verdicts_lock)."""
+    """Count a run from the verdicts, as it becomes done (under verdicts_lock); also
+    after an import changed many verdicts at once (one grouped query per origin
+    instead of one move per lead)."""
     VerdictTally.objects.filter(run=run).delete()
-    _add(expand(run.pk, counted_verdict_groups(run)))
+    for origin in ORIGINS:
+        _add(expand(run.pk, counted_verdict_groups(run, origin)), origin)
+
+
+def tally_runs_of(workshop_id: int) -> None:
+    """Count every done run of the workshop afresh (under verdicts_lock)."""
+    for run in EvaluationRun.objects.filter(workshop_id=workshop_id, state=RunState.DONE):
+        tally_run(run)
 
 
 @transaction.atomic

@@ -57,6 +57,7 @@ def _cards(workshop: Any, run: Any, leads: list[Lead], rep: Any) -> list[dict[st
     )
     results = results_for_leads(run, [lead.pk for lead in leads]) if run else {}
     verdicts = verdict_selectors.my_verdicts(rep, [lead.pk for lead in leads])
+    imported = verdict_selectors.imported_verdicts([lead.pk for lead in leads])
     recent: dict[int, list[LeadActivity]] = {}
     for activity in LeadActivity.objects.filter(lead__in=leads).order_by("-at")[: 40 * len(leads)]:
         bucket = recent.setdefault(activity.lead_id, [])
@@ -71,6 +72,7 @@ def _cards(workshop: Any, run: Any, leads: list[Lead], rep: Any) -> list[dict[st
             if lead.pk in results
             else [],
             "verdict": verdicts.get(lead.pk),
+            "imported": imported.get(lead.pk),
             # Looked up here, not as card.verdict.reason in the template: a missing
             # verdict would make every lookup through it a failed, costly one.
             "reason": verdicts[lead.pk].reason if lead.pk in verdicts else "",

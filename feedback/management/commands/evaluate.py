@@ -12,18 +12,25 @@ from feedback.models import EvaluationRun, RunState
 
 
 class Command(VersionCommand):
+    drafts = True
     help = (
-        "Backtest a version of a workshop's definition against all its leads, in this "
+        "Backtest a version (or, with --draft ID, a draft) of a workshop's definition "
+        "against all its leads, in this "
         "process, printing progress. The last line is a JSON object "
         '{"run", "leads", "qualified", "junk", "mql", "sql", "seconds"}.'
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        workshop, version = self.workshop_and_version(options)
+        workshop, version, draft = self.workshop_and_subject(options)
         started = time.perf_counter()
         # A fresh run every time: the command exists to measure and to refresh.
         run = backtest_services.backtest_start(
-            actor=None, workshop=workshop, version=version, enqueue=False, reuse=False
+            actor=None,
+            workshop=workshop,
+            version=version,
+            proposal=draft,
+            enqueue=False,
+            reuse=False,
         )
 
         def progress(current: EvaluationRun) -> None:

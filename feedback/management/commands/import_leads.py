@@ -75,6 +75,8 @@ class Command(BaseCommand):
             if mapping is None:
                 mapping = import_mapping.suggested_mapping(job, shape)
                 self.stdout.write(json.dumps(mapping, indent=2, ensure_ascii=False))
+            for line in import_mapping.unmapped_lines(job, shape, mapping):
+                self.stderr.write(line)
             import_services.import_start(actor=admin.user, job=job, mapping=mapping, enqueue=False)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages), returncode=2) from None
@@ -97,6 +99,12 @@ class Command(BaseCommand):
         )
         if job.state != ImportState.DONE:
             raise CommandError(job.message or job.get_state_display(), returncode=2)
+        if job.warnings:
+            self.stderr.write(
+                f"{job.warnings} cells could not be read and were left empty (see the report)."
+            )
+        if job.verdicts:
+            self.stderr.write(f"{job.verdicts} leads' imported sales verdicts given or changed.")
         if job.errors:
             report = Path(settings.VAR_DIR) / "reports" / f"import-{job.pk}-errors.csv"
             report.parent.mkdir(parents=True, exist_ok=True)
@@ -119,4 +127,6 @@ class Command(BaseCommand):
             import_mapping.compile_plan(job, mapping)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages), returncode=2) from None
+        for line in import_mapping.unmapped_lines(job, shape, mapping):
+            self.stderr.write(line)
         self.stdout.write(json.dumps(mapping, indent=2, ensure_ascii=False))

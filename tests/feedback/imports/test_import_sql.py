@@ -124,7 +124,7 @@ def test_values_outside_the_fast_path_still_convert_through_python(
         "P3,2026-02-30,\n"
         "P4,2026-01-10T10:00:00+23:59,\n"
     )
-    job = run(admin, workshop, content.encode(), date_order="dmy")
+    job = run(admin, workshop, content.encode(), date_order="dmy", strict=True)
     assert (job.imported, job.errors) == (3, 1), job.error_report
     p1 = Lead.objects.get(workshop=workshop, external_id="P1")
     p2 = Lead.objects.get(workshop=workshop, external_id="P2")
@@ -188,7 +188,7 @@ def test_one_column_mixing_exact_and_other_forms_converts_every_cell(
     rows = [f"P{i},2026-01-{i:02d},{i * 1000}" for i in range(1, 29)]
     rows += ['Q1,29/01/2026,"1.234,5"', "Q2,N/A,-", "Q3,not a date,lots"]
     content = "Prospect ID,Created,Annual revenue\n" + "\n".join(rows) + "\n"
-    job = run(admin, workshop, content.encode(), date_order="dmy")
+    job = run(admin, workshop, content.encode(), date_order="dmy", strict=True)
     assert (job.imported, job.errors) == (30, 1), job.error_report
     by_id = {lead.external_id: lead for lead in Lead.objects.filter(workshop=workshop)}
     assert by_id["P7"].created_at == datetime(2026, 1, 7, tzinfo=UTC)

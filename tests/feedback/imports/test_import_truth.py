@@ -43,7 +43,7 @@ def test_rejected_rows_end_in_a_warning_with_the_reasons_and_a_way_back_to_the_m
     admin: Any, workshop: Workshop
 ) -> None:
     bad = HEADER + ROWS + "P4,Dan,dan@x.example,Webinar,US,lots,Student,yes\n"
-    job = run(admin, workshop, bad.encode())
+    job = run(admin, workshop, bad.encode(), strict=True)
     assert job.state == ImportState.DONE and job.errors == 1 and job.imported == 3
     client = logged_in(admin)
     page = client.get(reverse("feedback:import_detail", args=[workshop.slug, job.pk]))
@@ -82,6 +82,7 @@ def _command(
 
 MAPPING = {
     "version": 1,
+    "options": {"strict": True},  # "lots" in a number column rejects its row
     "columns": {
         "Prospect ID": {"target": "external_id"},
         "Lead Name": {"target": "name"},

@@ -141,6 +141,7 @@ def test_all_or_nothing_imports_nothing_when_a_row_is_bad(admin: Any, workshop: 
         workshop,
         (HEADER + ROWS + "P9,X,x@x.example,Chat,US,lots,S,no\n").encode(),
         all_or_nothing=True,
+        strict=True,
     )
     assert job.state == ImportState.FAILED and "nothing was imported" in job.message
     assert leads(workshop) == 0
