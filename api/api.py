@@ -24,7 +24,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
-from api import schemas, selectors, services, values
+from api import reads, schemas, selectors, services, values
 from api.access import get_api_key_for_token, get_lead_for_api_key, get_version_for_api_key
 from api.models import ApiKey
 
@@ -308,6 +308,10 @@ def lead_classify(request: HttpRequest, slug: str, payload: schemas.ClassifyIn) 
     except services.InvalidInput as exc:
         _raise_invalid(exc, (), single=True)
     return selectors.classification(result, definition, catalog, version)
+
+
+# Reads for integrations (versions, proposals, accuracy), kept in their own module.
+api.add_router("", reads.router)
 
 
 def urls() -> tuple[list[URLPattern | URLResolver], str, str]:

@@ -31,6 +31,9 @@ MESSAGES: dict[str, Promise] = {
     "version.published": _("Version v%(version)s of the lead definition is published."),
     "comment.reply": _("%(author)s replied to your comment on “%(title)s”."),
     "invitation.received": _("%(actor)s invited you to join the workshop “%(name)s”."),
+    "webhook.disabled": _(
+        "The webhook to %(endpoint)s failed for %(hours)s hours and was switched off."
+    ),
 }
 
 

@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from definitions.catalog.selectors import catalog_for
 from definitions.catalog.services import custom_field_add, custom_fields_mark_after_outcome
+from definitions.core import events
 from definitions.core.audit import log_action
 from feedback.imports import limits
 from feedback.imports import read as tabular
@@ -240,6 +242,25 @@ def _finish(
         updated=job.updated,
         unchanged=job.unchanged,
         errors=errors,
+    )
+    events.emit(
+        events.IMPORT_FINISHED,
+        workshop_id=job.workshop_id,
+        data={
+            "workshop": job.workshop.slug,
+            "import": job.pk,
+            "kind": str(job.kind),
+            "state": str(state),
+            "file": job.original_name,
+            "imported": job.imported,
+            "updated": job.updated,
+            "unchanged": job.unchanged,
+            "errors": errors,
+            "message": message,
+            "url": events.absolute_url(
+                reverse("feedback:import_detail", args=[job.workshop.slug, job.pk])
+            ),
+        },
     )
     return job
 
