@@ -319,11 +319,13 @@ INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES = env_bool("INTEGRATIONS_ALLOW_PRIVATE_ADDR
 INTEGRATIONS_SECRET_KEY = env_str("INTEGRATIONS_SECRET_KEY", "")
 INTEGRATIONS_TIMEOUT_SECONDS = env_int("INTEGRATIONS_TIMEOUT_SECONDS", 10, minimum=1)
 # A failed delivery is tried again after 30 s, 60 s, 120 s, … (doubling, at most
-# WEBHOOK_RETRY_MAX_SECONDS apart), WEBHOOK_MAX_ATTEMPTS times in all; an endpoint
-# failing for WEBHOOK_DISABLE_AFTER_HOURS is switched off and its admins told.
+# WEBHOOK_RETRY_MAX_SECONDS apart: a Redis broker re-sends a message held longer than
+# its one-hour visibility timeout), WEBHOOK_MAX_ATTEMPTS times in all (30: a little
+# over a day); an endpoint failing for WEBHOOK_DISABLE_AFTER_HOURS is switched off and
+# its admins told.
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
-WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 4 * 3600, minimum=1)
-WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 16, minimum=1)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 30, minimum=1)
 WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24, minimum=1)
 
 LOGGING = {
