@@ -406,3 +406,46 @@ def test_lost_deliveries_are_queued_again_by_the_sweep(
     assert json.loads(request.body)["data"] == {"version": 9}
     assert WebhookDelivery.objects.get(endpoint=endpoint).state == DeliveryState.DELIVERED
     assert services.webhooks_sweep() == 0
+
+
+@pytest.mark.services
+def test_a_real_worker_waits_the_doubling_backoff_between_attempts(
+    transactional_db: None, receiver: Receiver, loopback_allowed: Any
+) -> None:
+    """Through Redis and a worker process: the retries arrive 1 s and then 2 s apart
+    (WEBHOOK_RETRY_BASE_SECONDS=1), each with the same event id."""
+    from leadworkshop.celery import app
+    from tests.conftest import start_worker, stop_worker
+    from tests.factories import UserFactory, WorkshopFactory
+
+    key = "integrations-test-key"  # the worker must read the secret the test stored
+    loopback_allowed.INTEGRATIONS_SECRET_KEY = key
+    worker = start_worker(
+        INTEGRATIONS_ALLOW_HTTP="1",
+        INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES="1",
+        INTEGRATIONS_SECRET_KEY=key,
+        WEBHOOK_RETRY_BASE_SECONDS="1",
+    )
+    app.conf.task_always_eager = False
+    try:
+        admin: Any = UserFactory(username="hooks-admin")
+        workshop = WorkshopFactory(actor=admin, name="Hooks Co", slug="hooks-co")
+        receiver.statuses = [500, 500]
+        _endpoint_, secret = _endpoint(admin, workshop, receiver.url)
+        version_services.version_publish_document(
+            actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+        )
+        requests = receiver.wait_for(3, timeout=90)
+    finally:
+        app.conf.task_always_eager = True
+        stop_worker(worker)
+    gaps = [later.at - earlier.at for earlier, later in zip(requests, requests[1:], strict=False)]
+    assert 1.0 <= gaps[0] < 4.0, gaps
+    assert 2.0 <= gaps[1] < 6.0, gaps
+    assert len({r.headers[signing.EVENT_ID_HEADER] for r in requests}) == 1
+    for request in requests:
+        assert signing.verify(
+            secret, request.headers[signing.SIGNATURE_HEADER], request.body, now=int(time.time())
+        )
+    delivery = WebhookDelivery.objects.get(endpoint__workshop=workshop)
+    assert [e["retry_in"] for e in delivery.log] == [1, 2, None]
