@@ -11,8 +11,8 @@ from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
-from ninja import P, Query, QueryEx, Router
-from ninja.errors import HttpError
+from ninja import P, PathEx, Query, QueryEx, Router
+from ninja.errors import HttpError, ValidationError
 from pydantic import BaseModel, Field
 
 from api import schemas
@@ -28,11 +28,30 @@ router = Router(tags=["workshop"])
 ERRORS: dict[int, Any] = {401: schemas.Message, 422: schemas.ValidationErrors}
 MAX_LIST = 200
 Limit = QueryEx[int, P(ge=1, le=MAX_LIST, description="At most this many, newest first.")]
+VersionNumber = PathEx[int, P(ge=1, le=2**31 - 1, description="The version's number.")]
+ProposalId = PathEx[int, P(ge=1, le=2**63 - 1, description="The proposal's id.")]
+VersionQuery = QueryEx[
+    int | None,
+    P(ge=1, le=2**31 - 1, description="A version number; the current version when left out."),
+]
 NO_VERSION = gettext_lazy("No version with this number in this workshop.")
 
 
 def _key(request: HttpRequest) -> ApiKey:
     return cast(ApiKey, request.auth)  # type: ignore[attr-defined]
+
+
+def _known_query(request: HttpRequest, *allowed: str) -> None:
+    """Refuse a query parameter the operation does not have (a misspelt `limt` must
+    not silently read as the default), as 422 with its path."""
+    unknown = [name for name in request.GET if name not in allowed]
+    if unknown:
+        raise ValidationError(
+            [
+                {"loc": ["query", name], "msg": "Unknown parameter.", "type": "extra_forbidden"}
+                for name in unknown
+            ]
+        )
 
 
 # ------------------------------------------------------------------ shapes
@@ -155,6 +174,7 @@ def _proposals(key: ApiKey) -> Any:
     summary="List the published versions, newest first",
 )
 def versions_list(request: HttpRequest, limit: Limit = 50) -> list[dict[str, Any]]:
+    _known_query(request, "limit")
     key = _key(request)
     return [_version_out(v, key.workshop.slug) for v in _versions(key).order_by("-number")[:limit]]
 
@@ -165,7 +185,8 @@ def versions_list(request: HttpRequest, limit: Limit = 50) -> list[dict[str, Any
     operation_id="version_get",
     summary="Read one version with its definition document",
 )
-def version_get(request: HttpRequest, number: int) -> dict[str, Any]:
+def version_get(request: HttpRequest, number: VersionNumber) -> dict[str, Any]:
+    _known_query(request)
     key = _key(request)
     version = _versions(key).filter(number=number).first()
     if version is None:
@@ -185,6 +206,7 @@ def proposals_list(
     limit: Limit = 50,
 ) -> list[dict[str, Any]]:
     """Every proposal except drafts; `state` narrows the list."""
+    _known_query(request, "state", "limit")
     key = _key(request)
     proposals = _proposals(key)
     if state is not None:
@@ -201,7 +223,8 @@ def proposals_list(
     operation_id="proposal_get",
     summary="Read one proposal with its vote counts and document",
 )
-def proposal_get(request: HttpRequest, proposal_id: int) -> dict[str, Any]:
+def proposal_get(request: HttpRequest, proposal_id: ProposalId) -> dict[str, Any]:
+    _known_query(request)
     key = _key(request)
     proposal = _proposals(key).filter(pk=proposal_id).first()
     if proposal is None:
@@ -226,10 +249,11 @@ def proposal_get(request: HttpRequest, proposal_id: int) -> dict[str, Any]:
     operation_id="accuracy_get",
     summary="The accuracy of a version's latest finished backtest",
 )
-def accuracy_get(request: HttpRequest, version: Query[int | None] = None) -> dict[str, Any]:
+def accuracy_get(request: HttpRequest, version: VersionQuery = None) -> dict[str, Any]:
     """Measured against outcomes and against the reps' verdicts, at the workshop's
     handoff stage and at every cut. `version` defaults to the current one; 404 when
     it does not exist or has no finished backtest yet."""
+    _known_query(request, "version")
     key = _key(request)
     versions = _versions(key).order_by("-number")
     chosen = (versions.filter(number=version) if version is not None else versions).first()

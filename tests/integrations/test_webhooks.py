@@ -5,6 +5,7 @@ its transaction commits."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from datetime import timedelta
@@ -16,7 +17,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from definitions import rules
-from definitions.authoring import services as authoring_services
 from definitions.deliberation import services as deliberation_services
 from definitions.models import Notification, Workshop
 from definitions.versions import services as version_services
@@ -24,15 +24,18 @@ from feedback.backtests import services as backtest_services
 from feedback.leads.generator import generate
 from feedback.leads.services import leads_insert_generated
 from integrations import addresses, secrets, services, signing
+from integrations.events import WEBHOOK_EVENTS
 from integrations.models import DeliveryState, WebhookDelivery, WebhookEndpoint
-from tests.factories import open_for_vote
+from leadworkshop.celery import app
+from tests.conftest import start_worker, stop_worker
+from tests.factories import UserFactory, WorkshopFactory, open_for_vote
 from tests.feedback.imports.test_imports import HEADER, ROWS
 from tests.feedback.imports.test_imports import run as import_file
 from tests.integrations.conftest import Receiver
 
 pytestmark = pytest.mark.django_db
 
-ALL_EVENTS = list(services.WEBHOOK_EVENTS)
+ALL_EVENTS = list(WEBHOOK_EVENTS)
 
 
 def _endpoint(admin: Any, workshop: Workshop, url: str, events: list[str] | None = None) -> Any:
@@ -397,9 +400,7 @@ def test_lost_deliveries_are_queued_again_by_the_sweep(
 ) -> None:
     endpoint, _secret = _endpoint(admin, workshop, receiver.url)
     # The event fanned out while the broker was down: the rows exist, no message does.
-    services.webhooks_fan_out(
-        "version.published", workshop_id=workshop.pk, data={"version": 9}
-    )
+    services.webhooks_fan_out("version.published", workshop_id=workshop.pk, data={"version": 9})
     WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=3))
     assert services.webhooks_sweep() == 1
     [request] = receiver.wait_for(1)
@@ -414,10 +415,6 @@ def test_a_real_worker_waits_the_doubling_backoff_between_attempts(
 ) -> None:
     """Through Redis and a worker process: the retries arrive 1 s and then 2 s apart
     (WEBHOOK_RETRY_BASE_SECONDS=1), each with the same event id."""
-    from leadworkshop.celery import app
-    from tests.conftest import start_worker, stop_worker
-    from tests.factories import UserFactory, WorkshopFactory
-
     key = "integrations-test-key"  # the worker must read the secret the test stored
     loopback_allowed.INTEGRATIONS_SECRET_KEY = key
     worker = start_worker(
@@ -431,7 +428,7 @@ def test_a_real_worker_waits_the_doubling_backoff_between_attempts(
         admin: Any = UserFactory(username="hooks-admin")
         workshop = WorkshopFactory(actor=admin, name="Hooks Co", slug="hooks-co")
         receiver.statuses = [500, 500]
-        _endpoint_, secret = _endpoint(admin, workshop, receiver.url)
+        _created, secret = _endpoint(admin, workshop, receiver.url)
         version_services.version_publish_document(
             actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
         )
@@ -439,7 +436,7 @@ def test_a_real_worker_waits_the_doubling_backoff_between_attempts(
     finally:
         app.conf.task_always_eager = True
         stop_worker(worker)
-    gaps = [later.at - earlier.at for earlier, later in zip(requests, requests[1:], strict=False)]
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(requests)]
     assert 1.0 <= gaps[0] < 4.0, gaps
     assert 2.0 <= gaps[1] < 6.0, gaps
     assert len({r.headers[signing.EVENT_ID_HEADER] for r in requests}) == 1
