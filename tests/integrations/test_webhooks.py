@@ -9,6 +9,7 @@ import itertools
 import json
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -446,3 +447,23 @@ def test_a_real_worker_waits_the_doubling_backoff_between_attempts(
         )
     delivery = WebhookDelivery.objects.get(endpoint__workshop=workshop)
     assert [e["retry_in"] for e in delivery.log] == [1, 2, None]
+
+
+def test_the_verification_snippet_in_the_docs_accepts_a_real_delivery(
+    admin: Any,
+    workshop: Workshop,
+    receiver: Receiver,
+    loopback_allowed: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet, "docs/webhooks.md", "exec"), namespace)  # noqa: S102  (our own docs)
+    _endpoint_created, secret = _endpoint(admin, workshop, receiver.url)
+    _publish(admin, workshop, django_capture_on_commit_callbacks)
+    [request] = receiver.wait_for(1)
+    header = request.headers[signing.SIGNATURE_HEADER]
+    assert namespace["verify"](secret, header, request.body)
+    assert not namespace["verify"](secret, header, request.body.replace(b"1", b"2"))
+    assert not namespace["verify"]("whsec_other", header, request.body)
