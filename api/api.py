@@ -24,9 +24,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
-from api import schemas, selectors, services, values
+from api import reads, schemas, selectors, services, values, webhooks_doc
 from api.access import get_api_key_for_token, get_lead_for_api_key, get_version_for_api_key
 from api.models import ApiKey
+from definitions.core import events
 
 BODY = "payload"  # the name every operation gives its JSON body parameter
 
@@ -77,7 +78,17 @@ class ApiKeyAuth(HttpBearer):
         return key
 
 
-api = NinjaAPI(
+class LeadWorkshopApi(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        # The outbound webhooks belong in the same document (OpenAPI 3.1 `webhooks`).
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        webhooks_doc.add_webhooks(schema)
+        return schema
+
+
+api = LeadWorkshopApi(
     title="Lead Workshop API",
     version="1",
     description=DESCRIPTION,
@@ -331,7 +342,25 @@ def lead_classify(request: HttpRequest, slug: str, payload: schemas.ClassifyIn) 
         )
     except services.InvalidInput as exc:
         _raise_invalid(exc, (), single=True)
-    return selectors.classification(result, definition, catalog, version)
+    answer = selectors.classification(result, definition, catalog, version)
+    events.emit(
+        events.LEAD_CLASSIFIED,
+        workshop_id=key.workshop_id,
+        data={
+            "workshop": key.workshop.slug,
+            "email": item.get("email"),
+            "version": version.number,
+            "qualified": answer["qualified"],
+            "junk": answer["junk"],
+            "stage": answer["stage"],
+            "score": answer["score"],
+        },
+    )
+    return answer
+
+
+# Reads for integrations (versions, proposals, accuracy), kept in their own module.
+api.add_router("", reads.router)
 
 
 def urls() -> tuple[list[URLPattern | URLResolver], str, str]:

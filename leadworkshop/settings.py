@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "definitions",
     "feedback",
     "api",
+    # Outbound webhooks and chat notifications (Slack, Microsoft Teams).
+    "integrations",
     # The demo workshop of `make run` (manage.py seed_demo); no models.
     "demo",
     # Login throttling: counts failed log-ins and locks a username from an address.
@@ -325,6 +327,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "feedback.tasks.worker_heartbeat", "schedule": 30.0},
     "close-due-proposals": {"task": "definitions.tasks.close_due_proposals", "schedule": 60.0},
     "housekeeping": {"task": "feedback.tasks.housekeeping", "schedule": 60.0},
+    "webhooks-sweep": {"task": "integrations.tasks.webhooks_sweep", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -357,6 +360,25 @@ BACKTEST_TIMEOUT_SECONDS = env_int("BACKTEST_TIMEOUT_SECONDS", 1800, minimum=10)
 
 # A worker that has not reported for this long is shown as offline.
 WORKER_HEARTBEAT_STALE_SECONDS = env_int("WORKER_HEARTBEAT_STALE_SECONDS", 90, minimum=10)
+
+# Outbound webhooks and chat (integrations/, docs/webhooks.md). Webhook and chat URLs
+# must be https:// on public addresses; these two open that up for tests and for
+# receivers inside the company network.
+INTEGRATIONS_ALLOW_HTTP = env_bool("INTEGRATIONS_ALLOW_HTTP", False)
+INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES = env_bool("INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES", False)
+# The key that encrypts webhook secrets and chat URLs at rest (Fernet); empty: derived
+# from SECRET_KEY. Changing it makes the stored ones unreadable.
+INTEGRATIONS_SECRET_KEY = env_str("INTEGRATIONS_SECRET_KEY", "")
+INTEGRATIONS_TIMEOUT_SECONDS = env_int("INTEGRATIONS_TIMEOUT_SECONDS", 10, minimum=1)
+# A failed delivery is tried again after 30 s, 60 s, 120 s, … (doubling, at most
+# WEBHOOK_RETRY_MAX_SECONDS apart: a Redis broker re-sends a message held longer than
+# its one-hour visibility timeout), WEBHOOK_MAX_ATTEMPTS times in all (30: a little
+# over a day); an endpoint failing for WEBHOOK_DISABLE_AFTER_HOURS is switched off and
+# its admins told.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 30, minimum=1)
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24, minimum=1)
 
 LOGGING = {
     "version": 1,

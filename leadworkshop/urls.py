@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("definitions.urls")),
     path("", include("feedback.urls")),
     path("", include("api.urls")),
+    path("", include("integrations.urls")),
     # The versioned ingestion API for programs (API keys, no session); see docs/api.md.
     path("api/v1/", api_v1.urls()),
 ]

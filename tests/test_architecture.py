@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = ("leadworkshop", "definitions", "feedback", "api", "demo")
+PROJECT = ("leadworkshop", "definitions", "feedback", "api", "demo", "integrations")
 
 # Imports inside a function that are there on purpose, each with its reason.
 LAZY_ALLOWED = {
@@ -18,6 +18,8 @@ LAZY_ALLOWED = {
     "Django is set up (leadworkshop.checks reads settings).",
     ("feedback.apps", "ready"): "AppConfig.ready connects signal receivers, whose modules "
     "need the models, which are not loaded when apps.py is.",
+    ("integrations.apps", "ready"): "AppConfig.ready connects the domain-event receiver, "
+    "whose module needs the models, which are not loaded when apps.py is.",
 }
 
 

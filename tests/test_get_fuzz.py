@@ -138,6 +138,7 @@ FILLERS: dict[str, tuple[str, ...]] = {
     "lead_id": ("lead_id",),
     "job_id": ("job_id",),
     "key_id": ("key_id",),
+    "endpoint_id": ("endpoint_id",),
     "external_id": ("external_id",),
     "invitation_id": ("invitation_id",),
     "token": ("invite_token",),

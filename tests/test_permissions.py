@@ -28,6 +28,7 @@ from feedback.models import Lead
 from feedback.shadows import services as shadow_services
 from feedback.suggestions import runs as discovery_runs
 from feedback.suggestions.types import Goal
+from integrations import services as integration_services
 
 # Views outside any workshop: who may see them without logging in.
 PUBLIC = {"home", "healthz", "login", "set_language"}
@@ -211,6 +212,14 @@ TABLE: tuple[Row, ...] = (
     Row("api:key_list", "post", roles.IMPORT_LEADS),
     Row("api:key_revoke", "get", roles.IMPORT_LEADS, extra=("key_id",)),
     Row("api:key_revoke", "post", roles.IMPORT_LEADS, extra=("key_id",)),
+    Row("integrations:webhook_list", "get", roles.CHANGE),
+    Row("integrations:webhook_list", "post", roles.CHANGE),
+    Row("integrations:webhook_detail", "get", roles.CHANGE, extra=("endpoint_id",)),
+    Row("integrations:webhook_detail", "post", roles.CHANGE, extra=("endpoint_id",)),
+    Row("integrations:webhook_delete", "get", roles.CHANGE, extra=("endpoint_id",)),
+    Row("integrations:webhook_delete", "post", roles.CHANGE, extra=("endpoint_id",)),
+    Row("integrations:chat_settings", "get", roles.CHANGE),
+    Row("integrations:chat_settings", "post", roles.CHANGE),
 )
 
 # Fixture objects whose URL argument has another name.
@@ -324,6 +333,14 @@ def make_objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
     )
     lead = Lead.objects.create(workshop=workshop, external_id="x1", name="Lead One")
     key, _token = api_services.api_key_create(actor=admin, workshop=workshop, name="Key")
+    # A public address literal: it passes the address check without a DNS lookup.
+    endpoint, _secret = integration_services.endpoint_create(
+        actor=admin,
+        workshop=workshop,
+        url="https://93.184.216.34/hook",
+        description="",
+        events=["version.published"],
+    )
     job, _shape = import_upload(
         actor=admin,
         workshop=workshop,
@@ -357,6 +374,7 @@ def make_objects(admin: Any, workshop: Workshop) -> dict[str, Any]:
         "field_id": field.pk,
         "kind_id": kind.pk,
         "key_id": key.pk,
+        "endpoint_id": endpoint.pk,
     }
 
 
@@ -366,6 +384,7 @@ OBJECT_IDS = {
     "run_id", "job_id", "lead_id", "draft_id", "comment_id", "amendment_id",
     "proposal_id", "field_id", "kind_id", "key_id", "invitation_id", "discovery_id",
     "shadow_id",
+    "endpoint_id",
 }  # fmt: skip
 FOREIGN_ID_CASES = [(row, arg) for row in TABLE for arg in row.extra if arg in OBJECT_IDS]
 
@@ -483,6 +502,9 @@ def test_every_api_operation_refuses_a_request_without_a_key(name: str, admin: A
     kwargs = {"external_id": "x1"} if "external_id" in pattern else {}
     if "slug" in pattern:
         kwargs["slug"] = "acme"
+    for numeric in ("number", "proposal_id"):
+        if numeric in pattern:
+            kwargs[numeric] = "1"
     url = reverse(name, kwargs=kwargs)
     client = Client()
     client.force_login(admin)

@@ -71,6 +71,15 @@ MESSAGES: dict[str, Promise] = {
     ),
     "api.key.created": _("%(actor)s created the API key “%(name)s” (lw_%(prefix)s_…)."),
     "api.key.revoked": _("%(actor)s revoked the API key “%(name)s” (lw_%(prefix)s_…)."),
+    "integrations.webhook.created": _("%(actor)s added the webhook %(url)s."),
+    "integrations.webhook.updated": _("%(actor)s changed the webhook %(url)s."),
+    "integrations.webhook.enabled": _("%(actor)s switched on the webhook %(url)s."),
+    "integrations.webhook.disabled": _("%(actor)s switched off the webhook %(url)s."),
+    "integrations.webhook.deleted": _("%(actor)s deleted the webhook %(url)s."),
+    "integrations.webhook.auto_disabled": _(
+        "The webhook %(url)s was switched off after a day of failed deliveries."
+    ),
+    "integrations.chat.updated": _("%(actor)s changed the chat notifications."),
 }
 
 

@@ -19,6 +19,7 @@ from definitions import roles, rules
 from definitions.authoring import services as authoring_services
 from definitions.catalog.documents import validated_document
 from definitions.catalog.selectors import catalog_for
+from definitions.core import events
 from definitions.core.audit import log_action
 from definitions.deliberation import consensus
 from definitions.models import (
@@ -56,6 +57,20 @@ VOTER_ROLES = [role for role, perms in roles.ROLE_PERMISSIONS.items() if roles.V
 
 def _url(proposal: Proposal) -> str:
     return reverse("definitions:proposal_detail", args=[proposal.workshop.slug, proposal.pk])
+
+
+def _event_data(proposal: Proposal, **extra: Any) -> dict[str, Any]:
+    """A proposal as the webhooks' and chat's events describe it."""
+    return {
+        "workshop": proposal.workshop.slug,
+        "proposal": proposal.pk,
+        "title": proposal.title,
+        "state": str(proposal.state),
+        "revision": proposal.revision,
+        "closes_at": proposal.closes_at.isoformat() if proposal.closes_at else None,
+        "url": events.absolute_url(_url(proposal)),
+        **extra,
+    }
 
 
 def _when(moment: datetime) -> str:
@@ -180,6 +195,11 @@ def proposal_open(
         exclude=actor,
         title=proposal.title,
         closes=_when(closes_at),
+    )
+    events.emit(
+        events.PROPOSAL_OPENED,
+        workshop_id=proposal.workshop.pk,
+        data=_event_data(proposal, opened_by=actor.get_username()),
     )
     return proposal
 
@@ -690,6 +710,17 @@ def proposal_close(
         title=proposal.title,
         outcome=str(proposal.get_state_display()),
     )
+    events.emit(
+        events.PROPOSAL_CLOSED,
+        workshop_id=proposal.workshop.pk,
+        data=_event_data(
+            proposal,
+            accepted=proposal.state == ProposalState.ACCEPTED,
+            outcome=proposal.outcome,
+            closed_at=now.isoformat(),
+            closed_by=actor.get_username() if actor is not None else None,
+        ),
+    )
     return proposal
 
 
@@ -720,14 +751,21 @@ def proposals_remind_closing(*, now: datetime | None = None) -> int:
     count = 0
     for proposal in soon.select_related("workshop"):
         voted = set(Vote.objects.filter(proposal=proposal).values_list("voter_id", flat=True))
+        voters = _voters(proposal.workshop)
+        voter_ids = {u.pk for u in voters}
         notify(
             workshop=proposal.workshop,
-            recipients=[u for u in _voters(proposal.workshop) if u.pk not in voted],
+            recipients=[u for u in voters if u.pk not in voted],
             verb="proposal.closing_soon",
             url=_url(proposal),
             title=proposal.title,
             closes=_when(proposal.closes_at),  # type: ignore[arg-type]
         )
         Proposal.objects.filter(pk=proposal.pk).update(reminded_at=now)
+        events.emit(
+            events.PROPOSAL_CLOSING_SOON,
+            workshop_id=proposal.workshop.pk,
+            data=_event_data(proposal, not_voted=len(voters) - len(voted & voter_ids)),
+        )
         count += 1
     return count

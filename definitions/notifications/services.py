@@ -51,6 +51,9 @@ MESSAGES: dict[str, Promise] = {
     ),
     "comment.reply": _("%(author)s replied to your comment on “%(title)s”."),
     "invitation.received": _("%(actor)s invited you to join the workshop “%(name)s”."),
+    "webhook.disabled": _(
+        "The webhook to %(endpoint)s failed for %(hours)s hours and was switched off."
+    ),
 }
 
 

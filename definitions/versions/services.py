@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from definitions import roles
 from definitions.catalog.documents import validated_document
+from definitions.core import events
 from definitions.core.audit import log_action
 from definitions.core.extensions import version_created
 from definitions.models import Proposal, ProposalState, Version, Workshop
@@ -62,6 +63,20 @@ def version_publish_document(
     )
     # Every new version, however it came (feedback.reviews keeps what it was promised).
     version_created.send(sender=Version, version=version, proposal=proposal, source=restored_from)
+    events.emit(
+        events.VERSION_PUBLISHED,
+        workshop_id=workshop.pk,
+        data={
+            "workshop": workshop.slug,
+            "version": version.number,
+            "note": version.note,
+            "published_by": actor.get_username(),
+            "published_at": version.published_at.isoformat(),
+            "url": events.absolute_url(
+                reverse("definitions:version_detail", args=[workshop.slug, version.number])
+            ),
+        },
+    )
     return version
 
 
@@ -110,6 +125,19 @@ def version_publish(*, actor: User, proposal: Proposal) -> Version:
     proposal.state = ProposalState.PUBLISHED
     proposal.published_version = version
     proposal.save(update_fields=["state", "published_version", "updated_at"])
+    events.emit(
+        events.PROPOSAL_PUBLISHED,
+        workshop_id=proposal.workshop.pk,
+        data={
+            "workshop": proposal.workshop.slug,
+            "proposal": proposal.pk,
+            "title": proposal.title,
+            "version": version.number,
+            "url": events.absolute_url(
+                reverse("definitions:proposal_detail", args=[proposal.workshop.slug, proposal.pk])
+            ),
+        },
+    )
     notify(
         workshop=proposal.workshop,
         recipients=member_users(proposal.workshop),

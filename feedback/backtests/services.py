@@ -21,11 +21,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from definitions import rules
 from definitions.catalog.selectors import catalog_for
+from definitions.core import events
 from definitions.core.audit import log_action
 from definitions.core.jobs import enqueue
 from definitions.core.ratelimits import rate_limit_take
@@ -339,10 +341,40 @@ def _finish_if_complete(run_id: int) -> bool:
         run.save()
         # The verdicts count it now, in this transaction (feedback.verdicts.tallies).
         signals.run_done.send(sender=EvaluationRun, run=run)
+        _emit_finished(run)
         # Older runs of the same document are superseded. Dropping a million results
         # takes seconds, so it happens after the run is shown done, in its own task.
         transaction.on_commit(lambda: _enqueue_cleanup(run.pk))
     return True
+
+
+def _emit_finished(run: EvaluationRun) -> None:
+    """The webhooks' `backtest.finished`, sent when this transaction commits."""
+    workshop = Workshop.objects.only("slug").get(pk=run.workshop_id)
+    stages = run.stage_counts or {}
+    version = (
+        Version.objects.filter(pk=run.version_id).values_list("number", flat=True).first()
+        if run.version_id
+        else None
+    )
+    events.emit(
+        events.BACKTEST_FINISHED,
+        workshop_id=run.workshop_id,
+        data={
+            "workshop": workshop.slug,
+            "run": run.pk,
+            "state": str(run.state),
+            "version": version,
+            "proposal": run.proposal_id,
+            "leads": run.leads_total,
+            "qualified": stages.get("qualified", 0),
+            "stages": {k: v for k, v in stages.items() if k != "qualified"},
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "url": events.absolute_url(
+                reverse("feedback:run_detail", args=[workshop.slug, run.pk])
+            ),
+        },
+    )
 
 
 def _enqueue_cleanup(run_id: int) -> None:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +26,7 @@ from definitions.catalog.services import (
     custom_field_choices_add,
     custom_fields_mark_after_outcome,
 )
+from definitions.core import events
 from definitions.core.audit import log_action
 from feedback.imports import limits, verdict_stage
 from feedback.imports import read as tabular
@@ -277,6 +279,25 @@ def _finish(
         unchanged=job.unchanged,
         verdicts=job.verdicts,
         errors=errors,
+    )
+    events.emit(
+        events.IMPORT_FINISHED,
+        workshop_id=job.workshop_id,
+        data={
+            "workshop": job.workshop.slug,
+            "import": job.pk,
+            "kind": str(job.kind),
+            "state": str(state),
+            "file": job.original_name,
+            "imported": job.imported,
+            "updated": job.updated,
+            "unchanged": job.unchanged,
+            "errors": errors,
+            "message": message,
+            "url": events.absolute_url(
+                reverse("feedback:import_detail", args=[job.workshop.slug, job.pk])
+            ),
+        },
     )
     return job
 

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from definitions import rules
+from definitions.core import events
 from definitions.models import Proposal, Version, Workshop
 from definitions.notifications.services import notify
 from definitions.workshops.selectors import member_users
@@ -210,13 +211,30 @@ def review_compute(version: Version, *, now: datetime | None = None) -> VersionR
     if figures.ready and review.notified_at is None:
         review.notified_at = now
         fields.append("notified_at")
+        url = reverse("feedback:decision_record", args=[workshop.slug, version.number])
         notify(
             workshop=workshop,
             recipients=member_users(workshop),
             verb="version.drift" if figures.drift else "version.reviewed",
-            url=reverse("feedback:decision_record", args=[workshop.slug, version.number])
-            + "#review",
+            url=url + "#review",
             **figures.notification_params(),
+        )
+        # Webhooks and chat (integrations) hear of it too, once, like the members.
+        headline = figures.headline
+        seen = headline.observed if headline else None
+        promised = headline.promised if headline else None
+        events.emit(
+            events.REVIEW_READY,
+            workshop_id=workshop.pk,
+            data={
+                "workshop": workshop.slug,
+                "version": version.number,
+                "decided": review.decided,
+                "drift": figures.drift,
+                "observed_f1": seen.f1 if seen else None,
+                "promised_f1": promised.f1 if promised else None,
+                "url": events.absolute_url(url + "#review"),
+            },
         )
     review.save(update_fields=fields)
     return review

@@ -10,6 +10,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from api import schemas
 from definitions import rules
+from integrations.events import WEBHOOK_EVENTS
 from tests.factories import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +34,11 @@ def test_the_openapi_document_is_public_and_validates(document: dict[str, Any]) 
         "/api/v1/leads/{external_id}/activities",
         "/api/v1/workshops/{slug}/classify",
         "/api/v1/verdicts",
+        "/api/v1/versions",
+        "/api/v1/versions/{number}",
+        "/api/v1/proposals",
+        "/api/v1/proposals/{proposal_id}",
+        "/api/v1/accuracy",
     }
 
 
@@ -42,11 +48,12 @@ def test_every_operation_documents_its_errors_with_schemas(document: dict[str, A
         for path, item in document["paths"].items()
         for method, operation in item.items()
     ]
-    assert len(operations) == 6
+    assert len(operations) == 11
     for path, method, operation in operations:
         codes = set(operation["responses"])
         assert {"401", "422"} <= codes, (path, method)
-        if ("{external_id}" in path and method != "put") or "{slug}" in path:
+        reads_one = path.endswith(("{number}", "{proposal_id}", "/accuracy"))
+        if ("{external_id}" in path and method != "put") or "{slug}" in path or reads_one:
             assert "404" in codes, (path, method)
         for code, response in operation["responses"].items():
             assert "application/json" in response["content"], (path, method, code)
@@ -56,6 +63,20 @@ def test_every_operation_documents_its_errors_with_schemas(document: dict[str, A
     error = document["components"]["schemas"]["ErrorItem"]
     assert set(error["required"]) == {"loc", "msg", "type"}
     assert document["components"]["securitySchemes"]["ApiKeyAuth"]["scheme"] == "bearer"
+
+
+def test_the_document_describes_every_webhook_event_and_its_signature_headers(
+    document: dict[str, Any],
+) -> None:
+    assert set(document["webhooks"]) == set(WEBHOOK_EVENTS)
+    published = document["webhooks"]["version.published"]["post"]
+    headers = {p["name"] for p in published["parameters"] if p["in"] == "header"}
+    assert headers == {"LeadWorkshop-Signature", "LeadWorkshop-Event-Id", "LeadWorkshop-Event"}
+    ref = published["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    envelope = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert set(envelope["required"]) == {"id", "type", "created_at", "workshop", "data"}
+    imported = document["components"]["schemas"]["ImportFinishedData"]
+    assert "import" in imported["properties"]
 
 
 def test_the_request_schema_follows_the_field_catalog(document: dict[str, Any]) -> None:

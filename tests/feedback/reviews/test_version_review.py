@@ -179,3 +179,30 @@ def test_a_moved_handoff_stage_compares_the_promise_at_the_same_stage(
     # Nobody reaches SQL (at 100 points) before or after: compared at SQL on both sides.
     assert outcomes.promised.confusion == metrics.Confusion(tp=0, fp=0, fn=100, tn=100)
     assert outcomes.observed.confusion == metrics.Confusion(tp=0, fp=0, fn=50, tn=50)
+
+
+def test_a_ready_review_is_announced_once_to_webhooks_and_chat_as_review_ready(
+    drifted: Version, workshop: Workshop, django_capture_on_commit_callbacks: Any
+) -> None:
+    from definitions.core import events
+
+    heard: list[tuple[str, dict[str, Any]]] = []
+
+    def hear(sender: str, *, workshop_id: int, data: dict[str, Any], **_: Any) -> None:
+        heard.append((sender, data))
+
+    events.domain_event.connect(hear, weak=False, dispatch_uid="test_review_ready")
+    try:
+        VersionReview.objects.filter(version=drifted).update(notified_at=None)
+        with django_capture_on_commit_callbacks(execute=True):
+            review_services.review_compute(drifted)
+        with django_capture_on_commit_callbacks(execute=True):
+            review_services.review_compute(drifted)
+    finally:
+        events.domain_event.disconnect(dispatch_uid="test_review_ready")
+    ready = [data for name, data in heard if name == events.REVIEW_READY]
+    assert len(ready) == 1
+    assert ready[0]["version"] == drifted.number and ready[0]["drift"] is True
+    assert ready[0]["decided"] == 100
+    assert ready[0]["observed_f1"] == pytest.approx(0.30)
+    assert ready[0]["url"].endswith(f"/versions/{drifted.number}/record/#review")
