@@ -435,8 +435,13 @@ def _first_load(cursor: Any, statement: str, params: list[Any], rows: int) -> in
             rebuilt = _drop_secondary_indexes(cursor)
     cursor.execute(statement, params)
     inserted = int(cursor.rowcount)
-    for _name, definition in rebuilt:
-        cursor.execute(definition)
+    if rebuilt:
+        # The new leads' deferred foreign-key checks now (commit would run them
+        # anyway): PostgreSQL builds no index over rows with checks pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for _name, definition in rebuilt:
+            cursor.execute(definition)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys, as before
     _gin_flush(cursor)
     return inserted
 

@@ -5,12 +5,15 @@ when the import is done (nothing left in their pending lists)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import connection
 
 from definitions.models import Workshop
+from feedback.imports import run as import_run
 from feedback.models import ImportState, Lead
 from tests.feedback.imports.test_imports import HEADER, ROWS, run
 
@@ -69,3 +72,46 @@ def test_an_import_leaves_nothing_in_the_gin_pending_lists_and_search_finds_it(
     assert set(pending.values()) == {0}
     found = Lead.objects.filter(workshop=workshop, search_text__contains="chloé")
     assert [lead.external_id for lead in found] == ["P3"]
+
+
+def _lead_indexes() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid"
+            " WHERE i.indrelid = 'feedback_lead'::regclass"
+        )
+        return dict(cursor.fetchall())
+
+
+@needs_postgres
+def test_a_large_first_import_into_a_young_table_builds_the_same_indexes_after_loading(
+    admin: Any, workshop: Workshop, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    before = _lead_indexes()
+    monkeypatch.setattr(import_run, "REBUILD_MIN_ROWS", 3)  # "large": these three rows
+    job = run(admin, workshop, (HEADER + ROWS).encode())
+    assert _counts(job) == (ImportState.DONE, 3, 0, 0, 0)
+    assert _lead_indexes() == before
+    assert "updated row by row" not in caplog.text
+    anna = Lead.objects.get(workshop=workshop, search_text__contains="anna rossi")
+    assert Lead.objects.filter(workshop=workshop, country__iexact="us").get() == anna
+
+
+@needs_postgres
+def test_the_first_import_updates_the_indexes_row_by_row_when_the_table_is_busy(
+    admin: Any, workshop: Workshop, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    monkeypatch.setattr(import_run, "REBUILD_MIN_ROWS", 3)
+    monkeypatch.setattr(import_run, "REBUILD_LOCK_WAIT", "200ms")
+    before = _lead_indexes()
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as reader:  # another request, reading leads
+        reader.execute("BEGIN")
+        reader.execute("LOCK TABLE feedback_lead IN ACCESS SHARE MODE")
+        with caplog.at_level(logging.INFO, logger="feedback.imports.run"):
+            job = run(admin, workshop, (HEADER + ROWS).encode())
+        reader.execute("ROLLBACK")
+    assert _counts(job) == (ImportState.DONE, 3, 0, 0, 0)
+    assert "updated row by row" in caplog.text
+    assert _lead_indexes() == before
