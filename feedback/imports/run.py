@@ -413,11 +413,6 @@ def _latest(cursor: Any, pg: bool) -> tuple[str, int]:
     ), ids
 
 
-# A first import at least this large into a lead table holding fewer leads than it
-# brings builds the secondary indexes anew after loading instead of updating them row
-# by row (their definitions are read from the catalog and run again unchanged).
-REBUILD_MIN_ROWS = 100_000
-
 # How long the merge waits for the table lock the rebuild needs; then it updates the
 # indexes row by row after all.
 REBUILD_LOCK_WAIT = "2s"
@@ -429,7 +424,11 @@ def _first_load(cursor: Any, statement: str, params: list[Any], rows: int) -> in
     (other workshops' lead lists wait for the build): only for a large first import
     into a young installation, and only when the lock comes at once."""
     rebuilt: list[tuple[str, str]] = []
-    if rows >= REBUILD_MIN_ROWS:
+    # settings.IMPORT_REBUILD_MIN_ROWS: a first import at least this large into a lead
+    # table holding fewer leads than it brings builds the secondary indexes anew after
+    # loading (their definitions read from the catalog and run again unchanged).
+    threshold = settings.IMPORT_REBUILD_MIN_ROWS
+    if threshold and rows >= threshold:
         cursor.execute("SELECT count(*) FROM (SELECT 1 FROM feedback_lead LIMIT %s) t", [rows])
         if int(cursor.fetchone()[0]) < rows:
             rebuilt = _drop_secondary_indexes(cursor)

@@ -86,10 +86,10 @@ def _lead_indexes() -> dict[str, str]:
 
 @needs_postgres
 def test_a_large_first_import_into_a_young_table_builds_the_same_indexes_after_loading(
-    admin: Any, workshop: Workshop, monkeypatch: pytest.MonkeyPatch, caplog: Any
+    admin: Any, workshop: Workshop, settings: Any, caplog: Any
 ) -> None:
     before = _lead_indexes()
-    monkeypatch.setattr(import_run, "REBUILD_MIN_ROWS", 3)  # "large": these three rows
+    settings.IMPORT_REBUILD_MIN_ROWS = 3  # "large": these three rows
     job = run(admin, workshop, (HEADER + ROWS).encode())
     assert _counts(job) == (ImportState.DONE, 3, 0, 0, 0)
     assert _lead_indexes() == before
@@ -100,9 +100,9 @@ def test_a_large_first_import_into_a_young_table_builds_the_same_indexes_after_l
 
 @needs_postgres
 def test_the_first_import_updates_the_indexes_row_by_row_when_the_table_is_busy(
-    admin: Any, workshop: Workshop, monkeypatch: pytest.MonkeyPatch, caplog: Any
+    admin: Any, workshop: Workshop, settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
-    monkeypatch.setattr(import_run, "REBUILD_MIN_ROWS", 3)
+    settings.IMPORT_REBUILD_MIN_ROWS = 3
     monkeypatch.setattr(import_run, "REBUILD_LOCK_WAIT", "200ms")
     before = _lead_indexes()
     params = connection.get_connection_params()
