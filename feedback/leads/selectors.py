@@ -33,7 +33,9 @@ SORTS: dict[str, tuple[str | OrderBy, ...]] = {
 
 # The fields the lead list filters through the GIN index of migration feedback/0017,
 # in the argument order of its lead_filter_tokens(), with the SQL that turns a value
-# into the token's value exactly as the index does. Others are served by a sort index.
+# into the token's value exactly as the index does. The others are served by a sort
+# index or (the nearly unique texts: company, e-mail and its domain, job title) by
+# their B-trees of migration feedback/0009.
 TOKEN_FIELDS: dict[str, str] = {
     "source": "{v}::text",
     "channel": "{v}::text",
@@ -43,13 +45,9 @@ TOKEN_FIELDS: dict[str, str] = {
     "authority": "{v}::text",
     "need": "{v}::text",
     "reached_stage": "{v}::text",
-    "company": "upper({v}::text)",
     "industry": "upper({v}::text)",
     "country": "upper({v}::text)",
     "region": "upper({v}::text)",
-    "email_domain": "upper({v}::text)",
-    "job_title": "upper({v}::text)",
-    "email": "upper(nullif({v}::text, ''))",
     "employees": "({v}::double precision + 0)::text",
     "timeline_days": "({v}::double precision + 0)::text",
     "deal_value": "({v}::double precision + 0)::text",
@@ -87,7 +85,8 @@ def utc_days(start: datetime, end: datetime) -> list[int]:
 def field_equals(qs: QuerySet[Lead], workshop_id: int, key: str, value: Any) -> QuerySet[Lead]:
     """Leads whose built-in field `key` equals `value` (typed; texts without case; a
     date column: the range of moments (start, end)). On PostgreSQL through the token
-    index, elsewhere through the B-trees of migration feedback/0009."""
+    index where the field has a token, otherwise through the B-trees of migration
+    feedback/0009 or a sort index."""
     if isinstance(value, tuple):
         start, end = value
         qs = qs.filter(**{f"{key}__range": (start, end)})
