@@ -1,8 +1,8 @@
-"""PostgreSQL: one GIN index over each lead's "field=value" tokens in place of sixteen of
-the twenty filter B-trees of migration 0009. Each B-tree cost every imported row one more index
-insertion; GIN batches the insertions of all tokens of many rows (its pending list),
-so a million-row import spends seconds on it instead of minutes. The lead list's
-filters ask for a token (feedback.leads.selectors.filter_token) and the planner finds it
+"""PostgreSQL: one GIN index over each lead's "field=value" tokens in place of sixteen
+of the twenty filter B-trees of migration 0009. Each B-tree cost every imported row one
+more index insertion; GIN batches the insertions of all tokens of many rows (its
+pending list), and builds fast after a first import's load. The lead list's
+filters ask for a token (feedback.leads.selectors.has_token) and the planner finds it
 in the index through the very same expression. SQLite keeps the B-trees: it is the
 small-data path and has no array type."""
 
@@ -10,7 +10,8 @@ from django.db import migrations
 
 # The token of each field: "<workshop id>:<field>=<value>". Texts are upper-cased (the
 # list compares them without case), numbers and flags in PostgreSQL's own text form,
-# the close date as the number of its UTC day (since 2000-01-01). "+ 0" makes -0 read 0. Empty values give no token.
+# the close date as the number of its UTC day (since 2000-01-01). "+ 0" makes -0 read
+# 0. Empty values give no token.
 # created_at and annual_revenue have no token: their sort indexes (0005) serve equality.
 # Nor have the nearly unique texts (company, e-mail domain, job title, e-mail): as GIN
 # keys they cost three times the rest together to index (measured: 200,000 leads, 23 s
