@@ -336,6 +336,10 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 # Without PostgreSQL's locks to tell, an import that reported no progress for this long
 # is taken for one whose worker died (housekeeping fails it; it can be run again).
 IMPORT_TIMEOUT_SECONDS = env_int("IMPORT_TIMEOUT_SECONDS", 1800, minimum=10)
+# PostgreSQL: a workshop's first import of at least this many rows, into a lead table
+# holding fewer leads than it brings, builds the table's secondary indexes after loading
+# (locking the table for the build). 0 turns that off.
+IMPORT_REBUILD_MIN_ROWS = env_int("IMPORT_REBUILD_MIN_ROWS", 100_000, minimum=0)
 # Uploads above this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
@@ -349,13 +349,12 @@ def _merge(
             workshop=job.workshop,
             keys=plan.after_outcome,
         )
-    latest = (
-        "(SELECT DISTINCT ON (external_id) * FROM import_stage WHERE NOT bad"
-        " ORDER BY external_id, row_no DESC)"
-        if pg
-        else "(SELECT * FROM import_stage WHERE row_no IN"
-        " (SELECT max(row_no) FROM import_stage WHERE NOT bad GROUP BY external_id))"
-    )
+    if pg:
+        # One merge into a workshop at a time: the first one may then insert without
+        # looking for conflicts (nobody else adds this workshop's leads meanwhile).
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MERGE_LOCK, job.workshop_id])
+        _gin_batched(cursor)
+    latest, rows = _latest(cursor, pg)
     mapped = plan.mapped_builtins
     has = {t.kind for t in plan.targets}
     custom_keys = [t.key for t in plan.targets if t.kind == "custom"]
@@ -437,8 +436,10 @@ def _merge(
         f" WHERE {changed}"
     )
     params = [job.workshop_id, now, now, now]
-    cursor.execute(f"SELECT count(*) FROM {latest} s")  # noqa: S608
-    rows = int(cursor.fetchone()[0])
+    if pg and not _has_leads(cursor, job.workshop_id):
+        # The workshop's first leads: nothing to conflict with, nothing unchanged.
+        inserted = _first_load(cursor, insert.split(" ON CONFLICT ", 1)[0], params[:3], rows)
+        return inserted, 0, rows - inserted, []
     if pg:
         # xmax is 0 only on a freshly inserted row: inserted and updated in one pass;
         # rows the WHERE skipped (unchanged) are not returned at all.
@@ -448,6 +449,7 @@ def _merge(
             params,
         )
         inserted, total = (int(n) for n in cursor.fetchone())
+        _gin_flush(cursor)
         return inserted, total - inserted, rows - total, []
     cursor.execute(
         f"SELECT count(*) FROM {latest} s JOIN feedback_lead l"  # noqa: S608
@@ -461,6 +463,116 @@ def _merge(
     updated = cursor.rowcount - (rows - known)
     return rows - known, updated, known - updated, []
 
+
+def _latest(cursor: Any, pg: bool) -> tuple[str, int]:
+    """The good staged rows, the last of each external id: (a subquery, how many)."""
+    cursor.execute(
+        "SELECT count(*), coalesce(sum(n), 0) FROM"
+        " (SELECT count(*) AS n FROM import_stage WHERE NOT bad GROUP BY external_id) g"
+    )
+    ids, good = (int(n) for n in cursor.fetchone())
+    if ids == good:
+        # No external id twice (the usual file): no sort of a million wide rows.
+        return "(SELECT * FROM import_stage WHERE NOT bad)", ids
+    if pg:
+        return (
+            "(SELECT DISTINCT ON (external_id) * FROM import_stage WHERE NOT bad"
+            " ORDER BY external_id, row_no DESC)"
+        ), ids
+    return (
+        "(SELECT * FROM import_stage WHERE row_no IN"
+        " (SELECT max(row_no) FROM import_stage WHERE NOT bad GROUP BY external_id))"
+    ), ids
+
+
+# How long the merge waits for the table lock the rebuild needs; then it updates the
+# indexes row by row after all.
+REBUILD_LOCK_WAIT = "2s"
+
+
+def _first_load(cursor: Any, statement: str, params: list[Any], rows: int) -> int:
+    """Insert a workshop's first leads (PostgreSQL); how many. Building an index
+    costs a fraction of maintaining it row by row, but DROP INDEX locks the whole table
+    (other workshops' lead lists wait for the build): only for a large first import
+    into a young installation, and only when the lock comes at once."""
+    rebuilt: list[tuple[str, str]] = []
+    # settings.IMPORT_REBUILD_MIN_ROWS: a first import at least this large into a lead
+    # table holding fewer leads than it brings builds the secondary indexes anew after
+    # loading (their definitions read from the catalog and run again unchanged).
+    threshold = settings.IMPORT_REBUILD_MIN_ROWS
+    if threshold and rows >= threshold:
+        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM feedback_lead LIMIT %s) t", [rows])
+        if int(cursor.fetchone()[0]) < rows:
+            rebuilt = _drop_secondary_indexes(cursor)
+    cursor.execute(statement, params)
+    inserted = int(cursor.rowcount)
+    if rebuilt:
+        # The new leads' deferred foreign-key checks now (commit would run them
+        # anyway): PostgreSQL builds no index over rows with checks pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for _name, definition in rebuilt:
+            cursor.execute(definition)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys, as before
+    _gin_flush(cursor)
+    return inserted
+
+
+def _drop_secondary_indexes(cursor: Any) -> list[tuple[str, str]]:
+    """Drop the lead table's indexes other than its primary key and unique ones, in
+    this transaction; (name, definition) of each, or none if the lock is not granted."""
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+        " JOIN pg_class c ON c.oid = i.indexrelid"
+        " WHERE i.indrelid = 'feedback_lead'::regclass AND NOT i.indisunique ORDER BY 1"
+    )
+    indexes = [(str(name), str(definition)) for name, definition in cursor.fetchall()]
+    cursor.execute("SELECT current_setting('lock_timeout')")
+    waited = cursor.fetchone()[0]
+    try:
+        with transaction.atomic():  # a savepoint: a lock not granted undoes only this
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [REBUILD_LOCK_WAIT])
+            for name, _definition in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+    except OperationalError:
+        logger.info("lead table busy: its indexes are updated row by row")
+        indexes = []
+    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [waited])
+    return indexes
+
+
+def _has_leads(cursor: Any, workshop_id: int) -> bool:
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM feedback_lead WHERE workshop_id = %s)", [workshop_id]
+    )
+    return bool(cursor.fetchone()[0])
+
+
+# What one merge may keep in a GIN index's pending list before it is folded in: a
+# million leads' tokens and trigrams. Folded in once at the end (sorted by key, like
+# an index build) instead of every 4 MB, the default.
+GIN_PENDING = "1GB"
+
+
+def _gin_batched(cursor: Any) -> None:
+    """For this transaction: GIN insertions go to the pending lists, which are folded
+    in by _gin_flush with ample memory."""
+    cursor.execute("SELECT set_config('gin_pending_list_limit', %s, true)", [GIN_PENDING])
+    cursor.execute("SELECT set_config('maintenance_work_mem', '512MB', true)")
+
+
+def _gin_flush(cursor: Any) -> None:
+    """Fold the pending lists of the lead table's GIN indexes (search trigrams, filter
+    tokens, custom fields) into the indexes now: searches would otherwise scan them."""
+    cursor.execute(
+        "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i"
+        " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+        " WHERE i.indrelid = 'feedback_lead'::regclass AND a.amname = 'gin'"
+    )
+    cursor.fetchall()
+
+
+# A transaction-level advisory lock (MERGE_LOCK, workshop id) while a merge writes.
+MERGE_LOCK = 0x1E4E
 
 # PostgreSQL advisory locks (IMPORT_LOCK, job id): a running import holds its job's lock
 # for as long as its database connection lives, so a worker that was killed lets go of

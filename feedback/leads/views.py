@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -20,24 +21,27 @@ from definitions.workshops.access import get_workshop_for_user
 from feedback.access import get_lead_for_user
 from feedback.leads import selectors as lead_selectors
 from feedback.leads.forms import LeadFilterForm
+from feedback.models import Lead
 
 PER_PAGE = 50
 
 
-def _filter_lookup(spec: rules.FieldSpec, value: Any) -> tuple[str, Any]:
-    """The ORM lookup for "field = value" (value already typed and checked by
-    LeadFilterForm). Each lookup is one an index of migration feedback/0009 serves."""
+def _filter(
+    qs: QuerySet[Lead], workshop_id: int, spec: rules.FieldSpec, value: Any
+) -> QuerySet[Lead]:
+    """Leads whose field equals `value` (already typed and checked by LeadFilterForm),
+    through an index: the token index (built-in fields, PostgreSQL), a sort index, or
+    the custom fields' GIN index."""
     if spec.type == rules.FieldType.DATE:
         if not spec.builtin:
-            return _custom_lookup(spec.key, value.isoformat())
-        # The day as a range of moments, not a cast of the column: the index serves it.
+            return qs.filter(**dict([_custom_lookup(spec.key, value.isoformat())]))
+        # The day as a range of moments, not a cast of the column: an index serves it.
         start = timezone.make_aware(datetime.combine(value, time.min))
-        return f"{spec.key}__range", (start, start + timedelta(days=1, microseconds=-1))
+        day = (start, start + timedelta(days=1, microseconds=-1))
+        return lead_selectors.field_equals(qs, workshop_id, spec.key, day)
     if not spec.builtin:
-        return _custom_lookup(spec.key, value)
-    if spec.type == rules.FieldType.TEXT:
-        return f"{spec.key}__iexact", value
-    return spec.key, value
+        return qs.filter(**dict([_custom_lookup(spec.key, value)]))
+    return lead_selectors.field_equals(qs, workshop_id, spec.key, value)
 
 
 def _custom_lookup(key: str, value: Any) -> tuple[str, Any]:
@@ -60,8 +64,7 @@ def lead_list(request: AuthedRequest, slug: str) -> HttpResponse:
     qs = lead_selectors.leads_of(workshop, q=q, sort=sort)
     spec = catalog.fields.get(form.cleaned_data.get("field") or "")
     if spec is not None and form.cleaned_data.get("typed") is not None:
-        lookup, value = _filter_lookup(spec, form.cleaned_data["typed"])
-        qs = qs.filter(**{lookup: value})
+        qs = _filter(qs, workshop.pk, spec, form.cleaned_data["typed"])
     page = offset_page(qs, request.GET.get("page"), PER_PAGE)
     count, more = lead_selectors.capped_count(qs)
     context = {

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from importlib import import_module
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from definitions import rules
 from definitions.catalog import services as catalog_services
 from definitions.models import Workshop
+from feedback.leads import selectors as lead_selectors
 from feedback.leads.generator import generate
 from feedback.leads.services import leads_insert_generated
 from feedback.models import Lead, LeadActivity
@@ -173,3 +178,54 @@ def test_a_whole_e_mail_address_finds_its_lead_in_any_case(
         reverse("feedback:lead_list", args=["acme"]), {"q": lead.email.upper()}
     )
     assert [each.pk for each in page.context["leads"]] == [lead.pk]
+
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the token index exists on PostgreSQL only"
+)
+
+
+def test_the_lists_token_fields_are_the_token_index_arguments_in_order() -> None:
+    migration = import_module("feedback.migrations.0021_lead_filter_tokens")
+    assert [name for name, _kind, _value in migration.FIELDS] == list(lead_selectors.TOKEN_FIELDS)
+
+
+@needs_postgres
+@pytest.mark.parametrize("key", list(lead_selectors.TOKEN_FIELDS))
+def test_a_filter_on_a_token_field_is_answered_by_the_token_index(
+    key: str, workshop: Workshop, leads: int
+) -> None:
+    lead = Lead.objects.filter(workshop=workshop).exclude(**{f"{key}__isnull": True}).first()
+    value: Any = getattr(lead, key) if lead is not None else "nothing"
+    if isinstance(value, datetime):
+        value = (value, value)
+    # Without the workshop's own condition the token is the only thing an index can
+    # answer: the plan shows that the query's expression is the index's.
+    qs = lead_selectors.field_equals(Lead.objects.all(), workshop.pk, key, value)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a small table is read whole
+        plan = qs.explain()
+    assert "lead_filter_tokens" in plan
+
+
+def test_a_close_date_filter_takes_the_day_in_the_current_time_zone(
+    workshop: Workshop, leads: int
+) -> None:
+    lead = Lead.objects.filter(workshop=workshop).order_by("id").first()
+    assert lead is not None
+    # 23:30 in New York is the next day in UTC: the day spans two UTC days.
+    lead.closed_at = datetime(2026, 3, 3, 4, 30, tzinfo=UTC)
+    lead.save(update_fields=["closed_at"])
+    with timezone.override(ZoneInfo("America/New_York")):
+        found = _closed_on(workshop, "closed_at", "2026-03-02")
+        missed = _closed_on(workshop, "closed_at", "2026-03-03")
+    assert lead.pk in found and lead.pk not in missed
+
+
+def _closed_on(workshop: Workshop, key: str, day: str) -> set[int]:
+    start = timezone.make_aware(datetime.fromisoformat(day))
+    end = start + timedelta(days=1, microseconds=-1)
+    qs = lead_selectors.field_equals(
+        Lead.objects.filter(workshop=workshop), workshop.pk, key, (start, end)
+    )
+    return set(qs.values_list("pk", flat=True))
