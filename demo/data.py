@@ -50,8 +50,9 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 
 
 @transaction.atomic
-def seed_demo() -> Workshop | None:
-    """Create the demo workshop and its users; None if it already exists."""
+def seed_demo(*, leads: int = DEMO_LEADS) -> Workshop | None:
+    """Create the demo workshop and its users; None if it already exists. Tests that
+    only need its shape pass fewer `leads`."""
     if Workshop.objects.filter(slug=DEMO_SLUG).exists():
         return None
     user_model = get_user_model()
@@ -101,7 +102,7 @@ def seed_demo() -> Workshop | None:
         parent=v1,
     )
     _discuss(draft, users)
-    leads_insert_generated(workshop=workshop, leads=generate(DEMO_LEADS, seed=2026))
+    leads_insert_generated(workshop=workshop, leads=generate(leads, seed=2026))
     # Backtest v1 and the draft right away, so the demo opens with evidence to read.
 
     for target in ({"version": v1}, {"proposal": draft}):
