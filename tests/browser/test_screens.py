@@ -59,8 +59,9 @@ WIDEST = """() => {
         }
       }
       if (!inScroller) {
-        wide.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-          (el.className && typeof el.className === "string" ? "." + el.className.split(" ").join(".") : "") +
+        const classes = typeof el.className === "string" && el.className
+          ? "." + el.className.split(" ").join(".") : "";
+        wide.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + classes +
           " right=" + Math.round(box.right));
       }
     }
