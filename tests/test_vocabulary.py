@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import re
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -166,3 +167,20 @@ def test_the_favicon_is_served_to_anyone_and_pages_link_a_manifest(
     assert icon["Location"].endswith(".svg")
     page = logged_in(admin).get(reverse("home")).content.decode()
     assert 'rel="manifest"' in page and 'rel="icon"' in page
+
+
+@pytest.mark.django_db
+def test_the_accuracy_page_says_what_each_metric_measures_and_on_how_many_leads(
+    admin: Any, workshop: Workshop
+) -> None:
+    v1 = version_services.version_publish_document(
+        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+    )
+    leads_insert_generated(workshop=workshop, leads=generate(1200, seed=8))
+    backtest_run_inline(backtest_start(actor=admin, workshop=workshop, version=v1, enqueue=False))
+    page = logged_in(admin).get(reverse("feedback:accuracy", args=["acme"])).content.decode()
+    notes = page.split('id="metric-notes"')[1].split("</section>")[0]
+    assert "harmonic mean of precision and recall against outcomes" in notes
+    assert "against sales reps' verdicts" in notes
+    counted = re.search(r"; ([0-9,]+) leads with a known outcome", notes)
+    assert counted is not None and int(counted.group(1).replace(",", "")) > 0
