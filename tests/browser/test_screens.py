@@ -150,6 +150,8 @@ def _problems_on(page: Any, screen: Screen, width: int, errors: list[str]) -> li
 def test_every_main_page_passes_axe_fits_a_phone_and_keeps_the_console_clean(
     new_page: Callable[[], Any],
 ) -> None:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make assets` (npm ci installs axe-core)")
     # The tour's screenshots show the real demo; the check itself needs only its shape.
     tour = os.environ.get("TOUR_SCREENSHOTS") == "1"
     workshop = seed_demo(leads=DEMO_LEADS if tour else 600)
