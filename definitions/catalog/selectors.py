@@ -48,7 +48,8 @@ def render_lines(definition: rules.Definition, catalog: rules.Catalog) -> list[r
 def describe_changes(
     old: rules.Definition, new: rules.Definition, catalog: rules.Catalog
 ) -> list[str]:
-    return [rules.describe(c, catalog, gettext, ngettext) for c in rules.diff(old, new)]
+    names = rules.group_names(old, new, translate=gettext, ntranslate=ngettext)
+    return [rules.describe(c, catalog, gettext, ngettext, names) for c in rules.diff(old, new)]
 
 
 def error_messages(errors: tuple[rules.ValidationError, ...]) -> list[tuple[str, str]]:
