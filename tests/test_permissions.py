@@ -29,7 +29,7 @@ from feedback.suggestions import runs as discovery_runs
 from feedback.suggestions.types import Goal
 
 # Views outside any workshop: who may see them without logging in.
-PUBLIC = {"home", "healthz", "login", "set_language"}
+PUBLIC = {"home", "healthz", "favicon", "login", "set_language"}
 LOGIN_ONLY = {
     "logout",
     "password_change",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles import finders
 from django.db import connection
-from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
-from django.templatetags.static import static
+from django.http import FileResponse, HttpRequest, JsonResponse
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 
@@ -19,7 +20,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_not_required
 @require_GET
-def favicon(request: HttpRequest) -> HttpResponseRedirect:
-    # Browsers ask for /favicon.ico whatever the page links: send them to the static
-    # icon, resolved per request so it follows the collected (hashed) name.
-    return HttpResponseRedirect(static("img/favicon.svg"))
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> FileResponse:
+    # Browsers ask for /favicon.ico whatever the page links: answer with the static icon.
+    path = finders.find("img/favicon.svg")
+    assert isinstance(path, str)
+    return FileResponse(open(path, "rb"), content_type="image/svg+xml")
