@@ -29,7 +29,12 @@ static/vendor/chart.umd.min.js: package.json package-lock.json
 	# With its source map: production's manifest storage checks every file a script names.
 	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map static/vendor/
 
-assets: static/vendor/chart.umd.min.js
+# axe-core checks accessibility in the browser tests, which inject it from node_modules:
+# it is never copied to static/, so it is never served to users.
+node_modules/axe-core/axe.min.js: static/vendor/chart.umd.min.js
+	test -f $@ || npm ci --no-audit --no-fund --loglevel=error
+
+assets: static/vendor/chart.umd.min.js node_modules/axe-core/axe.min.js
 
 install: $(VENV)/.installed locale/.compiled assets
 

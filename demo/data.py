@@ -53,8 +53,9 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 
 
 @transaction.atomic
-def seed_demo() -> Workshop | None:
-    """Create the demo workshop and its users; None if it already exists."""
+def seed_demo(*, leads: int = DEMO_LEADS) -> Workshop | None:
+    """Create the demo workshop and its users; None if it already exists. Tests that
+    only need its shape pass fewer `leads`."""
     if Workshop.objects.filter(slug=DEMO_SLUG).exists():
         return None
     user_model = get_user_model()
@@ -104,14 +105,14 @@ def seed_demo() -> Workshop | None:
         parent=v1,
     )
     _discuss(draft, users)
-    leads_insert_generated(
-        workshop=workshop, leads=generate(DEMO_LEADS - DEMO_LIVE_LEADS, seed=2026)
-    )
-    # The draft runs in shadow, so the newest leads show what it would do to them.
+    # The newest leads arrive while the draft runs in shadow, so they show what it would
+    # do to them (fewer when a smaller demo is asked for, e.g. by the screens test).
+    live = min(DEMO_LIVE_LEADS, leads // 4)
+    leads_insert_generated(workshop=workshop, leads=generate(leads - live, seed=2026))
     shadow_start(actor=users["seller"], proposal=draft)
     leads_insert_generated(
         workshop=workshop,
-        leads=generate(DEMO_LIVE_LEADS, seed=2027, now=timezone.now(), id_prefix="W"),
+        leads=generate(live, seed=2027, now=timezone.now(), id_prefix="W"),
     )
     # Backtest v1 and the draft right away, so the demo opens with evidence to read.
 

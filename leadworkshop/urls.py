@@ -14,6 +14,7 @@ from leadworkshop.sso import views as sso_views
 urlpatterns = [
     path("", home_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("accounts/login/", sso_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", sso_views.LogoutView.as_view(), name="logout"),
     # Single sign-on (OpenID Connect): to the provider and back; README "Single sign-on".

@@ -31,7 +31,7 @@ from feedback.suggestions.types import Goal
 from integrations import services as integration_services
 
 # Views outside any workshop: who may see them without logging in.
-PUBLIC = {"home", "healthz", "login", "set_language"}
+PUBLIC = {"home", "healthz", "favicon", "login", "set_language"}
 LOGIN_ONLY = {
     "logout",
     "password_change",

@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from definitions import rules
+from definitions.core.labels import OP_LABELS
 from definitions.rules import FieldType, Op, Window
 
 SECTIONS = ("@qualify", "@disqualify", "@scoring", "@sales_ready")
@@ -30,22 +31,6 @@ SECTION_PATHS = {
 }
 MAX_FORM_NODES = 400  # twice the validator's criteria limit, groups included
 
-OP_LABELS: Mapping[str, Any] = {
-    Op.EQ: _("is"),
-    Op.NE: _("is not"),
-    Op.IN: _("is one of"),
-    Op.NOT_IN: _("is none of"),
-    Op.CONTAINS: _("contains"),
-    Op.STARTS_WITH: _("starts with"),
-    Op.GT: _("is more than"),
-    Op.GTE: _("is at least"),
-    Op.LT: _("is less than"),
-    Op.LTE: _("is at most"),
-    Op.BETWEEN: _("is between"),
-    Op.WITHIN_LAST_DAYS: _("is within the last … days"),
-    Op.IS_SET: _("is filled in"),
-    Op.IS_NOT_SET: _("is empty"),
-}
 WINDOW_LABELS: Mapping[str, Any] = {
     Window.EVER: _("ever"),
     Window.ONE_DAY: _("on one calendar day"),

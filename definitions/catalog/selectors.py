@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import MappingProxyType
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext, ngettext
 
 from definitions import rules
+from definitions.core import labels
 from definitions.models import ActivityKind, CustomField, Workshop
 
 
@@ -44,12 +48,25 @@ def render_lines(definition: rules.Definition, catalog: rules.Catalog) -> list[r
 def describe_changes(
     old: rules.Definition, new: rules.Definition, catalog: rules.Catalog
 ) -> list[str]:
-    return [rules.describe(c, catalog, gettext, ngettext) for c in rules.diff(old, new)]
+    names = rules.group_names(old, new, translate=gettext, ntranslate=ngettext)
+    return [rules.describe(c, catalog, gettext, ngettext, names) for c in rules.diff(old, new)]
 
 
 def error_messages(errors: tuple[rules.ValidationError, ...]) -> list[tuple[str, str]]:
-    """(path, message in the reader's language) for each validation error."""
-    return [(e.path, e.render(gettext)) for e in errors]
+    """(path, message in the reader's language) for each validation error, operators
+    named as the builder names them ("is at least", not `gte`)."""
+    return [(e.path, _with_words(e).render(gettext)) for e in errors]
+
+
+def _with_words(error: rules.ValidationError) -> rules.ValidationError:
+    params = dict(error.params)
+    if "op" in params and params["op"] in labels.OP_LABELS:
+        params["op"] = labels.op_label(params["op"])
+    if "allowed" in params:
+        ops = [op.strip() for op in params["allowed"].split(",")]
+        if all(op in labels.OP_LABELS for op in ops):
+            params["allowed"] = ", ".join(f"“{labels.op_label(op)}”" for op in ops)
+    return replace(error, params=MappingProxyType(params))
 
 
 def custom_fields_of(workshop: Workshop) -> QuerySet[CustomField]:

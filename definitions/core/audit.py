@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from definitions.core import labels
 from definitions.models import AuditLogEntry, Workshop
 from definitions.roles import Department, Role
 
@@ -87,7 +88,7 @@ def describe(entry: AuditLogEntry) -> str:
 
     template = MESSAGES.get(entry.action)
     if template is None:
-        return entry.action
+        return labels.action_label(entry.action)
     params: dict[str, Any] = {"actor": entry.actor_name or _("Someone")}
     params.update({k: v for k, v in entry.data.items() if isinstance(v, str | int)})
     # Stored as codes so the log reads in each reader's language.
@@ -99,4 +100,4 @@ def describe(entry: AuditLogEntry) -> str:
     try:
         return str(template) % params
     except (KeyError, TypeError, ValueError):
-        return entry.action
+        return labels.action_label(entry.action)

@@ -34,6 +34,7 @@ from .diff import (
     ThresholdChanged,
     describe,
     diff,
+    group_names,
 )
 from .evaluate import (
     CUTS,
@@ -160,6 +161,7 @@ __all__ = [
     "english_ngettext",
     "evaluate",
     "format_number",
+    "group_names",
     "identity",
     "load",
     "parse",

@@ -8,6 +8,7 @@ reordering is not a change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -246,17 +247,75 @@ _GROUP_ADDED = _("New group “{group}” ({mode})")
 _GROUP_REMOVED = _("Removed group “{group}” ({mode})")
 _GROUP_CHANGED = _("Group “{group}”: {old} → {new}")
 _GROUP_MOVED = _("Moved group “{group}” from {old} to {new}")
+# Groups by what they are and where they sit, never by their id ("g-a71dc4").
+_SHORT_ALL = _("all of")
+_SHORT_ANY = _("any of")
+_SHORT_AT_LEAST = ngettext_lazy("at least {n} of", "at least {n} of")
+_GROUP_BY_MODE = _("the “{mode}” group")
+_GROUP_UNDER_QUALIFY = _("the “{mode}” group under Qualify")
+_GROUP_INSIDE = _("the “{mode}” group inside {parent}")
+_NAMED_GROUP_ADDED = _("Added {group}")
+_NAMED_GROUP_REMOVED = _("Removed {group}")
+_NAMED_GROUP_CHANGED = _("Changed {group}: {old} → {new}")
+_NAMED_GROUP_MOVED = _("Moved {group} from {old} to {new}")
 _MQL_CHANGED = _("MQL threshold {old} → {new}")
 _SQL_CHANGED = _("SQL threshold {old} → {new}")
 _RATIONALE_CHANGED = _("Rationale changed.")
 
 
-def _place(section: Section, parent: str | None, translate: Translate) -> str:
+def _place(
+    section: Section,
+    parent: str | None,
+    translate: Translate,
+    names: Mapping[str, str] | None = None,
+) -> str:
     if section != Section.QUALIFY:
         return translate(_PLACES[section])
     if parent is None:
         return translate(_TOP_LEVEL)
+    if names and parent in names:
+        return names[parent]
     return translate(_IN_GROUP).format(group=parent)
+
+
+def _short_mode(group: Group, translate: Translate, ntranslate: NTranslate) -> str:
+    if group.mode == GroupMode.AT_LEAST:
+        n = group.n or 0
+        return ntranslate(*_SHORT_AT_LEAST, n).format(n=n)
+    return translate(_SHORT_ALL if group.mode == GroupMode.ALL else _SHORT_ANY)
+
+
+def group_names(
+    *definitions: Definition,
+    translate: Translate = identity,
+    ntranslate: NTranslate = english_ngettext,
+) -> dict[str, str]:
+    """Each group id of the definitions → how people name it: the root is "the top of
+    the qualifying rules", the others "the “any of” group under Qualify", "the “all of”
+    group inside the “any of” group under Qualify". The first definition to hold a
+    group names it: a diff names a changed group as it was."""
+    names: dict[str, str] = {}
+    for definition in definitions:
+        root = definition.qualify.id
+        names.setdefault(root, translate(_TOP_LEVEL))
+        for located in walk(definition):
+            node = located.node
+            if not isinstance(node, Group) or located.parent is None:
+                continue
+            if node.id in names:
+                continue
+            mode = _short_mode(node, translate, ntranslate)
+            if located.parent == root:
+                names[node.id] = translate(_GROUP_UNDER_QUALIFY).format(mode=mode)
+            else:
+                names[node.id] = translate(_GROUP_INSIDE).format(
+                    mode=mode, parent=names.get(located.parent, located.parent)
+                )
+    return names
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def mode_phrase(
@@ -273,8 +332,10 @@ def describe(
     catalog: Catalog,
     translate: Translate = identity,
     ntranslate: NTranslate = english_ngettext,
+    names: Mapping[str, str] | None = None,
 ) -> str:
-    """One plain-language sentence for one change."""
+    """One plain-language sentence for one change; with `names` (from group_names)
+    groups are named by what they are and where they sit instead of by id."""
 
     def full(criterion: Criterion) -> str:
         return render_criterion_with_points(criterion, catalog, translate, ntranslate)
@@ -292,14 +353,39 @@ def describe(
         case CriterionMoved():
             return translate(_MOVED).format(
                 criterion=bare(change.criterion),
-                old=_place(change.old_section, change.old_parent, translate),
-                new=_place(change.new_section, change.new_parent, translate),
+                old=_place(change.old_section, change.old_parent, translate, names),
+                new=_place(change.new_section, change.new_parent, translate, names),
             )
         case PointsChanged(criterion=c, old=old_points, new=new_points):
             return translate(_POINTS_CHANGED).format(
                 criterion=bare(c),
                 old=translate(_NO_POINTS) if old_points is None else old_points,
                 new=translate(_NO_POINTS) if new_points is None else new_points,
+            )
+        case GroupAdded(group=g) if names and g.id in names:
+            return _sentence(translate(_NAMED_GROUP_ADDED).format(group=names[g.id]))
+        case GroupRemoved(group=g) if names and g.id in names:
+            return _sentence(translate(_NAMED_GROUP_REMOVED).format(group=names[g.id]))
+        case GroupChanged(old=old_group, new=new_group) if names and new_group.id in names:
+            return _sentence(
+                translate(_NAMED_GROUP_CHANGED).format(
+                    group=names[new_group.id],
+                    old=mode_phrase(old_group, translate, ntranslate),
+                    new=mode_phrase(new_group, translate, ntranslate),
+                )
+            )
+        case GroupMoved(group=g, old_parent=old_parent, new_parent=new_parent) if (
+            names and g.id in names
+        ):
+            return _sentence(
+                translate(_NAMED_GROUP_MOVED).format(
+                    # Named by its mode alone: the sentence says where it was and is.
+                    group=translate(_GROUP_BY_MODE).format(
+                        mode=_short_mode(g, translate, ntranslate)
+                    ),
+                    old=_place(Section.QUALIFY, old_parent, translate, names),
+                    new=_place(Section.QUALIFY, new_parent, translate, names),
+                )
             )
         case GroupAdded(group=g):
             return translate(_GROUP_ADDED).format(

@@ -5,7 +5,7 @@ at the end, connected in feedback/apps.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -105,6 +105,9 @@ class Classification:
     result: LeadResult | None
     matched: list[tuple[str, str]]  # (section label, criterion in plain language)
     unmatched: list[tuple[str, str]]
+    # Matched rules with negative points: they count against the lead, so they are
+    # listed apart from the ones that helped it qualify.
+    subtracted: list[tuple[str, str]] = field(default_factory=list)
 
 
 def classifications_of(lead: Lead, catalog: rules.Catalog) -> list[Classification]:
@@ -121,6 +124,7 @@ def classifications_of(lead: Lead, catalog: rules.Catalog) -> list[Classificatio
         definition = rules.parse(run.document, catalog).definition
         matched: list[tuple[str, str]] = []
         unmatched: list[tuple[str, str]] = []
+        subtracted: list[tuple[str, str]] = []
         hits = set(result.matched_ids) if result else set()
         if definition is not None:
             for located in rules.walk(definition):
@@ -131,8 +135,21 @@ def classifications_of(lead: Lead, catalog: rules.Catalog) -> list[Classificatio
                     str(sections[located.section]),
                     rules.render_criterion_with_points(node, catalog, _, ngettext),
                 )
-                (matched if node.id in hits else unmatched).append(line)
-        out.append(Classification(run=run, result=result, matched=matched, unmatched=unmatched))
+                if node.id not in hits:
+                    unmatched.append(line)
+                elif node.points is not None and node.points < 0:
+                    subtracted.append(line)
+                else:
+                    matched.append(line)
+        out.append(
+            Classification(
+                run=run,
+                result=result,
+                matched=matched,
+                unmatched=unmatched,
+                subtracted=subtracted,
+            )
+        )
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 
 from feedback.accuracy.metrics import Rate
@@ -36,7 +37,10 @@ def rate(value: Rate) -> str:
 
 @register.filter
 def number(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+    """A fixed number of decimals in the reader's locale (0.62, or 0,62 in Italian)."""
+    if value is None:
+        return "—"
+    return str(floatformat(value, f"{digits}g"))
 
 
 @register.filter

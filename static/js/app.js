@@ -118,3 +118,52 @@ document.addEventListener("htmx:sendError", sayUnavailable);
     if (card?.matches?.("[data-card]")) focusCard(document.getElementById(card.id));
   });
 })();
+
+// A table wider than the screen scrolls inside its own region (see app.css): make that
+// region reachable by keyboard and name it after its caption or section heading, so
+// arrow keys scroll it. Re-checked on resize and after every htmx swap.
+(() => {
+  const SCROLLERS = ".table-scroll, .table, .builder-side, aside .panel";
+  const nameOf = (region) => {
+    const caption = region.querySelector("caption");
+    if (caption?.textContent.trim()) return caption.textContent.trim();
+    const labelled = region.closest("[aria-labelledby]");
+    const heading = labelled && document.getElementById(labelled.getAttribute("aria-labelledby"));
+    return heading?.textContent.trim() || "";
+  };
+  const reach = () => {
+    for (const region of document.querySelectorAll(SCROLLERS)) {
+      const scrolls =
+        region.scrollWidth > region.clientWidth + 1 || region.scrollHeight > region.clientHeight + 1;
+      const style = getComputedStyle(region);
+      const scroller = /(auto|scroll)/.test(style.overflowX + style.overflowY);
+      if (scrolls && scroller) {
+        if (!region.hasAttribute("tabindex")) {
+          region.tabIndex = 0;
+          region.dataset.scrollRegion = "";
+          // A table keeps its own role; a labelled section is already a named region.
+          const named = region.tagName === "TABLE" || region.hasAttribute("aria-labelledby");
+          const name = named ? "" : nameOf(region);
+          if (name && !region.hasAttribute("role")) {
+            region.setAttribute("role", "region");
+            region.setAttribute("aria-label", name);
+          }
+        }
+      } else if (region.dataset.scrollRegion !== undefined) {
+        region.removeAttribute("tabindex");
+        delete region.dataset.scrollRegion;
+        if (region.getAttribute("role") === "region") {
+          region.removeAttribute("role");
+          region.removeAttribute("aria-label");
+        }
+      }
+    }
+  };
+  document.addEventListener("DOMContentLoaded", reach);
+  document.addEventListener("htmx:afterSettle", reach);
+  let pending = 0;
+  window.addEventListener("resize", () => {
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(reach);
+  });
+})();

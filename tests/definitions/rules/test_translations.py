@@ -19,6 +19,7 @@ from definitions.rules import (
     Definition,
     describe,
     diff,
+    group_names,
     parse,
     render_criterion,
     render_text,
@@ -82,8 +83,12 @@ def recorded() -> Recorder:
     for _name, edit, _kinds, _descriptions in test_diff.CASES:
         doc = copy.deepcopy(WORKED_EXAMPLE)
         edit(doc)
-        for change in diff(worked, _load(doc)):
+        changed = _load(doc)
+        group_names(changed, translate=rec.translate, ntranslate=rec.ntranslate)
+        names = group_names(worked, changed, translate=rec.translate, ntranslate=rec.ntranslate)
+        for change in diff(worked, changed):
             describe(change, CATALOG, rec.translate, rec.ntranslate)
+            describe(change, CATALOG, rec.translate, rec.ntranslate, names)
     for _name, mutate, _path, _message in test_validation.CASES:
         for error in parse(mutate(test_validation.base()), CATALOG).errors:
             error.render(rec.translate)

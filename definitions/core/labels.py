@@ -1,0 +1,155 @@
+"""One vocabulary: every code that reaches a screen (operators, activity kinds, audit
+actions) reads as words in the reader's language. Codes stay in the data; only what
+people see goes through here. An unknown code still reads as words (its last part,
+underscores as spaces), never as a dotted or snake_case identifier."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+
+from django.template.defaultfilters import floatformat
+from django.utils import formats
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from definitions.rules import DEFAULT_ACTIVITY_KINDS, FieldSpec, FieldType, Op
+
+OP_LABELS: Mapping[str, Promise] = {
+    Op.EQ: _("is"),
+    Op.NE: _("is not"),
+    Op.IN: _("is one of"),
+    Op.NOT_IN: _("is none of"),
+    Op.CONTAINS: _("contains"),
+    Op.STARTS_WITH: _("starts with"),
+    Op.GT: _("is more than"),
+    Op.GTE: _("is at least"),
+    Op.LT: _("is less than"),
+    Op.LTE: _("is at most"),
+    Op.BETWEEN: _("is between"),
+    Op.WITHIN_LAST_DAYS: _("is within the last … days"),
+    Op.IS_SET: _("is filled in"),
+    Op.IS_NOT_SET: _("is empty"),
+}
+
+# Short names of audit actions, for lists and filters; the history page's sentences
+# are in definitions.core.audit.MESSAGES.
+ACTION_LABELS: Mapping[str, Promise] = {
+    "accounts.sso.created": _("Account created by single sign-on"),
+    "accounts.sso.staff_granted": _("Staff access granted by single sign-on"),
+    "accounts.sso.staff_revoked": _("Staff access withdrawn by single sign-on"),
+    "api.key.created": _("API key created"),
+    "api.key.revoked": _("API key revoked"),
+    "definitions.activity_kind.added": _("Activity kind added"),
+    "definitions.activity_kind.deleted": _("Activity kind deleted"),
+    "definitions.amendment.accepted": _("Amendment accepted"),
+    "definitions.amendment.declined": _("Amendment declined"),
+    "definitions.amendment.suggested": _("Amendment suggested"),
+    "definitions.comment.added": _("Comment added"),
+    "definitions.comment.deleted": _("Comment deleted"),
+    "definitions.comment.edited": _("Comment edited"),
+    "definitions.field.added": _("Custom field added"),
+    "definitions.field.deleted": _("Custom field deleted"),
+    "definitions.field.marked_after_outcome": _("Fields marked as known after the outcome"),
+    "definitions.invitation.accepted": _("Invitation accepted"),
+    "definitions.invitation.declined": _("Invitation declined"),
+    "definitions.invitation.revoked": _("Invitation withdrawn"),
+    "definitions.invitation.sent": _("Invitation sent"),
+    "definitions.member.account_created": _("Member account created"),
+    "definitions.member.added": _("Member added"),
+    "definitions.member.changed": _("Member changed"),
+    "definitions.member.left": _("Member left"),
+    "definitions.member.removed": _("Member removed"),
+    "definitions.policy.updated": _("Consensus rules changed"),
+    "definitions.proposal.closed": _("Vote closed"),
+    "definitions.proposal.created": _("Draft started"),
+    "definitions.proposal.opened": _("Proposal opened for votes"),
+    "definitions.proposal.rebased": _("Proposal rebased"),
+    "definitions.proposal.saved": _("Draft saved"),
+    "definitions.proposal.withdrawn": _("Proposal withdrawn"),
+    "definitions.version.emergency_rollback": _("Emergency rollback"),
+    "definitions.version.published": _("Version published"),
+    "definitions.vote.cast": _("Vote cast"),
+    "definitions.vote.changed": _("Vote changed"),
+    "definitions.workshop.created": _("Workshop created"),
+    "definitions.workshop.evaluation_updated": _("Evaluation settings changed"),
+    "definitions.workshop.updated": _("Workshop settings changed"),
+    "feedback.discovery.started": _("Search for improvements started"),
+    "feedback.import.cancel_requested": _("Import cancelled"),
+    "feedback.import.remapped": _("Import columns mapped again"),
+    "feedback.import.started": _("Import started"),
+    "feedback.import.uploaded": _("File uploaded for import"),
+    "feedback.leakage.cleared": _("Field cleared as known before the outcome"),
+    "feedback.leakage.restored": _("Field marked again as known after the outcome"),
+    "feedback.run.cancelled": _("Backtest cancelled"),
+    "feedback.run.retried": _("Backtest retried"),
+    "feedback.run.started": _("Backtest started"),
+}
+
+_ACTIVITY_LABELS: Mapping[str, str] = {kind.key: kind.label for kind in DEFAULT_ACTIVITY_KINDS}
+
+
+def humanize_code(code: str) -> str:
+    """'definitions.proposal.opened' → 'Proposal opened'; 'site_visit' → 'Site visit'."""
+    parts = [part for part in code.split(".") if part]
+    words = " ".join(parts[-2:] if len(parts) > 2 else parts[-1:]).replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else "—"
+
+
+def op_label(op: str) -> str:
+    label = OP_LABELS.get(op)
+    return str(label) if label is not None else humanize_code(op)
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else humanize_code(action)
+
+
+def activity_label(kind: str, custom: Mapping[str, str] | None = None) -> str:
+    """A built-in activity kind in the reader's language, a workshop's own kind by the
+    label its admin gave it (`custom`), anything else as words."""
+    if custom and kind in custom:
+        return custom[kind]
+    label = _ACTIVITY_LABELS.get(kind)
+    return gettext(label) if label is not None else humanize_code(kind)
+
+
+def number(value: float | int | Decimal | None, digits: int = 2) -> str:
+    """In the reader's locale with thousands separators; whole floats lose their
+    '.0' (4038.0 → '4,038'), others keep at most `digits` decimals; None is '—'."""
+    if value is None:
+        return "—"
+    if isinstance(value, float | Decimal):
+        if not value.is_finite() if isinstance(value, Decimal) else not math.isfinite(value):
+            return "—"
+        if value == int(value):
+            value = int(value)
+    if isinstance(value, int):
+        return formats.number_format(value, 0, use_l10n=True, force_grouping=True)
+    # floatformat rounds half up (number_format would cut the digits off).
+    text = str(floatformat(value, f"{digits}g"))
+    # Trailing zeros after the decimal separator carry no information.
+    separator = formats.get_format("DECIMAL_SEPARATOR")
+    return text.rstrip("0").rstrip(separator) if separator in text else text
+
+
+def field_value(value: object, spec: FieldSpec | None = None) -> str:
+    """A lead's field value as people read it: choices by their label, yes/no,
+    localised numbers and dates, '—' for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, int | float | Decimal):
+        return number(value)
+    if isinstance(value, datetime.datetime):
+        return formats.date_format(value, "SHORT_DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    if spec is not None and spec.type == FieldType.CHOICE and isinstance(value, str):
+        return gettext(spec.choice_label(value))
+    return str(value)

@@ -1,0 +1,37 @@
+"""`{% load labels %}`: codes as words on every screen (definitions.core.labels)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from definitions.core import labels
+
+register = template.Library()
+
+
+@register.filter
+def op_label(op: str) -> str:
+    return labels.op_label(op)
+
+
+@register.filter
+def action_label(action: str) -> str:
+    return labels.action_label(action)
+
+
+@register.filter
+def activity_label(kind: str) -> str:
+    return labels.activity_label(kind)
+
+
+@register.filter
+def amount(value: Any, digits: int = 2) -> str:
+    """4038.0 → '4,038' and None → '—', in the reader's locale."""
+    return labels.number(value, digits)
+
+
+@register.filter
+def field_value(value: Any, spec: Any = None) -> str:
+    return labels.field_value(value, spec)
