@@ -48,13 +48,13 @@ MIN_EACH = 10  # good and bad labelled leads, each
 SEPARATES = 0.97  # precision and recall a single field reaches alone: suspected
 FILLED_AFTER = 0.2  # filled for unlabelled leads at most this share of the labelled rate
 MAX_STEPS = 10  # steps on the recommended path
-FIT_ROWS = 20_000  # leads each scorecard is fitted on at most
+FIT_ROWS = 10_000  # leads each scorecard is fitted on at most
 LOOKAHEAD = 3  # best changes tried with a scorecard refitted after them
 NEAR_BEST = 0.01  # the recommended draft: fewest changes within this of the best
 SHOWN = 12  # single suggestions shown at most
 MIN_GAIN = 0.001  # a learning gain smaller than this is noise
-SAMPLE = 120_000  # labelled leads learned from at most
-VALIDATION_SAMPLE = 100_000  # labelled leads measured on at most
+SAMPLE = 60_000  # labelled leads learned from at most
+VALIDATION_SAMPLE = 60_000  # labelled leads measured on at most
 
 
 @dataclass
@@ -104,6 +104,7 @@ class Engine:
             per_week_factor=100 / (shares[1] * labels.weeks),
         )
         self.base = version.document
+        self.cards: dict[str, Move | None] = {}  # scorecard moves by document
 
     def column(self, criterion: rules.Criterion) -> np.ndarray:
         return self.bits.bits[:, self.bits.columns[matrix.signature(criterion)]]
@@ -506,19 +507,19 @@ def _moves(engine: Engine, document: dict[str, Any], pred: np.ndarray) -> list[t
             and criterion.op in (rules.Op.GTE, rules.Op.GT, rules.Op.LT, rules.Op.LTE)
             and engine.catalog.fields[criterion.field].type == rules.FieldType.NUMBER
         ):
-            for other in engine.usable:
-                if (
-                    isinstance(other, rules.FieldCriterion)
-                    and other.field == criterion.field
-                    and other.op
-                    == (
-                        rules.Op.LT if criterion.op in (rules.Op.LT, rules.Op.LTE) else rules.Op.GTE
-                    )
-                    and other.value != criterion.value
-                ):
-                    moved = {"op": "set_value", "id": criterion.id, "value": other.value,
-                             "op_to": str(other.op)}  # fmt: skip
-                    out.append((0.0, Move("move", [moved], criterion)))
+            others = [
+                other
+                for other in engine.usable
+                if isinstance(other, rules.FieldCriterion)
+                and other.field == criterion.field
+                and other.op
+                == (rules.Op.LT if criterion.op in (rules.Op.LT, rules.Op.LTE) else rules.Op.GTE)
+                and other.value != criterion.value
+            ]
+            for other in others:
+                moved = {"op": "set_value", "id": criterion.id, "value": other.value,
+                         "op_to": str(other.op)}  # fmt: skip
+                out.append((0.0, Move("move", [moved], criterion)))
     threshold = _threshold_move(engine, definition)
     if threshold is not None:
         out.append((0.0, threshold))
@@ -544,16 +545,21 @@ def _threshold_move(engine: Engine, definition: rules.Definition) -> Move | None
 
 
 def _scorecard_move(engine: Engine, document: dict[str, Any]) -> Move | None:
-    """A scorecard for the document: points learned over the candidate criteria. A
-    criterion the fit weighs as strongly against as anything can be becomes a junk rule
-    instead (a hard "never", which points can only approximate) and the points are
-    refitted without it, for as long as that is better on the learning part."""
+    """A scorecard for the document: points learned over the candidate criteria. The
+    criteria the fit weighs about as strongly against as anything can be become junk
+    rules instead (a hard "never", which points can only approximate) and the points
+    are refitted without them, for as long as that is better on the learning part."""
     if engine.cut == "qualified" or not engine.usable:
         return None
+    # The path asks again for documents it has already fitted (a lookahead's draft
+    # becomes the next step's starting point): each is fitted once.
+    key = json.dumps(document, sort_keys=True)
+    if key in engine.cards:
+        return engine.cards[key]
     best: Move | None = None
     best_value = float("-inf")
     junk: list[rules.Criterion] = []
-    for _attempt in range(4):
+    for _attempt in range(3):
         fitted = _fit_card(engine, document, junk)
         if fitted is None:
             break
@@ -562,10 +568,13 @@ def _scorecard_move(engine: Engine, document: dict[str, Any]) -> Move | None:
         if not measured or measured[0][0] <= best_value + MIN_GAIN:
             break
         best, best_value = move, measured[0][0]
-        worst = min(points, key=lambda cp: cp[1])
-        if worst[1] > -0.6 * learn.SCALE:
+        # Every criterion weighed about as strongly against as anything becomes a junk
+        # rule at once, and the points are fitted again without them.
+        strongly_against = [c for c, p in points if p <= -0.6 * learn.SCALE]
+        if not strongly_against:
             break
-        junk.append(worst[0])
+        junk.extend(strongly_against)
+    engine.cards[key] = best
     return best
 
 
@@ -646,6 +655,10 @@ def _search(
         and engine.catalog.fields[c.field].type in (rules.FieldType.CHOICE, rules.FieldType.TEXT)
     ]  # fmt: skip
     engine.usable = engine.usable + _value_sets(engine, found_eq)
+    # Column-major from here on: every evaluation reads whole criterion columns, which
+    # are then contiguous views instead of strided copies.
+    engine.bits.bits = np.asfortranarray(engine.bits.bits)
+    engine.vbits.bits = np.asfortranarray(engine.vbits.bits)
     valid0 = engine.predict(document, validation=True)
     assert valid0 is not None
     before = learn.figures(valid0[1], engine.validation)

@@ -20,6 +20,7 @@ from .types import Figures, Goal
 Column = Callable[[rules.Criterion], np.ndarray]
 BOOTSTRAP = 400
 SCALE = 20  # a scorecard's largest points
+SCREEN = 64  # candidate criteria a scorecard is fitted over at most
 SEED = 20  # intervals are reproducible: the same data gives the same figures
 
 
@@ -54,7 +55,7 @@ def apply(definition: rules.Definition, column: Column) -> Applied:
         *definition.stages.sales_ready,
     ):
         if criterion.points:
-            score += column(criterion).astype(np.int32) * int(criterion.points)
+            score[column(criterion)] += int(criterion.points)
     if definition.stages.sales_ready:
         ready = np.zeros(len(tree), dtype=bool)
         for criterion in definition.stages.sales_ready:
@@ -275,20 +276,39 @@ class Scorecard:
 
 
 def fit_scorecard(
-    features: np.ndarray, y: np.ndarray, *, max_criteria: int = 12, scale: int = SCALE
+    features: np.ndarray,
+    y: np.ndarray,
+    *,
+    max_criteria: int = 12,
+    scale: int = SCALE,
+    screen: int = SCREEN,
 ) -> dict[int, int]:
     """An L1-regularised logistic regression over the candidate criteria, its weights
-    rounded to whole points (the largest worth ``scale``); at most ``max_criteria``."""
+    rounded to whole points (the largest worth ``scale``); at most ``max_criteria``.
+
+    Only the ``screen`` criteria most associated with the label on their own (chi²)
+    enter the fit: a dozen criteria survive the L1 penalty anyway, and fitting on a
+    few dozen columns instead of hundreds is what keeps discovery at 1M leads within
+    a minute."""
+    from sklearn.feature_selection import chi2
     from sklearn.linear_model import LogisticRegression
 
     if len(y) < 50 or y.min() == y.max():
         return {}
-    model = LogisticRegression(l1_ratio=1, C=1.0, solver="liblinear", max_iter=200, random_state=0)
-    model.fit(features.astype(np.float32), y.astype(np.int8))
+    columns = np.arange(features.shape[1])
+    if features.shape[1] > screen:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            strength, _p = chi2(features, y)
+        strength = np.nan_to_num(strength, nan=0.0)
+        columns = np.sort(np.argsort(-strength, kind="stable")[:screen])
+    model = LogisticRegression(
+        l1_ratio=1, C=1.0, solver="liblinear", max_iter=200, tol=1e-3, random_state=0
+    )
+    model.fit(features[:, columns].astype(np.float32), y.astype(np.int8))
     weights = model.coef_[0]
     largest = float(np.max(np.abs(weights)))
     if largest == 0:
         return {}
     points = np.rint(weights / largest * scale).astype(int)
     keep = np.argsort(-np.abs(points), kind="stable")[:max_criteria]
-    return {int(i): int(points[i]) for i in keep if points[i] != 0}
+    return {int(columns[i]): int(points[i]) for i in keep if points[i] != 0}
