@@ -93,11 +93,21 @@ class Accuracy:
 
 def outcome_counts(run: EvaluationRun) -> dict[str, Any]:
     """Everything measured against outcomes: stored on the run once it is done (see
-    backtest_services.backtest_after_done), else counted now and cached (also for a run
-    settled before the cuts were counted)."""
+    backtest_services.backtest_after_done). A done run without them (settled before
+    the cuts were counted, or its after-work not run yet) is counted now and they are
+    stored on it; any other run is counted and cached."""
     if run.outcome_stats and "cuts" in run.outcome_stats:
         stored: dict[str, Any] = run.outcome_stats
         return stored
+    if run.state == RunState.DONE:
+        # A done run's results never change, so it is counted once for good, as its
+        # after-work would: a count costs seconds at a million leads, and a cache per
+        # process that forgets it every hour or on any import made the accuracy page
+        # pay it again for each such run it shows.
+        stats = count_outcomes(run)
+        EvaluationRun.objects.filter(pk=run.pk, state=RunState.DONE).update(outcome_stats=stats)
+        run.outcome_stats = stats
+        return stats
     key = f"accuracy-outcomes:{run.pk}:{run.workshop.leads_changed_at}:cuts"
     return cache.get_or_set(key, lambda: count_outcomes(run), timeout=3600) or {}
 

@@ -388,3 +388,20 @@ def test_a_finished_run_is_counted_against_outcomes_once_and_the_dashboard_reads
     assert run.outcome_stats["confusion"] == accuracy_selectors.count_outcomes(run)["confusion"]
     page = logged_in(admin).get(reverse("definitions:workshop_home", args=["acme"]))
     assert 'id="dashboard-accuracy"' in page.content.decode()
+
+
+def test_a_finished_run_settled_before_the_cuts_is_counted_once_and_keeps_the_count(
+    admin: Any, run: EvaluationRun, django_assert_max_num_queries: Any
+) -> None:
+    counted = accuracy_selectors.count_outcomes(run)
+    old = {key: value for key, value in counted.items() if key != "cuts"}
+    EvaluationRun.objects.filter(pk=run.pk).update(outcome_stats=old)
+    url = reverse("feedback:accuracy", args=["acme"])
+    client = logged_in(admin)
+    assert client.get(url).status_code == 200
+    run.refresh_from_db()
+    assert run.outcome_stats == json.loads(json.dumps(counted))
+    # The next view reads the stored count: no query over the run's results.
+    with django_assert_max_num_queries(30) as captured:
+        assert client.get(url).status_code == 200
+    assert not [q for q in captured.captured_queries if "feedback_leadresult" in q["sql"]]
