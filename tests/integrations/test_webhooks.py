@@ -332,6 +332,9 @@ def test_the_proposal_lifecycle_import_and_backtest_emit_their_events(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     _endpoint(admin, workshop, receiver.url, events=ALL_EVENTS)
+    # The leads are there before publishing: publishing queues the new version's
+    # backtest at once, and the backtest below is that run.
+    leads_insert_generated(workshop=workshop, leads=generate(30, seed=5))
     with django_capture_on_commit_callbacks(execute=True):
         proposal = open_for_vote(admin, workshop, title="Stricter BANT")
     deliberation_services.vote_cast(actor=admin, proposal=proposal, choice="agree")
@@ -340,7 +343,6 @@ def test_the_proposal_lifecycle_import_and_backtest_emit_their_events(
     proposal.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         version = version_services.version_publish(actor=admin, proposal=proposal)
-    leads_insert_generated(workshop=workshop, leads=generate(30, seed=5))
     with django_capture_on_commit_callbacks(execute=True):
         run = backtest_services.backtest_start(
             actor=admin, workshop=workshop, version=version, enqueue=False
