@@ -27,6 +27,11 @@ from django.utils import translation
 
 from definitions import rules
 from definitions.core.labels import system_note
+from definitions.models import Workshop
+from feedback.backtests import services as backtest_services
+from feedback.leads.generator import generate
+from feedback.leads.services import leads_insert_generated
+from feedback.models import EvaluationRun, RunState
 from tests.test_get_fuzz import TARGETS, seeded, urls_of
 
 __all__ = ["seeded"]  # the fixture, shared with the GET fuzz
@@ -171,11 +176,27 @@ def test_a_note_the_system_wrote_reads_in_the_readers_language() -> None:
         assert system_note("Opened for votes, says Ann") == "Opened for votes, says Ann"
 
 
+@pytest.fixture
+def worked(
+    seeded: dict[str, Any],
+) -> dict[str, Any]:
+    """The seeded workshop with generated leads and a finished backtest, so the pages
+    that show criteria next to figures (backtests, accuracy, leads) have some."""
+    workshop = Workshop.objects.get(slug=seeded["slug"])
+    leads_insert_generated(workshop=workshop, leads=generate(80, seed=3))
+    # The GET fuzz's run was started without being worked: work it now, on the leads.
+    run = backtest_services.backtest_run_inline(EvaluationRun.objects.get(pk=seeded["run_id"]))
+    run.refresh_from_db()
+    assert run.state == RunState.DONE, run.message
+    return seeded
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("code", TRANSLATED)
 def test_every_page_reads_in_the_chosen_language(
-    code: str, admin: Any, seeded: dict[str, Any]
+    code: str, admin: Any, worked: dict[str, Any]
 ) -> None:
+    seeded = worked
     client = Client()
     client.force_login(admin)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = code
