@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from django.db.models import F, QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from api.models import ApiKey
 from definitions import rules
@@ -70,7 +70,7 @@ def classification(
         {
             "id": located.node.id,
             "section": str(located.section),
-            "text": rules.render_criterion(located.node, catalog, gettext),
+            "text": rules.render_criterion(located.node, catalog, gettext, ngettext),
         }
         for located in rules.walk(definition)
         if not isinstance(located.node, rules.Group) and located.node.id in result.matched

@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from definitions import roles
-from definitions.core import events
+from definitions.core import events, labels
 from definitions.core.audit import log_action
 from definitions.core.jobs import enqueue
 from definitions.models import Membership, Workshop
@@ -257,13 +257,11 @@ def _attempt(delivery: WebhookDelivery) -> int | None:
             except addresses.AddressRefused as exc:
                 error = str(exc)
             except OSError as exc:
-                error = _("Could not connect: %(error)s") % {
-                    "error": str(exc) or type(exc).__name__
-                }
+                error = labels.DELIVERY_NO_CONNECTION % {"error": str(exc) or type(exc).__name__}
             else:
                 code = answer.status
                 if not 200 <= code < 300:
-                    error = _("The receiver answered HTTP %(code)s.") % {"code": code}
+                    error = labels.DELIVERY_HTTP_STATUS % {"code": code}
     now = timezone.now()
     delivery.attempts += 1
     delivery.last_attempt_at = now

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.datastructures import MultiValueDict
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from definitions import rules
@@ -464,7 +464,10 @@ def attach_findings(
         node = stack.pop()
         stack.extend(node.children)
         by_id[node.id] = node
-    texts = {c.id: rules.render_criterion(c, catalog, gettext) for c in rules.criteria(definition)}
+    texts = {
+        c.id: rules.render_criterion(c, catalog, gettext, ngettext)
+        for c in rules.criteria(definition)
+    }
     loose: list[str] = []
     for finding in findings:
         if finding.code == "threshold":

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 
 from django.template.defaultfilters import floatformat
 from django.utils import formats
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from definitions.rules import DEFAULT_ACTIVITY_KINDS, FieldSpec, FieldType, Op
@@ -153,3 +154,62 @@ def field_value(value: object, spec: FieldSpec | None = None) -> str:
     if spec is not None and spec.type == FieldType.CHOICE and isinstance(value, str):
         return gettext(spec.choice_label(value))
     return str(value)
+
+
+# Notes and reasons the system stores (on revisions, versions, discoveries, webhook
+# deliveries, often from a background task). They are stored in English (the
+# writer's language is not the reader's) and translated here, parameters and all; a
+# note somebody typed matches none of them and reads as written.
+OPENED_FOR_VOTES = gettext_noop("Opened for votes")
+AMENDMENT_ACCEPTED = gettext_noop("Amendment by %(author)s accepted")
+REBASED_ONTO = gettext_noop("Rebased onto v%(n)s")
+EMERGENCY_ROLLBACK = gettext_noop("Emergency rollback to v%(n)s: %(reason)s")
+DISCOVERY_UNREADABLE = gettext_noop(
+    "This version cannot be read with the workshop's current fields."
+)
+DISCOVERY_TOO_FEW = gettext_noop(
+    "Too few leads with a known label to learn from: %(learning)s to learn from "
+    "and %(validation)s to validate on, %(good)s good and %(bad)s bad. "
+    "Discovery needs at least %(min_learning)s and %(min_validation)s, and "
+    "%(min_each)s of each."
+)
+DISCOVERY_NOTHING_BETTER = gettext_noop(
+    "Nothing improves this version on the validation part: every change tried "
+    "was no better on leads it had not learned from."
+)
+DELIVERY_NO_CONNECTION = gettext_noop("Could not connect: %(error)s")
+DELIVERY_HTTP_STATUS = gettext_noop("The receiver answered HTTP %(code)s.")
+SYSTEM_NOTES: tuple[str, ...] = (
+    OPENED_FOR_VOTES,
+    AMENDMENT_ACCEPTED,
+    REBASED_ONTO,
+    EMERGENCY_ROLLBACK,
+    DISCOVERY_UNREADABLE,
+    DISCOVERY_TOO_FEW,
+    DISCOVERY_NOTHING_BETTER,
+    DELIVERY_NO_CONNECTION,
+    DELIVERY_HTTP_STATUS,
+)
+_SYSTEM_NOTE_PATTERNS = tuple(
+    (
+        template,
+        re.compile(
+            "^"
+            + "".join(
+                f"(?P<{part[2:-2]}>.+?)" if part.startswith("%(") else re.escape(part)
+                for part in re.split(r"(%\(\w+\)s)", template)
+                if part
+            )
+            + "$",
+            re.DOTALL,
+        ),
+    )
+    for template in SYSTEM_NOTES
+)
+
+
+def system_note(note: str) -> str:
+    for template, pattern in _SYSTEM_NOTE_PATTERNS:
+        if found := pattern.match(note):
+            return gettext(template) % found.groupdict()
+    return note

@@ -19,7 +19,7 @@ from definitions import roles, rules
 from definitions.authoring import services as authoring_services
 from definitions.catalog.documents import validated_document
 from definitions.catalog.selectors import catalog_for
-from definitions.core import events
+from definitions.core import events, labels
 from definitions.core.audit import log_action
 from definitions.deliberation import consensus
 from definitions.models import (
@@ -178,7 +178,7 @@ def proposal_open(
         number=proposal.revision,
         document=canonical,
         created_by=actor,
-        note=_("Opened for votes"),
+        note=labels.OPENED_FOR_VOTES,
     )
     log_action(
         "definitions.proposal.opened",
@@ -457,7 +457,7 @@ def amendment_accept(*, actor: User, amendment: Amendment) -> Proposal:
         number=proposal.revision,
         document=amended,
         created_by=actor,
-        note=_("Amendment by %(author)s accepted")
+        note=labels.AMENDMENT_ACCEPTED
         % {"author": amendment.author.get_username() if amendment.author else "—"},
     )
     Amendment.objects.filter(pk=amendment.pk).update(
@@ -544,7 +544,7 @@ def proposal_rebase(
             number=proposal.revision,
             document=merged,
             created_by=actor,
-            note=_("Rebased onto v%(n)s") % {"n": current.number},
+            note=labels.REBASED_ONTO % {"n": current.number},
         )
     log_action(
         "definitions.proposal.rebased",

@@ -142,7 +142,8 @@ def _live_context(
         criteria = []
         if definition is not None:
             criteria = [
-                (c.id, rules.render_criterion(c, catalog, _)) for c in rules.criteria(definition)
+                (c.id, rules.render_criterion(c, catalog, _, ngettext))
+                for c in rules.criteria(definition)
             ]
         comments = deliberation_selectors.comments_of(proposal)
         context |= {
@@ -481,7 +482,7 @@ def _render_current(document: Any, criterion_id: str, catalog: rules.Catalog) ->
     definition = rules.parse(document, catalog).definition
     for criterion in rules.criteria(definition) if definition else ():
         if criterion.id == criterion_id:
-            return rules.render_criterion(criterion, catalog, _)
+            return rules.render_criterion(criterion, catalog, _, ngettext)
     return ""
 
 

@@ -35,3 +35,9 @@ def amount(value: Any, digits: int = 2) -> str:
 @register.filter
 def field_value(value: Any, spec: Any = None) -> str:
     return labels.field_value(value, spec)
+
+
+@register.filter
+def system_note(note: str) -> str:
+    """A note the system wrote (stored in English), in the reader's language."""
+    return labels.system_note(note)

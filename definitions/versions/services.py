@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from definitions import roles
 from definitions.catalog.documents import validated_document
-from definitions.core import events
+from definitions.core import events, labels
 from definitions.core.audit import log_action
 from definitions.core.extensions import version_created
 from definitions.models import Proposal, ProposalState, Version, Workshop
@@ -208,8 +208,7 @@ def version_rollback(*, actor: User, version: Version, reason: str) -> Version:
         workshop=version.workshop,
         document=version.document,
         parent=current,
-        note=_("Emergency rollback to v%(n)s: %(reason)s")
-        % {"n": version.number, "reason": reason},
+        note=labels.EMERGENCY_ROLLBACK % {"n": version.number, "reason": reason},
         restored_from=version,
     )
     log_action(

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Q
+from django.utils.translation import ngettext
 
 from definitions import rules
 from definitions.catalog.selectors import catalog_for
@@ -225,6 +226,7 @@ def accuracy_of(
     *,
     handoff: str | None = None,
     origin: str = "",
+    ntranslate: rules.NTranslate = ngettext,
 ) -> Accuracy:
     """The run's accuracy; the headline at ``handoff`` (the workshop's handoff stage
     unless given), every cut beside it; against the verdicts of ``origin``."""
@@ -248,7 +250,10 @@ def accuracy_of(
     sweep = metrics.sweep(qualified_rows, out.fn, out.tn, thresholds)
     definition = rules.parse(run.document, catalog).definition
     texts = (
-        {c.id: rules.render_criterion(c, catalog, translate) for c in rules.criteria(definition)}
+        {
+            c.id: rules.render_criterion(c, catalog, translate, ntranslate)
+            for c in rules.criteria(definition)
+        }
         if definition
         else {}
     )

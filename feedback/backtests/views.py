@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from definitions import roles, rules
@@ -87,7 +88,11 @@ def run_detail(request: AuthedRequest, slug: str, run_id: int) -> HttpResponse:
         criteria = []
         if definition is not None:
             criteria = [
-                (c.id, rules.render_criterion(c, catalog, _), run.criterion_counts.get(c.id, 0))
+                (
+                    c.id,
+                    rules.render_criterion(c, catalog, _, ngettext),
+                    run.criterion_counts.get(c.id, 0),
+                )
                 for c in rules.criteria(definition)
             ]
         context.update(
@@ -146,7 +151,7 @@ def run_leads(request: AuthedRequest, slug: str, run_id: int) -> HttpResponse:
             "left": left,
             "criterion": criterion,
             "criterion_text": (
-                rules.render_criterion(known[criterion], catalog, _) if criterion else ""
+                rules.render_criterion(known[criterion], catalog, _, ngettext) if criterion else ""
             ),
             "base": base,
             "result_choices": _result_choices(),

@@ -34,6 +34,11 @@ from django.utils.translation import ngettext
 
 from definitions import rules
 from definitions.catalog.selectors import catalog_for
+from definitions.core.labels import (
+    DISCOVERY_NOTHING_BETTER,
+    DISCOVERY_TOO_FEW,
+    DISCOVERY_UNREADABLE,
+)
 from definitions.models import Version, Workshop
 from definitions.rules import edit
 from feedback.models import LeakageClearance
@@ -175,15 +180,10 @@ def discover(
         )
 
     if definition is None:
-        return empty(_("This version cannot be read with the workshop's current fields."))
+        return empty(DISCOVERY_UNREADABLE)
     if n_learning < MIN_LEARNING or n_validation < MIN_VALIDATION or min(good, bad) < MIN_EACH:
         return empty(
-            _(
-                "Too few leads with a known label to learn from: %(learning)s to learn from "
-                "and %(validation)s to validate on, %(good)s good and %(bad)s bad. "
-                "Discovery needs at least %(min_learning)s and %(min_validation)s, and "
-                "%(min_each)s of each."
-            )
+            DISCOVERY_TOO_FEW
             % {
                 "learning": n_learning,
                 "validation": n_validation,
@@ -338,14 +338,7 @@ def discover(
         suggestions=result[1],
         recommended=result[2],
         leaks=tuple(leaks),
-        empty_reason=(
-            ""
-            if result[1] or result[2]
-            else _(
-                "Nothing improves this version on the validation part: every change tried "
-                "was no better on leads it had not learned from."
-            )
-        ),
+        empty_reason=("" if result[1] or result[2] else DISCOVERY_NOTHING_BETTER),
         seconds=time.monotonic() - started,
         measure=measure,
     )
