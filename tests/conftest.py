@@ -97,6 +97,17 @@ def real_worker(transactional_db: None) -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    # A request through the test client leaves its language active in the thread:
+    # each test starts in the default language, whatever the one before it rendered.
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    with translation.override(django_settings.LANGUAGE_CODE):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _plain_http_and_eager_tasks(settings: Any) -> Any:
     # Tests talk plain HTTP to the test client and live server; production keeps
     # these on. Tasks run in-process unless a test starts a real worker.

@@ -53,6 +53,7 @@ ACTION_LABELS: Mapping[str, Promise] = {
     "definitions.comment.deleted": _("Comment deleted"),
     "definitions.comment.edited": _("Comment edited"),
     "definitions.field.added": _("Custom field added"),
+    "definitions.field.choices_added": _("Choices added to a custom field"),
     "definitions.field.deleted": _("Custom field deleted"),
     "definitions.field.marked_after_outcome": _("Fields marked as known after the outcome"),
     "definitions.invitation.accepted": _("Invitation accepted"),
@@ -88,6 +89,8 @@ ACTION_LABELS: Mapping[str, Promise] = {
     "feedback.run.cancelled": _("Backtest cancelled"),
     "feedback.run.retried": _("Backtest retried"),
     "feedback.run.started": _("Backtest started"),
+    "feedback.shadow.started": _("Shadow run started"),
+    "feedback.shadow.stopped": _("Shadow run stopped"),
 }
 
 _ACTIVITY_LABELS: Mapping[str, str] = {kind.key: kind.label for kind in DEFAULT_ACTIVITY_KINDS}
