@@ -79,3 +79,15 @@ def loopback_allowed(settings: Any) -> Any:
     settings.INTEGRATIONS_ALLOW_HTTP = True
     settings.INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES = True
     return settings
+
+
+def publish_worked_example(admin: Any, workshop: Any, capture: Any) -> Any:
+    """The worked example published as the next version, its events sent (the on-commit
+    callbacks run), as each delivery test starts."""
+    from definitions import rules
+    from definitions.versions import services as version_services
+
+    with capture(execute=True):
+        return version_services.version_publish_document(
+            actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+        )

@@ -11,14 +11,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from definitions import rules
 from definitions.deliberation import services as deliberation_services
 from definitions.models import Proposal, Workshop
-from definitions.versions import services as version_services
 from integrations import services
 from integrations.models import ChatSettings
 from tests.factories import open_for_vote
-from tests.integrations.conftest import Receiver
+from tests.integrations.conftest import Receiver, publish_worked_example
 
 pytestmark = pytest.mark.django_db
 
@@ -53,10 +51,7 @@ def test_a_published_version_is_announced_in_italian_on_slack_and_teams(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     _chat(admin, workshop, receiver, "it")
-    with django_capture_on_commit_callbacks(execute=True):
-        version_services.version_publish_document(
-            actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-        )
+    publish_worked_example(admin, workshop, django_capture_on_commit_callbacks)
     posts = _posts(receiver, 2)
     link = "http://127.0.0.1:8000/w/acme/versions/1/"
     assert posts["slack"]["text"].startswith(
@@ -77,10 +72,7 @@ def test_a_proposal_open_for_votes_asks_for_votes_in_english(
     loopback_allowed: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        version_services.version_publish_document(
-            actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-        )
+    publish_worked_example(admin, workshop, django_capture_on_commit_callbacks)
     _chat(admin, workshop, receiver, "en")
     with django_capture_on_commit_callbacks(execute=True):
         proposal = open_for_vote(admin, workshop, title="Stricter BANT")
@@ -121,10 +113,7 @@ def test_titles_cannot_mention_everyone_or_forge_links(
     loopback_allowed: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        version_services.version_publish_document(
-            actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-        )
+    publish_worked_example(admin, workshop, django_capture_on_commit_callbacks)
     _chat(admin, workshop, receiver, "en")
     title = "<!channel> [win](https://evil.example) <https://evil.example|click> & co"
     with django_capture_on_commit_callbacks(execute=True):
@@ -156,10 +145,7 @@ def test_a_refusing_chat_service_is_retried(
         actor=admin, workshop=workshop, language="en", slack_url=receiver.url, teams_url=None
     )
     receiver.statuses = [503]
-    with django_capture_on_commit_callbacks(execute=True):
-        version_services.version_publish_document(
-            actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-        )
+    publish_worked_example(admin, workshop, django_capture_on_commit_callbacks)
     first, second = receiver.wait_for(2)
     assert first.body == second.body
 

@@ -32,7 +32,7 @@ from tests.conftest import start_worker, stop_worker
 from tests.factories import UserFactory, WorkshopFactory, open_for_vote
 from tests.feedback.imports.test_imports import HEADER, ROWS
 from tests.feedback.imports.test_imports import run as import_file
-from tests.integrations.conftest import Receiver
+from tests.integrations.conftest import Receiver, publish_worked_example
 
 pytestmark = pytest.mark.django_db
 
@@ -49,13 +49,6 @@ def _endpoint(admin: Any, workshop: Workshop, url: str, events: list[str] | None
     )
 
 
-def _publish(admin: Any, workshop: Workshop, capture: Any) -> Any:
-    with capture(execute=True):
-        return version_services.version_publish_document(
-            actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-        )
-
-
 def test_a_published_version_is_delivered_signed_with_the_endpoint_secret(
     admin: Any,
     workshop: Workshop,
@@ -64,7 +57,7 @@ def test_a_published_version_is_delivered_signed_with_the_endpoint_secret(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     endpoint, secret = _endpoint(admin, workshop, receiver.url)
-    _publish(admin, workshop, django_capture_on_commit_callbacks)
+    publish_worked_example(admin, workshop, django_capture_on_commit_callbacks)
 
     [request] = receiver.wait_for(1)
     assert request.path == "/hooks/lead-workshop"
@@ -116,7 +109,7 @@ def test_a_500_is_retried_with_exponential_backoff_under_the_same_event_id(
     settings.WEBHOOK_RETRY_BASE_SECONDS = 30
     receiver.statuses = [500, 500, 503]
     endpoint, secret = _endpoint(admin, workshop, receiver.url)
-    _publish(admin, workshop, django_capture_on_commit_callbacks)
+    publish_worked_example(admin, workshop, django_capture_on_commit_callbacks)
 
     # Eager tasks retry at once; the countdowns the worker would wait are in the log.
     requests = receiver.wait_for(4)
@@ -158,7 +151,7 @@ def test_a_message_for_an_attempt_already_made_sends_nothing_again(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     endpoint, _secret = _endpoint(admin, workshop, receiver.url)
-    _publish(admin, workshop, django_capture_on_commit_callbacks)
+    publish_worked_example(admin, workshop, django_capture_on_commit_callbacks)
     receiver.wait_for(1)
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     # The broker delivering the first attempt's message twice, or the sweep's copy.
@@ -177,7 +170,7 @@ def test_each_endpoint_gets_the_events_it_chose_and_all_share_one_event_id(
     _endpoint(admin, workshop, receiver.url + "/a")
     _endpoint(admin, workshop, receiver.url + "/b")
     _endpoint(admin, workshop, receiver.url + "/c", events=["import.finished"])
-    _publish(admin, workshop, django_capture_on_commit_callbacks)
+    publish_worked_example(admin, workshop, django_capture_on_commit_callbacks)
     requests = receiver.wait_for(2)
     time.sleep(0.2)
     assert sorted(r.path for r in receiver.requests) == [
@@ -241,7 +234,7 @@ def test_the_loopback_receiver_is_refused_by_default_even_at_delivery_time(
     loopback_allowed.WEBHOOK_MAX_ATTEMPTS = 3
     with pytest.raises(addresses.AddressRefused):
         addresses.resolve(receiver.url)
-    _publish(admin, workshop, django_capture_on_commit_callbacks)
+    publish_worked_example(admin, workshop, django_capture_on_commit_callbacks)
     time.sleep(0.2)
     assert receiver.requests == []
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
@@ -264,7 +257,7 @@ def test_an_endpoint_failing_for_a_day_is_switched_off_and_its_admins_told(
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
         failing_since=timezone.now() - timedelta(hours=24, minutes=1)
     )
-    _publish(admin, workshop, django_capture_on_commit_callbacks)
+    publish_worked_example(admin, workshop, django_capture_on_commit_callbacks)
 
     assert len(receiver.wait_for(1)) == 1
     endpoint.refresh_from_db()
@@ -305,7 +298,7 @@ def test_a_success_resets_the_failure_clock(
 ) -> None:
     receiver.statuses = [500]
     endpoint, _secret = _endpoint(admin, workshop, receiver.url)
-    _publish(admin, workshop, django_capture_on_commit_callbacks)
+    publish_worked_example(admin, workshop, django_capture_on_commit_callbacks)
     receiver.wait_for(2)
     endpoint.refresh_from_db()
     assert endpoint.active and endpoint.failing_since is None
@@ -463,7 +456,7 @@ def test_the_verification_snippet_in_the_docs_accepts_a_real_delivery(
     namespace: dict[str, Any] = {}
     exec(compile(snippet, "docs/webhooks.md", "exec"), namespace)  # noqa: S102  (our own docs)
     _endpoint_created, secret = _endpoint(admin, workshop, receiver.url)
-    _publish(admin, workshop, django_capture_on_commit_callbacks)
+    publish_worked_example(admin, workshop, django_capture_on_commit_callbacks)
     [request] = receiver.wait_for(1)
     header = request.headers[signing.SIGNATURE_HEADER]
     assert namespace["verify"](secret, header, request.body)
