@@ -153,6 +153,17 @@ def workshop(admin: Any) -> Workshop:
 
 
 @pytest.fixture
+def v1(admin: Any, workshop: Workshop) -> Any:
+    """The worked example published as the workshop's first version."""
+    from definitions import rules
+    from definitions.versions import services as version_services
+
+    return version_services.version_publish_document(
+        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
+    )
+
+
+@pytest.fixture
 def marketer(workshop: Workshop) -> Any:
     return add_member(
         workshop, UserFactory(username="marketer"), Role.STAKEHOLDER, Department.MARKETING

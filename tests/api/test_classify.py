@@ -26,13 +26,6 @@ BUYER: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def v1(admin: Any, workshop: Workshop) -> Version:
-    return version_services.version_publish_document(
-        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-    )
-
-
 def _recent(hours: int) -> str:
     return (datetime.now(tz=UTC) - timedelta(hours=hours)).isoformat()
 

@@ -14,20 +14,12 @@ from django.urls import reverse
 from definitions import rules
 from definitions.authoring import services as authoring_services
 from definitions.models import Proposal, Version, Workshop
-from definitions.versions import services as version_services
 from feedback.leads.generator import generate
 from feedback.leads.services import leads_insert_generated
 from tests.factories import logged_in
 from tests.htmlform import as_post, form_data
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def v1(admin: Any, workshop: Workshop) -> Version:
-    return version_services.version_publish_document(
-        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-    )
 
 
 def _draft(admin: Any, workshop: Workshop, document: Any) -> Proposal:

@@ -31,13 +31,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def v1(admin: Any, workshop: Workshop) -> Version:
-    return version_services.version_publish_document(
-        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-    )
-
-
-@pytest.fixture
 def draft(admin: Any, workshop: Workshop, v1: Version) -> Proposal:
     return authoring_services.proposal_create(actor=admin, workshop=workshop, title="Stricter")
 

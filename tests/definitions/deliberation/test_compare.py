@@ -13,7 +13,6 @@ from django.urls import reverse
 from definitions import rules
 from definitions.authoring import services as authoring_services
 from definitions.models import Proposal, ProposalState, Version, Workshop
-from definitions.versions import services as version_services
 from feedback.backtests import services as backtest_services
 from tests.factories import UserFactory, WorkshopFactory, logged_in
 from tests.feedback.backtests import test_backtests as _bt
@@ -22,13 +21,6 @@ pytestmark = pytest.mark.django_db
 
 leads = _bt.leads  # 120 generated leads
 _queued_work_runs = _bt._queued_work_runs  # queued work runs as after a commit
-
-
-@pytest.fixture
-def v1(admin: Any, workshop: Workshop) -> Version:
-    return version_services.version_publish_document(
-        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-    )
 
 
 def _draft(admin: Any, workshop: Workshop, title: str, mql: int, state: str) -> Proposal:

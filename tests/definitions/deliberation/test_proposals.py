@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from definitions import rules
 from definitions.authoring import services as authoring_services
 from definitions.deliberation import services as deliberation_services
 from definitions.models import (
@@ -30,13 +29,6 @@ from tests.factories import logged_in, worked_example
 from tests.htmlcheck import assert_inert
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def v1(admin: Any, workshop: Workshop) -> Version:
-    return version_services.version_publish_document(
-        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-    )
 
 
 @pytest.fixture

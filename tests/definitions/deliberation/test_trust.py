@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from definitions import rules
 from definitions.authoring import services as authoring_services
 from definitions.core.audit import describe
 from definitions.deliberation import selectors as deliberation_selectors
@@ -30,13 +29,6 @@ from definitions.versions import services as version_services
 from tests.factories import logged_in, worked_example
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def v1(admin: Any, workshop: Workshop) -> Version:
-    return version_services.version_publish_document(
-        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-    )
 
 
 @pytest.fixture

@@ -24,9 +24,8 @@ from tests.htmlform import as_post, form_data
 
 pytestmark = pytest.mark.django_db
 
-# The backtest tests' fixtures: a published worked example (v1), 120 generated leads,
+# The backtest tests' fixtures (v1 is the suite's): 120 generated leads,
 # and queued work running as it would after a commit.
-v1 = _bt.v1
 leads = _bt.leads
 _queued_work_runs = _bt._queued_work_runs
 _done = _bt._done

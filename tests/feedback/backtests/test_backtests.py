@@ -33,13 +33,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def v1(admin: Any, workshop: Workshop) -> Version:
-    return version_services.version_publish_document(
-        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-    )
-
-
-@pytest.fixture
 def leads(workshop: Workshop) -> int:
     return leads_insert_generated(workshop=workshop, leads=generate(120, seed=3))
 

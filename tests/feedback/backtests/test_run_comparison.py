@@ -22,9 +22,8 @@ from tests.feedback.backtests import test_backtests as _bt
 
 pytestmark = pytest.mark.django_db
 
-# The backtest tests' fixtures: a published worked example, generated leads, and
+# The backtest tests' fixtures (v1 is the suite's): generated leads, and
 # queued work running as it would after a commit.
-v1 = _bt.v1
 leads = _bt.leads
 _queued_work_runs = _bt._queued_work_runs
 _done = _bt._done

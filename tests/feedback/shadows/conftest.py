@@ -9,10 +9,8 @@ from typing import Any
 import pytest
 
 from api import services as api_services
-from definitions import rules
 from definitions.authoring import services as authoring_services
 from definitions.models import Proposal, Version, Workshop
-from definitions.versions import services as version_services
 from tests.api.conftest import Api
 from tests.factories import worked_example
 
@@ -37,13 +35,6 @@ def stricter() -> Any:
     document = worked_example()
     document["stages"]["mql"] = 60
     return document
-
-
-@pytest.fixture
-def v1(admin: Any, workshop: Workshop) -> Version:
-    return version_services.version_publish_document(
-        actor=admin, workshop=workshop, document=rules.WORKED_EXAMPLE, parent=None
-    )
 
 
 @pytest.fixture
