@@ -182,6 +182,9 @@ class ConversionSql:
         self.plan = plan
         self.width = width
         self.pg = connection.vendor == "postgresql"
+        # Typed columns whose every value is canonical (decide_inline): the row query
+        # casts their cells itself instead of looking each one up.
+        self.inline: set[int] = set()
         for t in plan.targets:
             if t.kind == "custom" and not KEY_RE.match(t.key):
                 raise ValidationError(_("Column “%(c)s”: invalid field key.") % {"c": t.header})
@@ -200,6 +203,8 @@ class ConversionSql:
     def missing(self, t: Target) -> str:
         """The cell is empty or one of the null tokens (typed columns: says the lookup)."""
         x = self.cell(t)
+        if t.index in self.inline:
+            return f"({x} IS NULL)"  # none of its values is a null token
         if _needs_lookup(t):
             return f"({x} IS NULL OR l{t.index}.missing)"
         return f"({x} IS NULL OR lower({x}) IN (SELECT token FROM import_nulls))"  # noqa: S608
@@ -222,8 +227,12 @@ class ConversionSql:
             return f"replace({x}, ',', '')::double precision"
         if t.kind == "custom":  # a custom date keeps the calendar day as written
             return f"left({x}, 10)"
+        # `x` passed the fast check: it has an offset exactly when it ends in Z or its
+        # sixth-last character is a sign (+01:00), which costs less than a regular
+        # expression per cell.
+        aware = f"(right({x}, 1) = 'Z' OR substr({x}, length({x}) - 5, 1) IN ('+', '-'))"
         return (
-            f"CASE WHEN {x} ~ '{_ISO_ZONE}$' THEN {x}::timestamptz"
+            f"CASE WHEN length({x}) > 10 AND {aware} THEN {x}::timestamptz"
             f" ELSE {x}::timestamp AT TIME ZONE 'UTC' END"
         )
 
@@ -248,6 +257,8 @@ class ConversionSql:
             whens.append(f"WHEN length({x}) > {ID_LIMIT} THEN {E_ID_LONG}")
             if t.kind == "kind":
                 whens.append(f"WHEN {x} NOT IN (SELECT kind FROM import_kinds) THEN {E_KIND}")  # noqa: S608
+        elif t.index in self.inline:
+            pass  # every value it holds converts
         elif _needs_lookup(t):
             whens.append(f"WHEN l{t.index}.ok THEN NULL ELSE {E_INVALID}")
         else:
@@ -260,6 +271,9 @@ class ConversionSql:
             return x
         if not _needs_lookup(t):
             return f"CASE WHEN {self.missing(t)} THEN NULL ELSE {x} END"
+        if t.index in self.inline:
+            # A cell too long to be looked at is an error above, and never cast.
+            return f"CASE WHEN length({x}) <= {tabular.MAX_CELL} THEN {self.cast(t, x)} END"
         return f"l{t.index}.{self.lookup_column(t)}"
 
     def column_type(self, slot: str) -> str:
@@ -350,27 +364,43 @@ class ConversionSql:
                 f" WHERE c{t.index} IS NOT NULL AND length(c{t.index}) <= {limit}"
                 for t in typed
             )
-        value = self.trimmed("d.raw")
+        # 'fast' values that are already trimmed can be cast as they stand in the
+        # row query (decide_inline); 'padded' ones through the lookup.
         fast = " ".join(
-            f"WHEN d.col = {t.index} AND {check} THEN 'fast'"
+            f"WHEN d.col = {t.index} AND {check}"
+            " THEN CASE WHEN d.v = d.raw THEN 'fast' ELSE 'padded' END"
             for t in typed
-            if (check := self.fast(t, value))
+            if (check := self.fast(t, "d.v"))
         )
+        # The trimmed value once per distinct value, not once per WHEN (OFFSET 0 keeps
+        # the planner from folding the subquery back in).
+        fence = "OFFSET 0" if self.pg else "LIMIT -1 OFFSET 0"
+        trimmed = self.trimmed("s.raw")
         return (
             "INSERT INTO import_distinct (col, raw, how) SELECT d.col, d.raw, CASE"  # noqa: S608
-            f" WHEN {value} IS NULL OR lower({value}) IN (SELECT token FROM import_nulls)"
-            f" THEN 'null' {fast} ELSE 'py' END FROM ({source}) d"
+            " WHEN d.v IS NULL OR lower(d.v) IN (SELECT token FROM import_nulls)"
+            f" THEN 'null' {fast} ELSE 'py' END"
+            f" FROM (SELECT s.col, s.raw, {trimmed} AS v FROM ({source}) s {fence}) d"
         )
+
+    def decide_inline(self, cursor: Any) -> None:
+        """The typed columns all of whose values are canonical and trimmed: their
+        cells are cast in the row query, with no lookup to fill or join (PostgreSQL;
+        a column of a million distinct dates or amounts is the usual case)."""
+        if not self.pg:
+            return
+        cursor.execute("SELECT col FROM import_distinct GROUP BY col HAVING bool_and(how = 'fast')")
+        self.inline = {int(col) for (col,) in cursor.fetchall()}
 
     def lookup_fast(self) -> list[str]:
         statements = []
         value = self.trimmed("raw")
         for t in self.plan.targets:
-            if _needs_lookup(t) and self.fast(t, value):
+            if _needs_lookup(t) and self.fast(t, value) and t.index not in self.inline:
                 statements.append(
                     f"INSERT INTO import_lookup (col, raw, missing, ok, {self.lookup_column(t)})"  # noqa: S608
                     f" SELECT col, raw, false, true, {self.cast(t, value)} FROM import_distinct"
-                    f" WHERE col = {t.index} AND how = 'fast'"
+                    f" WHERE col = {t.index} AND how IN ('fast', 'padded')"
                 )
         return statements
 
@@ -380,7 +410,7 @@ class ConversionSql:
             f"LEFT JOIN (SELECT raw, ok, missing, {self.lookup_column(t)} FROM import_lookup"  # noqa: S608
             f" WHERE col = {t.index}) l{t.index} ON l{t.index}.raw = r.c{t.index}"
             for t in plan.targets
-            if _needs_lookup(t)
+            if _needs_lookup(t) and t.index not in self.inline
         )
         errors = [f"{self.error(t)} AS e{t.index}" for t in plan.targets]
         bad = (
@@ -447,6 +477,7 @@ def fill_lookup(cursor: Any, sql: ConversionSql, plan: Plan) -> None:
     if distinct is None:
         return
     cursor.execute(distinct)
+    sql.decide_inline(cursor)
     cursor.execute(
         "INSERT INTO import_lookup (col, raw, missing, ok)"
         " SELECT col, raw, true, false FROM import_distinct WHERE how = 'null'"

@@ -117,6 +117,9 @@ def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | 
             if sql.pg:
                 # Sorts and hashes over a million rows; the default 4 MB spills to disk.
                 cursor.execute("SET work_mem = '64MB'")
+                # Compiling the wide conversion and merge statements costs seconds
+                # (measured: 5.7 s of a million-row stage insert) and saves less.
+                cursor.execute("SET jit = off")
             rows_done = 0
             if sql.pg and not tabular.is_xlsx(Path(job.file.path)):
                 try:
@@ -196,6 +199,7 @@ def _run_claimed(job: ImportJob, on_progress: Callable[[int, int, int], None] | 
             verdict_stage.drop_temp(cursor)
             if sql.pg:
                 cursor.execute("RESET work_mem")
+                cursor.execute("RESET jit")
     for row_no, external_id in unknown:
         error_count += 1
         if len(report) < MAX_REPORTED_ERRORS:
@@ -365,25 +369,45 @@ def _merge(
     lower = "lower" if pg else "py_lower"
 
     def custom_text(expr: str) -> str:
-        # Every custom value, in key order: what leads.services.search_text appends.
-        # `expr` is one of our own column expressions above, never a user's text.
+        # Every non-empty custom value, in key order: what leads.services.search_text
+        # appends. `expr` is one of our own column expressions above, never a user's text.
         if pg:
             return (
                 "coalesce((SELECT string_agg(value, ' ' ORDER BY key)"  # noqa: S608
-                f" FROM jsonb_each_text({expr})), '')"
+                f" FROM jsonb_each_text({expr}) WHERE value <> ''), '')"
             )
         return (
             "coalesce((SELECT group_concat(value, ' ') FROM"  # noqa: S608
             " (SELECT CASE type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'"
-            f" ELSE value END AS value FROM json_each({expr}) ORDER BY key)), '')"
+            f" ELSE value END AS value FROM json_each({expr}) WHERE value <> '' ORDER BY key)),"
+            " '')"
         )
 
-    def searchable(name: str, email: str, company: str, external_id: str, custom: str) -> str:
-        return (
-            f"{lower}(trim(coalesce({name}, '') || ' ' || coalesce({email}, '')"
-            f" || ' ' || coalesce({company}, '') || ' ' || {external_id}"
-            f" || ' ' || {custom_text(custom)}))"
-        )
+    def staged_custom_text() -> str:
+        # A new lead's custom values are exactly the mapped keys of the staged object:
+        # read them by name, in key order, instead of expanding the object row by row
+        # (PostgreSQL; measured on a million leads: 12 s of the merge's 23).
+        keys = sorted(set(custom_keys))  # Python's order: leads.services.search_text
+        return joined([f"custom->>'{key}'" for key in keys])
+
+    def joined(parts: list[str]) -> str:
+        # The non-empty parts separated by one space, as search_text joins them.
+        if not parts:
+            return "''"
+        if len(parts) > JSON_PAIRS:  # PostgreSQL: at most 100 arguments per function
+            chunks = [parts[n : n + JSON_PAIRS] for n in range(0, len(parts), JSON_PAIRS)]
+            return joined([joined(chunk) for chunk in chunks])
+        if pg:
+            kept = ", ".join(f"nullif({part}, '')" for part in parts)
+            return f"concat_ws(' ', {kept})"
+        spaced = " || ".join(f"coalesce(' ' || nullif({p}, ''), '')" for p in parts)
+        return f"substr({spaced}, 2)"
+
+    def searchable(
+        name: str, email: str, company: str, external_id: str, custom: str | None
+    ) -> str:
+        text = custom_text(custom) if custom is not None else staged_custom_text()
+        return f"{lower}({joined([name, email, company, external_id, text])})"
 
     sets = [f"{col} = excluded.{col}" for col in mapped]
     sets += [f"{col} = excluded.{col}" for col in ("name", "email") if col in has]
@@ -430,7 +454,7 @@ def _merge(
         "INSERT INTO feedback_lead (workshop_id, external_id, name, email, search_text,"  # noqa: S608
         f" {cols}, custom, imported_at, updated_at)"
         " SELECT %s, external_id, coalesce(name, ''), coalesce(email, ''),"
-        f" {searchable('name', 'email', 'company', 'external_id', fresh)},"
+        f" {searchable('name', 'email', 'company', 'external_id', None if pg else fresh)},"
         f" {cols}, {fresh}, %s, %s FROM {latest} s WHERE true"
         f" ON CONFLICT (workshop_id, external_id) DO UPDATE SET {', '.join(sets)}"
         f" WHERE {changed}"
@@ -510,8 +534,10 @@ def _first_load(cursor: Any, statement: str, params: list[Any], rows: int) -> in
         # The new leads' deferred foreign-key checks now (commit would run them
         # anyway): PostgreSQL builds no index over rows with checks pending.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for _name, definition in rebuilt:
+        for name, definition in rebuilt:
+            began = time.perf_counter()
             cursor.execute(definition)
+            logger.info("index %s rebuilt in %.2f s", name, time.perf_counter() - began)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys, as before
     _gin_flush(cursor)
     return inserted

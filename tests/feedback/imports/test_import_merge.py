@@ -6,14 +6,17 @@ when the import is done (nothing left in their pending lists)."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import psycopg
 import pytest
 from django.db import connection
 
+from definitions.catalog import services as catalog_services
 from definitions.models import Workshop
 from feedback.imports import run as import_run
+from feedback.leads.services import search_text
 from feedback.models import ImportState, Lead
 from tests.feedback.imports.test_imports import HEADER, ROWS, run
 
@@ -115,3 +118,33 @@ def test_the_first_import_updates_the_indexes_row_by_row_when_the_table_is_busy(
     assert _counts(job) == (ImportState.DONE, 3, 0, 0, 0)
     assert "updated row by row" in caplog.text
     assert _lead_indexes() == before
+
+
+def test_a_new_and_an_updated_lead_search_the_same_custom_values_as_the_lead_service(
+    admin: Any, workshop: Workshop
+) -> None:
+    # The insert reads the staged custom values by name, the update expands the merged
+    # object: both must write what leads.services.search_text writes, in key order.
+    for key, kind in [("zeta_note", "text"), ("alpha_seats", "number"), ("mid_flag", "boolean")]:
+        catalog_services.custom_field_add(
+            actor=admin, workshop=workshop, key=key, label=key, type=kind, category="firmographic"
+        )
+    header = "Prospect ID,Lead Name,Email,zeta_note,alpha_seats,mid_flag\n"
+    keys = ("zeta_note", "alpha_seats", "mid_flag")
+    columns = {name: {"target": "field", "field": name} for name in keys}
+    rows = "P1,Anna Rossi,anna@x.example,Big Fish,12,yes\nP2,Bob Stone,,,,no\n"
+    run(admin, workshop, (header + rows).encode(), columns)
+
+    def expected(lead: Lead) -> str:
+        return search_text(lead.name, lead.email, lead.company, lead.external_id, lead.custom)
+
+    first = {lead.external_id: lead for lead in Lead.objects.filter(workshop=workshop)}
+    assert first["P1"].search_text == expected(first["P1"])
+    # Key order: alpha_seats (12, or 12.0 as SQLite's JSON keeps it), mid_flag, zeta_note.
+    assert re.search(r" 12(\.0)? true big fish$", first["P1"].search_text)
+    assert first["P2"].search_text.endswith("false")
+    changed = rows.replace("Big Fish", "Small Fry")
+    job = run(admin, workshop, (header + changed).encode(), columns)
+    assert (job.updated, job.unchanged) == (1, 1)
+    anna = Lead.objects.get(workshop=workshop, external_id="P1")
+    assert anna.search_text == expected(anna) and anna.search_text.endswith("true small fry")
