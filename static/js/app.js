@@ -186,8 +186,11 @@ document.addEventListener("htmx:sendError", sayUnavailable);
     return !active || active === document.body || !active.isConnected;
   };
   // A control without an id is found again by its name, and its value where the value
-  // is what tells it apart (the builder's "+ Field criterion" buttons, checkboxes).
+  // is what tells it apart (the builder's "+ Field criterion" buttons, checkboxes); a
+  // link by where it goes.
   const keyOf = (element) => {
+    const href = element.tagName === "A" && element.getAttribute("href");
+    if (href) return `a[href="${CSS.escape(href)}"]`;
     const name = element.getAttribute?.("name");
     if (!name) return "";
     const tag = element.tagName.toLowerCase();
