@@ -385,6 +385,61 @@ def attach_errors(errors: list[tuple[str, str]], by_path: dict[str, Node]) -> di
     return loose
 
 
+# The loose errors the builder shows in fixed places, in page order, with the id each
+# is shown under (the template uses the same ids); any other loose error is shown at
+# the end of the form as error-other-N, N counting every loose error from 1.
+LOOSE_ANCHORS = {
+    "stages.mql": "error-stages-mql",
+    "stages.sql": "error-stages-sql",
+    "stages": "error-stages",
+    "rationale": "error-rationale",
+}
+
+
+def first_error(
+    root: Node, sections: dict[str, list[Node]], loose: dict[str, list[str]]
+) -> tuple[str, str] | None:
+    """The first error as the page shows it, top to bottom: (the id of the element
+    showing it, its message). The stale preview names it and links to it."""
+
+    def walk(node: Node) -> tuple[str, str] | None:
+        if node.errors:
+            return f"node-{node.id}-errors", node.errors[0]
+        for child in node.children:
+            found = walk(child)
+            if found:
+                return found
+        return None
+
+    for node in [root, *[n for token in SECTION_PATHS for n in sections.get(token, [])]]:
+        found = walk(node)
+        if found:
+            return found
+    for path, anchor in LOOSE_ANCHORS.items():
+        if loose.get(path):
+            return anchor, loose[path][0]
+    for number, (path, messages) in enumerate(loose.items(), start=1):
+        if path not in LOOSE_ANCHORS and messages:
+            return f"error-other-{number}", messages[0]
+    return None
+
+
+def last_valid_definition(raw: str | None, catalog: rules.Catalog) -> rules.Definition | None:
+    """The draft's last valid state, carried by the form while the draft has an error
+    (a hidden field), so the preview can stay on it without script. It comes from the
+    client like the rest of the form: it goes through the same limits and checks as an
+    uploaded document, and anything else is ignored."""
+    if not raw:
+        return None
+    try:
+        loaded = rules.load(raw)
+    except ValueError:  # not JSON at all (json.JSONDecodeError)
+        return None
+    if loaded.data is None:
+        return None
+    return rules.parse(loaded.data, catalog).definition
+
+
 # ------------------------------------------------------------------- warnings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -156,12 +157,17 @@ def draft_builder(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
         after_outcome_keys(workshop),
     )
     loose = builder.attach_errors(error_messages(result.errors), by_path)
+    # While the draft has an error, the preview stays on its last valid state, marked
+    # stale: the form carries that state, so this works alike with and without script.
+    last_valid = result.definition
+    if last_valid is None and request.method == "POST":
+        last_valid = builder.last_valid_definition(request.POST.get("last_valid"), catalog)
     # The live evidence and the leads' value ranges come from the feedback app.
     evidence = extra_context(
         "draft_builder",
         workshop=workshop,
         proposal=proposal,
-        definition=result.definition,
+        definition=last_valid,
         catalog=catalog,
     )
     threshold_warnings: list[str] = []
@@ -187,6 +193,9 @@ def draft_builder(request: AuthedRequest, slug: str, proposal_id: int) -> HttpRe
         "sections": sections,
         "loose_errors": loose,
         "error_count": len(result.errors),
+        "last_valid_json": json.dumps(rules.to_json(last_valid)) if last_valid else "",
+        "preview_stale": result.definition is None and last_valid is not None,
+        "first_error": builder.first_error(root, sections, loose) if result.errors else None,
         "lines": render_lines(result.definition, catalog) if result.definition else None,
         "changes": (
             describe_changes(parent_definition, result.definition, catalog)

@@ -167,3 +167,90 @@ document.addEventListener("htmx:sendError", sayUnavailable);
     pending = requestAnimationFrame(reach);
   });
 })();
+
+// Focus after an htmx swap. A swap that replaces the element holding keyboard focus
+// drops focus to <body>: a keyboard or screen-reader user is thrown back to the top of
+// the page. htmx puts focus back only on an element with the same id, and [autofocus]
+// in new content wins; for the rest, land on the closest thing to where the user was.
+// Swaps the user did not cause (polling, load triggers, out-of-band parts) may only
+// give back the same element: they never move focus anywhere new.
+(() => {
+  const FOCUSABLE =
+    'a[href], button:not([disabled]), input:not([type="hidden"]):not([disabled]), ' +
+    'select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
+  const HEADING = "h1, h2, h3, h4, h5, h6";
+  const before = new WeakMap(); // request -> where focus was when its swap began
+
+  const lost = () => {
+    const active = document.activeElement;
+    return !active || active === document.body || !active.isConnected;
+  };
+  // A control without an id is found again by its name, and its value where the value
+  // is what tells it apart (the builder's "+ Field criterion" buttons, checkboxes); a
+  // link by where it goes.
+  const keyOf = (element) => {
+    const href = element.tagName === "A" && element.getAttribute("href");
+    if (href) return `a[href="${CSS.escape(href)}"]`;
+    const name = element.getAttribute?.("name");
+    if (!name) return "";
+    const tag = element.tagName.toLowerCase();
+    const byValue = tag === "button" || element.type === "checkbox" || element.type === "radio";
+    const value = byValue ? `[value="${CSS.escape(element.getAttribute("value") ?? "")}"]` : "";
+    return `${tag}[name="${CSS.escape(name)}"]${value}`;
+  };
+  const put = (element) => {
+    if (!element) return false;
+    if (!element.matches(FOCUSABLE) && !element.hasAttribute("tabindex")) element.tabIndex = -1;
+    element.focus();
+    return document.activeElement === element;
+  };
+  const visible = (element) => !element.closest(".visually-hidden, [hidden]");
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    const active = document.activeElement;
+    if (!target || !active || active === document.body || !target.contains(active)) return;
+    const cause = event.detail.requestConfig?.triggeringEvent;
+    const ancestors = [];
+    for (let node = active.parentElement; node && node !== target; node = node.parentElement) {
+      if (node.id) ancestors.push(node.id);
+    }
+    before.set(event.detail.xhr, {
+      id: active.id,
+      key: keyOf(active),
+      ancestors,
+      targetId: target.id,
+      // Keys, clicks and form changes are trusted events; polling and "load" have none.
+      byUser: Boolean(cause?.isTrusted),
+    });
+  });
+
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const was = before.get(event.detail.xhr);
+    if (!was) return;
+    before.delete(event.detail.xhr);
+    if (!lost()) return; // htmx, [autofocus] or the verdict cards placed it already
+    const root =
+      (was.targetId && document.getElementById(was.targetId)) ||
+      (event.detail.target?.isConnected ? event.detail.target : event.target);
+    if (!root?.isConnected) return;
+    const same =
+      (was.id && document.getElementById(was.id)) || (was.key && root.querySelector(was.key));
+    if (same && visible(same) && put(same)) return;
+    if (!was.byUser) return;
+    // The form came back with an error: start at the field that has it.
+    if (put(root.querySelector('[aria-invalid="true"]'))) return;
+    // The element went away (a removed criterion): the closest container that is still
+    // there, at its first control.
+    for (const id of was.ancestors) {
+      const container = document.getElementById(id);
+      if (container && root.contains(container)) {
+        const inside = Array.from(container.querySelectorAll(FOCUSABLE)).find(visible);
+        if (put(inside ?? container)) return;
+      }
+    }
+    const heading = Array.from(root.querySelectorAll(HEADING)).find(visible);
+    const control = Array.from(root.querySelectorAll(FOCUSABLE)).find(visible);
+    put(heading) || put(control) || put(root);
+  });
+})();

@@ -162,8 +162,9 @@ def _checked(page: Any, errors: list[str], where: str, refused: int | None = Non
 
 
 def _swap_problems(pages: dict[str, tuple[Any, list[str]]], screens: list[Screen]) -> list[str]:
-    """A vote refused for want of a reason, and a draft retitled in the builder: both
-    answered by htmx swaps (whose inline styles would break the CSP)."""
+    """A vote refused for want of a reason, a draft retitled in the builder and then
+    given an error (its preview kept, out of date): all answered by htmx swaps (whose
+    inline styles would break the CSP)."""
     by_name = {screen.name: screen for screen in screens}
     page, errors = pages["leader"]
     page.goto(by_name["proposal"].path)
@@ -180,6 +181,13 @@ def _swap_problems(pages: dict[str, tuple[Any, list[str]]], screens: list[Screen
         page.locator("#id_title").fill("Tighter revenue floor, v2")
         page.locator("#id_title").press("Tab")
     found += _checked(page, errors, "builder after a change")
+    # A mistake: the preview stays on the last valid draft, marked out of date.
+    errors.clear()
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        page.locator("#id_mql").fill("many")
+        page.locator("#id_mql").press("Tab")
+    page.locator("#live-preview-stale").wait_for()
+    found += _checked(page, errors, "builder with an error and a stale preview")
     return found
 
 

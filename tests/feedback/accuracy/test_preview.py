@@ -125,11 +125,71 @@ def test_the_builder_shows_the_preview_and_keeps_it_while_the_draft_has_an_error
     url = reverse("definitions:draft_builder", args=[workshop.slug, draft.pk])
     html = client.get(url).content.decode()
     assert 'id="live-preview-counts"' in html and 'id="live-preview-sql"' in html
+    assert 'id="live-preview-stale"' not in html
     data = form_data(html, "builder")
     data.setlist("mql", ["not a number"])
     broken = client.post(url, as_post(data), HTTP_HX_REQUEST="true").content.decode()
-    assert 'id="live-preview"' in broken and 'hx-preserve="true"' in broken
-    assert 'id="live-preview-counts"' not in broken
+    # The figures of the last valid draft stay, said to be out of date, and the notice
+    # links to the error that keeps them from updating.
+    assert 'id="live-preview-counts"' in broken and 'id="live-preview-stale"' in broken
+    assert 'href="#error-stages-mql"' in broken and 'id="error-stages-mql"' in broken
+    assert "hx-preserve" not in broken
+
+
+def _sql_count(html: str) -> int:
+    row = html[html.index('id="live-preview-sql"') :]
+    start = row.index('data-draft="') + len('data-draft="')
+    return int(row[start : row.index('"', start)])
+
+
+def test_without_script_a_draft_with_an_error_keeps_its_last_valid_preview_marked_stale(
+    admin: Any, workshop: Workshop, v1: Version, leads: int, draft: Proposal
+) -> None:
+    client = logged_in(admin)
+    url = reverse("definitions:draft_builder", args=[workshop.slug, draft.pk])
+    data = form_data(client.get(url).content.decode(), "builder")
+    # A valid change, not saved: the preview follows it (everyone is an SQL at 0).
+    data.setlist("sql", ["1000"])
+    valid = client.post(url, as_post(data)).content.decode()
+    assert 'id="live-preview-stale"' not in valid
+    at_1000 = _sql_count(valid)
+    # Then a mistake, posted as a plain form (no htmx): the page shows the preview of
+    # that last valid state (SQL at 1000), not of the saved draft (SQL at 0).
+    data = form_data(valid, "builder")
+    data.setlist("mql", ["not a number"])
+    broken = client.post(url, as_post(data)).content.decode()
+    assert 'id="live-preview-stale"' in broken
+    assert "Preview of the last valid draft" in broken
+    assert _sql_count(broken) == at_1000 != _sql_count(client.get(url).content.decode())
+    # Still broken on the next change: the same last valid state is carried on.
+    data = form_data(broken, "builder")
+    data.setlist("rationale", ["Typing on while the error stands."])
+    again = client.post(url, as_post(data)).content.decode()
+    assert 'id="live-preview-stale"' in again and _sql_count(again) == at_1000
+    # Fixed: the preview is current again.
+    data = form_data(again, "builder")
+    data.setlist("mql", ["40"])
+    fixed = client.post(url, as_post(data)).content.decode()
+    assert 'id="live-preview-stale"' not in fixed and 'id="live-preview-counts"' in fixed
+
+
+@pytest.mark.parametrize(
+    "carried",
+    ["", "not json", '{"schema_version": 1}', "[" * 5000, '{"qualify": ' + "1" * 400 + "}"],
+)
+def test_a_last_valid_state_that_is_not_a_valid_definition_is_ignored(
+    admin: Any, workshop: Workshop, v1: Version, leads: int, draft: Proposal, carried: str
+) -> None:
+    client = logged_in(admin)
+    url = reverse("definitions:draft_builder", args=[workshop.slug, draft.pk])
+    data = form_data(client.get(url).content.decode(), "builder")
+    data.setlist("mql", ["not a number"])
+    data.setlist("last_valid", [carried])
+    response = client.post(url, as_post(data))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="live-preview-counts"' not in html and 'id="live-preview-stale"' not in html
+    assert "Fix the marked problems to see what this draft does to the leads." in html
 
 
 @pytest.mark.django_db(transaction=True)
