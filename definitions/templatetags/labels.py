@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString
 
 from definitions.core import labels
 
@@ -35,6 +36,19 @@ def amount(value: Any, digits: int = 2) -> str:
 @register.filter
 def field_value(value: Any, spec: Any = None) -> str:
     return labels.field_value(value, spec)
+
+
+@register.filter
+def when(value: Any, style: str = "") -> SafeString:
+    """A moment: `{{ x|when }}` relative within a week, `{{ x|when:"exact" }}` always
+    as the locale's date and time (see labels.moment)."""
+    return labels.moment(value, exact=style == "exact")
+
+
+@register.filter
+def day(value: Any) -> SafeString:
+    """A calendar day in the locale's date format (see labels.day)."""
+    return labels.day(value)
 
 
 @register.filter
