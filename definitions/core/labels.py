@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_noop, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from definitions.rules import DEFAULT_ACTIVITY_KINDS, FieldSpec, FieldType, Op
+from definitions.rules import DEFAULT_ACTIVITY_KINDS, Catalog, FieldSpec, FieldType, Op
 
 OP_LABELS: Mapping[str, Promise] = {
     Op.EQ: _("is"),
@@ -123,6 +123,12 @@ def activity_label(kind: str, custom: Mapping[str, str] | None = None) -> str:
         return custom[kind]
     label = _ACTIVITY_LABELS.get(kind)
     return gettext(label) if label is not None else humanize_code(kind)
+
+
+def activity_labels(catalog: Catalog) -> dict[str, str]:
+    """Key → label of every activity kind of a workshop's catalog (catalog_for): built-in
+    kinds as the catalog translated them, the workshop's own by its admin's label."""
+    return {key: kind.label for key, kind in catalog.activity_kinds.items()}
 
 
 def number(value: float | int | Decimal | None, digits: int = 2) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import template
@@ -23,8 +24,10 @@ def action_label(action: str) -> str:
 
 
 @register.filter
-def activity_label(kind: str) -> str:
-    return labels.activity_label(kind)
+def activity_label(kind: str, custom: Mapping[str, str] | None = None) -> str:
+    """`{{ a.kind|activity_label:kind_labels }}`: with the workshop's labels
+    (labels.activity_labels) a custom kind reads as its admin named it."""
+    return labels.activity_label(kind, custom)
 
 
 @register.filter
