@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 from django.utils import translation
 
 from definitions import rules
@@ -31,7 +32,7 @@ from definitions.models import Workshop
 from feedback.backtests import services as backtest_services
 from feedback.leads.generator import generate
 from feedback.leads.services import leads_insert_generated
-from feedback.models import EvaluationRun, RunState
+from feedback.models import EvaluationRun, Lead, RunState
 from tests.test_get_fuzz import TARGETS, seeded, urls_of
 
 __all__ = ["seeded"]  # the fixture, shared with the GET fuzz
@@ -212,3 +213,69 @@ def test_every_page_reads_in_the_chosen_language(
             if left := untranslated(body, code):
                 found[url] = left
     assert not found, f"English left on pages in {code}: {found}"
+
+
+# What a missing value or a float's noise looks like when it leaks onto a page.
+NOISE = re.compile(r"\bNone\b|\bnan\b|\bNaN\b|\b\d[\d,]*\.0\b(?![.\d])")
+
+
+# Our own sentences that say "None." in words (translated like any other) are not a
+# leaked value.
+OUR_NONES = sorted(
+    (m for m in catalogue("it") if m != "None" and re.search(r"\bNone\b", m)), key=len, reverse=True
+)
+
+
+def noise(html: str) -> list[str]:
+    text = visible_text(html)
+    for sentence in OUR_NONES:
+        text = text.replace(sentence, " ")
+    return sorted(set(NOISE.findall(text)))
+
+
+def test_the_noise_check_catches_none_nan_and_whole_floats_but_not_our_words() -> None:
+    assert "None." in OUR_NONES
+    assert noise("<td>None</td><td>nan</td><td>4038.0</td><p>None.</p>") == [
+        "4038.0",
+        "None",
+        "nan",
+    ]
+    assert noise("<td>—</td><td>4,038</td><td>0.5</td><td>v1.0.2</td><p>None.</p>") == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["en", "ja"])
+def test_no_page_shows_none_nan_or_a_whole_number_as_a_float(
+    code: str, admin: Any, worked: dict[str, Any]
+) -> None:
+    workshop = Workshop.objects.get(slug=worked["slug"])
+    # Leads whose optional fields are all empty, or hold whole numbers stored as floats
+    # and a custom value left blank, next to the seeded ones.
+    empty = Lead.objects.create(workshop=workshop, external_id="empty", custom={"motto": ""})
+    whole = Lead.objects.create(
+        workshop=workshop,
+        external_id="whole",
+        name="Whole",
+        employees=250.0,
+        annual_revenue=4038.0,
+        timeline_days=30.0,
+        deal_value=12000.0,
+        budget="none",
+        need="none",
+        custom={"shoe": 42.0, "motto": None},
+    )
+    client = Client()
+    client.force_login(admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = code
+    lead_pages = [
+        reverse("feedback:lead_detail", args=[workshop.slug, lead.pk]) for lead in (empty, whole)
+    ]
+    found: dict[str, list[str]] = {}
+    for url in [*lead_pages, *(u for target in PAGES for u in urls_of(target, worked))]:
+        response = client.get(url)
+        assert response.status_code < 500, url
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        if leaked := noise(response.content.decode()):
+            found[url] = leaked
+    assert not found, f"None, nan or float noise on pages in {code}: {found}"

@@ -14,9 +14,10 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, timezone, translation
 
 from definitions import rules
 from definitions.catalog.selectors import catalog_for, error_messages
@@ -185,3 +186,82 @@ def test_the_accuracy_page_says_what_each_metric_measures_and_on_how_many_leads(
     assert "against sales reps' verdicts" in notes
     counted = re.search(r"; ([0-9,]+) leads with a known outcome", notes)
     assert counted is not None and int(counted.group(1).replace(",", "")) > 0
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def _shown(html: str) -> str:
+    """The words a reader sees inside a rendered `<time>`."""
+    return re.sub(r"<[^>]+>", "", html).replace("\xa0", " ")
+
+
+@pytest.mark.parametrize(
+    ("language", "just_now", "three_minutes", "sixty_days_date"),
+    [
+        ("en", "now", "3 minutes ago", "%m/%d/%Y"),
+        ("it", "adesso", "3 minuti fa", "%d/%m/%Y"),
+        ("ja", "今", "3分前", "%Y/%m/%d"),
+    ],
+)
+def test_a_moment_reads_relative_within_a_week_and_as_a_date_beyond(
+    language: str, just_now: str, three_minutes: str, sixty_days_date: str
+) -> None:
+    now = timezone.now()
+    long_ago = now - datetime.timedelta(days=60)
+    with translation.override(language):
+        assert _shown(labels.moment(now)) == just_now
+        assert _shown(labels.moment(now - datetime.timedelta(minutes=3))) == three_minutes
+        five_days = _shown(labels.moment(now - datetime.timedelta(days=5)))
+        assert five_days == str(
+            labels._AT_WEEKDAY[timezone.localtime(now - datetime.timedelta(days=5)).weekday()]
+        ) % {"time": formats.date_format(timezone.localtime(now), "TIME_FORMAT")}
+        assert _shown(labels.moment(long_ago)).startswith(
+            timezone.localtime(long_ago).strftime(sixty_days_date)
+        )
+        html = labels.moment(long_ago)
+    assert f'datetime="{timezone.localtime(long_ago).replace(microsecond=0).isoformat()}"' in html
+
+
+def test_yesterday_and_a_weekday_read_in_the_readers_language() -> None:
+    now = timezone.localtime()
+    yesterday = now - datetime.timedelta(days=1, hours=1)
+    with translation.override("it"):
+        assert _shown(labels.moment(yesterday)).startswith("ieri alle ")
+    with translation.override("ja"):
+        assert _shown(labels.moment(yesterday)).startswith("昨日 ")
+        # The title carries the full date and time whatever the words say.
+        assert f'title="{yesterday.year}年{yesterday.month}月{yesterday.day}日' in str(
+            labels.moment(yesterday)
+        )
+    with translation.override("en"):
+        assert _shown(labels.moment(yesterday)).startswith("yesterday at ")
+        assert "at" not in _shown(labels.moment(yesterday, exact=True))
+
+
+def test_nothing_and_naive_moments_never_read_none() -> None:
+    assert labels.moment(None) == "—"
+    assert labels.moment("") == "—"
+    assert labels.day(None) == "—"
+    naive = datetime.datetime(2026, 3, 1, 14, 5)
+    with translation.override("en"):
+        assert _shown(labels.moment(naive)) == "03/01/2026 2:05 p.m."
+        assert labels.day(datetime.date(2026, 3, 1)) == (
+            '<time datetime="2026-03-01" title="March 1, 2026">03/01/2026</time>'
+        )
+    with translation.override("it"):
+        assert _shown(labels.day(datetime.date(2026, 3, 1))) == "01/03/2026"
+
+
+def test_a_moment_in_a_template_is_markup_and_anything_else_renders_inert() -> None:
+    template = Template(
+        '{% load labels %}{{ a|when }} {{ b|when }} {{ c|day }} {{ d|when:"exact" }}'
+    )
+    moment = timezone.now() - datetime.timedelta(days=90)
+    html = template.render(
+        Context({"a": moment, "b": "<script>x</script>", "c": None, "d": timezone.now()})
+    )
+    assert html.startswith("<time datetime=")
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert "None" not in html
+    assert "now" not in _shown(html.split("—")[1])  # exact: a date, not "now"

@@ -6,7 +6,7 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 
 from definitions import rules
 from definitions.core import labels
@@ -48,7 +48,7 @@ def render_lines(definition: rules.Definition, catalog: rules.Catalog) -> list[r
 def describe_changes(
     old: rules.Definition, new: rules.Definition, catalog: rules.Catalog
 ) -> list[str]:
-    names = rules.group_names(old, new, translate=gettext, ntranslate=ngettext)
+    names = rules.group_names(old, new, translate=gettext, ntranslate=ngettext, ptranslate=pgettext)
     return [rules.describe(c, catalog, gettext, ngettext, names) for c in rules.diff(old, new)]
 
 

@@ -108,7 +108,9 @@ def activity_kind_add(*, actor: User, workshop: Workshop, key: str, label: str) 
             {"key": _("This workshop already has an activity kind “%(key)s”.") % {"key": key}}
         )
     kind = ActivityKind.objects.create(workshop=workshop, key=key, label=label.strip())
-    log_action("definitions.activity_kind.added", actor=actor, workshop=workshop, key=key)
+    log_action(
+        "definitions.activity_kind.added", actor=actor, workshop=workshop, key=key, label=kind.label
+    )
     return kind
 
 
@@ -127,7 +129,7 @@ def catalog_entry_delete(*, actor: User, entry: CustomField | ActivityKind) -> N
             code="in_use",
         )
     action = "definitions.field.deleted" if is_field else "definitions.activity_kind.deleted"
-    log_action(action, actor=actor, workshop=entry.workshop, key=entry.key)
+    log_action(action, actor=actor, workshop=entry.workshop, key=entry.key, label=entry.label)
     entry.delete()
 
 

@@ -97,6 +97,12 @@ def describe(entry: AuditLogEntry) -> str:
     if "department" in params:
         dep = params["department"]
         params["department"] = Department(dep).label if dep in Department else dep
+    # A catalog entry is named by the label its admin gave it (logged since it was
+    # stored); older entries have only the key.
+    if entry.action.startswith(("definitions.activity_kind.", "definitions.field.")) and (
+        params.get("label")
+    ):
+        params["key"] = params["label"]
     try:
         return str(template) % params
     except (KeyError, TypeError, ValueError):

@@ -11,13 +11,16 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import floatformat
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext, gettext_noop
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, gettext_noop, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from definitions.rules import DEFAULT_ACTIVITY_KINDS, FieldSpec, FieldType, Op
+from definitions.rules import DEFAULT_ACTIVITY_KINDS, Catalog, FieldSpec, FieldType, Op
 
 OP_LABELS: Mapping[str, Promise] = {
     Op.EQ: _("is"),
@@ -122,6 +125,12 @@ def activity_label(kind: str, custom: Mapping[str, str] | None = None) -> str:
     return gettext(label) if label is not None else humanize_code(kind)
 
 
+def activity_labels(catalog: Catalog) -> dict[str, str]:
+    """Key → label of every activity kind of a workshop's catalog (catalog_for): built-in
+    kinds as the catalog translated them, the workshop's own by its admin's label."""
+    return {key: kind.label for key, kind in catalog.activity_kinds.items()}
+
+
 def number(value: float | int | Decimal | None, digits: int = 2) -> str:
     """In the reader's locale with thousands separators; whole floats lose their
     '.0' (4038.0 → '4,038'), others keep at most `digits` decimals; None is '—'."""
@@ -157,6 +166,92 @@ def field_value(value: object, spec: FieldSpec | None = None) -> str:
     if spec is not None and spec.type == FieldType.CHOICE and isinstance(value, str):
         return gettext(spec.choice_label(value))
     return str(value)
+
+
+# --------------------------------------------------------------------------- dates
+
+# Nothing to show reads as a dash, never as "None"; it is markup like the rest.
+NOTHING: SafeString = mark_safe("—")  # a constant, no user text
+
+# A moment this many calendar days away or fewer reads relative ("yesterday at 14:05",
+# "Monday at 09:30"); further away the weekday alone would be ambiguous.
+_RELATIVE_DAYS = 6
+
+
+def _aware(value: datetime.datetime) -> datetime.datetime:
+    # A naive moment (from a stored JSON value, say) is taken to be in the current
+    # time zone rather than refused: showing it beats a dash.
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+_AT_WEEKDAY: tuple[Promise, ...] = (
+    pgettext_lazy("moment", "Monday at %(time)s"),
+    pgettext_lazy("moment", "Tuesday at %(time)s"),
+    pgettext_lazy("moment", "Wednesday at %(time)s"),
+    pgettext_lazy("moment", "Thursday at %(time)s"),
+    pgettext_lazy("moment", "Friday at %(time)s"),
+    pgettext_lazy("moment", "Saturday at %(time)s"),
+    pgettext_lazy("moment", "Sunday at %(time)s"),
+)
+
+
+def _relative(local: datetime.datetime, now: datetime.datetime) -> str | None:
+    """Words for a moment close to now, or None when it is too far for words."""
+    days = (local.date() - now.date()).days
+    if days == 0 or abs(local - now) < datetime.timedelta(hours=1):
+        return str(naturaltime(local))
+    if abs(days) > _RELATIVE_DAYS:
+        return None
+    time = formats.date_format(local, "TIME_FORMAT")
+    if days == -1:
+        return pgettext("moment", "yesterday at %(time)s") % {"time": time}
+    if days == 1:
+        return pgettext("moment", "tomorrow at %(time)s") % {"time": time}
+    # One sentence per weekday: languages differ in the weekday's case and article.
+    return str(_AT_WEEKDAY[local.weekday()]) % {"time": time}
+
+
+def moment(value: object, exact: bool = False) -> SafeString:
+    """A point in time, one way on every screen: `<time>` with the machine-readable
+    instant and the full local date and time as its title, reading relative when it is
+    within a week ("3 minutes ago", "yesterday at 14:05") and as the locale's short
+    date and time otherwise or when `exact` (a sentence such as "as it was at …", or
+    paper, where a relative time would go stale). None or '' is a dash."""
+    if isinstance(value, datetime.datetime):
+        local = timezone.localtime(_aware(value))
+    elif isinstance(value, datetime.date):
+        return day(value)
+    else:
+        return NOTHING if value is None or value == "" else format_html("{}", value)
+    shown = None if exact else _relative(local, timezone.localtime())
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        local.replace(microsecond=0).isoformat(),
+        formats.date_format(local, "DATETIME_FORMAT"),
+        shown or formats.date_format(local, "SHORT_DATETIME_FORMAT"),
+    )
+
+
+def day_text(value: datetime.date) -> str:
+    """A calendar day as plain text (a title, a PDF), as `day` shows it, in full."""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(_aware(value)).date()
+    return formats.date_format(value, "DATE_FORMAT")
+
+
+def day(value: object) -> SafeString:
+    """A calendar day: `<time>` with its ISO date, in the locale's short date format
+    (the one `moment` uses), the long form as its title. None or '' is a dash."""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(_aware(value)).date()
+    if not isinstance(value, datetime.date):
+        return NOTHING if value is None or value == "" else format_html("{}", value)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        formats.date_format(value, "DATE_FORMAT"),
+        formats.date_format(value, "SHORT_DATE_FORMAT"),
+    )
 
 
 # Notes and reasons the system stores (on revisions, versions, discoveries, webhook

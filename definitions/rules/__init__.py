@@ -49,7 +49,7 @@ from .evaluate import (
     reaches,
 )
 from .examples import SALES_LEANING_EXAMPLE, WORKED_EXAMPLE
-from .i18n import NTranslate, Translate, english_ngettext, identity
+from .i18n import NTranslate, PTranslate, Translate, english_ngettext, english_pgettext, identity
 from .render import (
     Line,
     format_number,
@@ -139,6 +139,7 @@ __all__ = [
     "Located",
     "NTranslate",
     "Op",
+    "PTranslate",
     "PointsChanged",
     "RationaleChanged",
     "Result",
@@ -159,6 +160,7 @@ __all__ = [
     "diff",
     "edit",
     "english_ngettext",
+    "english_pgettext",
     "evaluate",
     "format_number",
     "group_names",

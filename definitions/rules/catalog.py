@@ -183,7 +183,7 @@ CHOICE_LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             {
                 "confirmed": _("Confirmed"),
                 "planned": _("Planned"),
-                "none": _("None"),
+                "none": _("No budget"),
                 "unknown": _("Unknown"),
             }
         ),
@@ -199,7 +199,7 @@ CHOICE_LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             {
                 "confirmed": _("Confirmed"),
                 "possible": _("Possible"),
-                "none": _("None"),
+                "none": _("No need"),
                 "unknown": _("Unknown"),
             }
         ),

@@ -13,7 +13,17 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from .catalog import Catalog
-from .i18n import NTranslate, Translate, _, english_ngettext, identity, ngettext_lazy
+from .i18n import (
+    NTranslate,
+    PTranslate,
+    Translate,
+    _,
+    english_ngettext,
+    english_pgettext,
+    identity,
+    ngettext_lazy,
+    pgettext_lazy,
+)
 from .render import render_criterion, render_criterion_with_points
 from .schema import Criterion, Definition, Group, GroupMode, Located, Section, walk
 
@@ -254,6 +264,26 @@ _SHORT_AT_LEAST = ngettext_lazy("at least {n} of", "at least {n} of")
 _GROUP_BY_MODE = _("the “{mode}” group")
 _GROUP_UNDER_QUALIFY = _("the “{mode}” group under Qualify")
 _GROUP_INSIDE = _("the “{mode}” group inside {parent}")
+# Sibling groups of the same kind under one parent would read alike: they are told
+# apart by their place among those siblings ("the second “any of” group under
+# Qualify"). Ordinals are words with a context, so each language can inflect them for
+# "group" (and, beyond the tenth, a number takes over).
+_ORDINALS: tuple[tuple[str, str], ...] = (
+    pgettext_lazy("ordinal of a group", "first"),
+    pgettext_lazy("ordinal of a group", "second"),
+    pgettext_lazy("ordinal of a group", "third"),
+    pgettext_lazy("ordinal of a group", "fourth"),
+    pgettext_lazy("ordinal of a group", "fifth"),
+    pgettext_lazy("ordinal of a group", "sixth"),
+    pgettext_lazy("ordinal of a group", "seventh"),
+    pgettext_lazy("ordinal of a group", "eighth"),
+    pgettext_lazy("ordinal of a group", "ninth"),
+    pgettext_lazy("ordinal of a group", "tenth"),
+)
+_NTH_GROUP_UNDER_QUALIFY = _("the {ordinal} “{mode}” group under Qualify")
+_NTH_GROUP_INSIDE = _("the {ordinal} “{mode}” group inside {parent}")
+_NUMBERED_GROUP_UNDER_QUALIFY = _("the “{mode}” group no. {n} under Qualify")
+_NUMBERED_GROUP_INSIDE = _("the “{mode}” group no. {n} inside {parent}")
 _NAMED_GROUP_ADDED = _("Added {group}")
 _NAMED_GROUP_REMOVED = _("Removed {group}")
 _NAMED_GROUP_CHANGED = _("Changed {group}: {old} → {new}")
@@ -285,19 +315,42 @@ def _short_mode(group: Group, translate: Translate, ntranslate: NTranslate) -> s
     return translate(_SHORT_ALL if group.mode == GroupMode.ALL else _SHORT_ANY)
 
 
+def _kind(group: Group) -> tuple[GroupMode, int | None]:
+    # Two groups read alike exactly when their short modes do.
+    return (group.mode, group.n if group.mode == GroupMode.AT_LEAST else None)
+
+
+def _sibling_places(definition: Definition) -> dict[str, tuple[int, int]]:
+    """Group id → (its place among its parent's child groups of its kind, how many such
+    groups there are), counting from 1 in document order."""
+    places: dict[str, tuple[int, int]] = {}
+    for located in walk(definition):
+        parent = located.node
+        if not isinstance(parent, Group):
+            continue
+        children = [c for c in parent.children if isinstance(c, Group)]
+        for child in children:
+            alike = [c for c in children if _kind(c) == _kind(child)]
+            places[child.id] = (alike.index(child) + 1, len(alike))
+    return places
+
+
 def group_names(
     *definitions: Definition,
     translate: Translate = identity,
     ntranslate: NTranslate = english_ngettext,
+    ptranslate: PTranslate = english_pgettext,
 ) -> dict[str, str]:
     """Each group id of the definitions → how people name it: the root is "the top of
     the qualifying rules", the others "the “any of” group under Qualify", "the “all of”
-    group inside the “any of” group under Qualify". The first definition to hold a
-    group names it: a diff names a changed group as it was."""
+    group inside the “any of” group under Qualify", or, when siblings of the same kind
+    share a parent, "the second “any of” group under Qualify". The first definition to
+    hold a group names it: a diff names a changed group as it was."""
     names: dict[str, str] = {}
     for definition in definitions:
         root = definition.qualify.id
         names.setdefault(root, translate(_TOP_LEVEL))
+        places = _sibling_places(definition)
         for located in walk(definition):
             node = located.node
             if not isinstance(node, Group) or located.parent is None:
@@ -305,12 +358,22 @@ def group_names(
             if node.id in names:
                 continue
             mode = _short_mode(node, translate, ntranslate)
-            if located.parent == root:
-                names[node.id] = translate(_GROUP_UNDER_QUALIFY).format(mode=mode)
-            else:
-                names[node.id] = translate(_GROUP_INSIDE).format(
-                    mode=mode, parent=names.get(located.parent, located.parent)
+            under_qualify = located.parent == root
+            parent = names.get(located.parent, located.parent)
+            place, alike = places.get(node.id, (1, 1))
+            if alike == 1:
+                template = _GROUP_UNDER_QUALIFY if under_qualify else _GROUP_INSIDE
+                names[node.id] = translate(template).format(mode=mode, parent=parent)
+            elif place <= len(_ORDINALS):
+                template = _NTH_GROUP_UNDER_QUALIFY if under_qualify else _NTH_GROUP_INSIDE
+                names[node.id] = translate(template).format(
+                    ordinal=ptranslate(*_ORDINALS[place - 1]), mode=mode, parent=parent
                 )
+            else:
+                template = (
+                    _NUMBERED_GROUP_UNDER_QUALIFY if under_qualify else _NUMBERED_GROUP_INSIDE
+                )
+                names[node.id] = translate(template).format(n=place, mode=mode, parent=parent)
     return names
 
 

@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 Translate = Callable[[str], str]
 NTranslate = Callable[[str, str, int], str]
+# (context, message) -> translation: Django's ``pgettext``.
+PTranslate = Callable[[str, str], str]
 PluralTemplate = tuple[str, str]
 
 
@@ -42,6 +44,17 @@ def ngettext_lazy(singular: str, plural: str) -> PluralTemplate:
     return (singular, plural)
 
 
+def pgettext_lazy(context: str, message: str) -> tuple[str, str]:
+    """Mark a message with a context for extraction; returns ``(context, message)``.
+
+    Like ``ngettext_lazy`` above, named after Django's function only so that
+    ``makemessages`` (``--keyword=pgettext_lazy:1c,2``) extracts it with its context.
+    Use it as ``ptranslate(*pgettext_lazy("ordinal of a group", "first"))``: the context
+    lets a language word the same English differently ("first" group vs "first" page).
+    """
+    return (context, message)
+
+
 def identity(message: str) -> str:
     """Default ``translate``: English, i.e. the template itself."""
     return message
@@ -50,3 +63,8 @@ def identity(message: str) -> str:
 def english_ngettext(singular: str, plural: str, number: int) -> str:
     """Default ``ntranslate``: English plural rule (only exactly one is singular)."""
     return singular if number == 1 else plural
+
+
+def english_pgettext(context: str, message: str) -> str:
+    """Default ``ptranslate``: English, the message itself whatever its context."""
+    return message

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString
 
 from definitions.core import labels
 
@@ -22,8 +24,10 @@ def action_label(action: str) -> str:
 
 
 @register.filter
-def activity_label(kind: str) -> str:
-    return labels.activity_label(kind)
+def activity_label(kind: str, custom: Mapping[str, str] | None = None) -> str:
+    """`{{ a.kind|activity_label:kind_labels }}`: with the workshop's labels
+    (labels.activity_labels) a custom kind reads as its admin named it."""
+    return labels.activity_label(kind, custom)
 
 
 @register.filter
@@ -35,6 +39,19 @@ def amount(value: Any, digits: int = 2) -> str:
 @register.filter
 def field_value(value: Any, spec: Any = None) -> str:
     return labels.field_value(value, spec)
+
+
+@register.filter
+def when(value: Any, style: str = "") -> SafeString:
+    """A moment: `{{ x|when }}` relative within a week, `{{ x|when:"exact" }}` always
+    as the locale's date and time (see labels.moment)."""
+    return labels.moment(value, exact=style == "exact")
+
+
+@register.filter
+def day(value: Any) -> SafeString:
+    """A calendar day in the locale's date format (see labels.day)."""
+    return labels.day(value)
 
 
 @register.filter

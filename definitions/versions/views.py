@@ -14,6 +14,7 @@ from definitions.catalog.selectors import (
     describe_changes,
     render_lines,
 )
+from definitions.core import labels
 from definitions.core.extensions import extra_context
 from definitions.core.http import AuthedRequest
 from definitions.core.querystring import whole_number
@@ -34,7 +35,7 @@ def version_export(request: AuthedRequest, slug: str, number: int, fmt: str) -> 
         fmt,
         title=_("%(workshop)s — lead definition v%(n)s")
         % {"workshop": version.workshop.name, "n": version.number},
-        subtitle=_("Published %(date)s") % {"date": version.published_at.date().isoformat()},
+        subtitle=_("Published %(date)s") % {"date": labels.day_text(version.published_at)},
         filename=f"{slug}-v{version.number}",
     )
 
@@ -73,7 +74,7 @@ def version_print(request: AuthedRequest, slug: str, number: int) -> HttpRespons
         version.document,
         _("%(workshop)s — lead definition v%(n)s")
         % {"workshop": version.workshop.name, "n": version.number},
-        _("Published %(date)s") % {"date": version.published_at.date().isoformat()},
+        _("Published %(date)s") % {"date": labels.day_text(version.published_at)},
     )
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from definitions import rules
 from definitions.catalog.selectors import catalog_for
+from definitions.core import labels
 from definitions.core.extensions import extra_context
 from definitions.core.http import AuthedRequest
 from definitions.core.querystring import offset_page
@@ -109,6 +110,7 @@ def lead_detail(request: AuthedRequest, slug: str, lead_id: int) -> HttpResponse
             "lead": lead,
             "values": values,
             "activities": lead_selectors.activities_of(lead),
+            "kind_labels": labels.activity_labels(catalog),
             # What each version says about the lead (feedback/backtests/panels.py) and
             # what a rep may do with it (feedback/verdicts/panels.py).
             **extra_context("lead_detail", lead=lead, catalog=catalog),

@@ -8,6 +8,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 
+from definitions.core import labels
 from feedback.accuracy.metrics import Rate
 from feedback.backtests.comparison import CUT_LABELS
 from feedback.backtests.selectors import STAGE_LABELS
@@ -70,11 +71,13 @@ def signed(value: int | None) -> str:
 
 @register.filter
 def points_change(value: float | None) -> str:
-    """A change of a proportion in percentage points: +2.5 pp, -0.4 pp, 0.0 pp."""
+    """A change of a proportion in percentage points: +2.5 pp, -0.4 pp, 0 pp (no
+    '0.0': a whole number shows as one), in the reader's locale."""
     if value is None:
         return "—"
-    sign = "+" if value > 0 else ("\N{MINUS SIGN}" if value < 0 else "")
-    return f"{sign}{abs(100 * value):.1f} pp"
+    points = round(100 * value, 1)
+    sign = "+" if points > 0 else ("\N{MINUS SIGN}" if points < 0 else "")
+    return f"{sign}{labels.number(abs(points), 1)} pp"
 
 
 @register.filter

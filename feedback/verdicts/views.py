@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from definitions import roles, rules
 from definitions.catalog.selectors import catalog_for
+from definitions.core import labels
 from definitions.core.http import AuthedRequest
 from definitions.versions.selectors import current_version
 from definitions.workshops.access import get_workshop_for_user, require
@@ -58,6 +59,7 @@ def _cards(workshop: Any, run: Any, leads: list[Lead], rep: Any) -> list[dict[st
     results = results_for_leads(run, [lead.pk for lead in leads]) if run else {}
     verdicts = verdict_selectors.my_verdicts(rep, [lead.pk for lead in leads])
     imported = verdict_selectors.imported_verdicts([lead.pk for lead in leads])
+    kind_labels = labels.activity_labels(catalog)
     recent: dict[int, list[LeadActivity]] = {}
     for activity in LeadActivity.objects.filter(lead__in=leads).order_by("-at")[: 40 * len(leads)]:
         bucket = recent.setdefault(activity.lead_id, [])
@@ -77,7 +79,9 @@ def _cards(workshop: Any, run: Any, leads: list[Lead], rep: Any) -> list[dict[st
             # verdict would make every lookup through it a failed, costly one.
             "reason": verdicts[lead.pk].reason if lead.pk in verdicts else "",
             "note": verdicts[lead.pk].note if lead.pk in verdicts else "",
-            "activities": recent.get(lead.pk, []),
+            "activities": [
+                (labels.activity_label(a.kind, kind_labels), a.at) for a in recent.get(lead.pk, [])
+            ],
             "source": catalog.fields["source"].choice_label(lead.source) if lead.source else "",
         }
         for lead in leads

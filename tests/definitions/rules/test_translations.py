@@ -31,10 +31,12 @@ from .catalogs import CATALOG
 RULES = Path(__file__).resolve().parents[3] / "definitions" / "rules"
 
 
-def marked_literals() -> tuple[set[str], set[tuple[str, str]]]:
-    """Literals inside ``_("...")`` and ``ngettext_lazy("...", "...")`` in the source."""
+def marked_literals() -> tuple[set[str], set[tuple[str, str]], set[tuple[str, str]]]:
+    """Literals inside ``_("...")``, ``ngettext_lazy("...", "...")`` and
+    ``pgettext_lazy("context", "...")`` in the source."""
     singles: set[str] = set()
     plurals: set[tuple[str, str]] = set()
+    contextual: set[tuple[str, str]] = set()
     for path in RULES.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
@@ -44,16 +46,19 @@ def marked_literals() -> tuple[set[str], set[tuple[str, str]]]:
                 singles.add(args[0])
             elif node.func.id == "ngettext_lazy" and len(args) == 2:
                 plurals.add((str(args[0]), str(args[1])))
-    return singles, plurals
+            elif node.func.id == "pgettext_lazy" and len(args) == 2:
+                contextual.add((str(args[0]), str(args[1])))
+    return singles, plurals, contextual
 
 
-SINGLES, PLURALS = marked_literals()
+SINGLES, PLURALS, CONTEXTUAL = marked_literals()
 
 
 class Recorder:
     def __init__(self) -> None:
         self.singles: set[str] = set()
         self.plurals: set[tuple[str, str]] = set()
+        self.contextual: set[tuple[str, str]] = set()
 
     def translate(self, template: str) -> str:
         self.singles.add(template)
@@ -62,6 +67,10 @@ class Recorder:
     def ntranslate(self, singular: str, plural: str, n: int) -> str:
         self.plurals.add((singular, plural))
         return singular if n == 1 else plural
+
+    def ptranslate(self, context: str, message: str) -> str:
+        self.contextual.add((context, message))
+        return message
 
 
 def _load(document: dict[str, Any]) -> Definition:
@@ -84,8 +93,19 @@ def recorded() -> Recorder:
         doc = copy.deepcopy(WORKED_EXAMPLE)
         edit(doc)
         changed = _load(doc)
-        group_names(changed, translate=rec.translate, ntranslate=rec.ntranslate)
-        names = group_names(worked, changed, translate=rec.translate, ntranslate=rec.ntranslate)
+        group_names(
+            changed,
+            translate=rec.translate,
+            ntranslate=rec.ntranslate,
+            ptranslate=rec.ptranslate,
+        )
+        names = group_names(
+            worked,
+            changed,
+            translate=rec.translate,
+            ntranslate=rec.ntranslate,
+            ptranslate=rec.ptranslate,
+        )
         for change in diff(worked, changed):
             describe(change, CATALOG, rec.translate, rec.ntranslate)
             describe(change, CATALOG, rec.translate, rec.ntranslate, names)
@@ -98,6 +118,7 @@ def recorded() -> Recorder:
 def test_every_string_sent_to_translate_is_a_marked_template(recorded: Recorder) -> None:
     assert recorded.singles - SINGLES == set()
     assert recorded.plurals - PLURALS == set()
+    assert recorded.contextual - CONTEXTUAL == set()
 
 
 def test_the_recording_covers_most_templates(recorded: Recorder) -> None:
@@ -164,3 +185,5 @@ def test_makemessages_extracts_every_marked_template() -> None:
 
     assert SINGLES - singles == set()
     assert PLURALS - plurals == set()
+    # A message with a context is extracted with it (``msgctxt``).
+    assert all(f'msgctxt "{c}"\nmsgid "{m}"' in po for c, m in CONTEXTUAL)

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import timedelta
 from io import StringIO
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from definitions import rules
 from definitions.authoring import services as authoring_services
+from definitions.catalog import services as catalog_services
 from definitions.catalog.selectors import catalog_for
 from definitions.models import Version, Workshop
 from definitions.roles import Department, Role
@@ -26,7 +30,14 @@ from feedback.accuracy import selectors as accuracy_selectors
 from feedback.backtests import services as backtest_services
 from feedback.leads.generator import generate
 from feedback.leads.services import leads_insert_generated
-from feedback.models import EvaluationRun, Lead, LeadFeedback, LeadResult, RunState
+from feedback.models import (
+    EvaluationRun,
+    Lead,
+    LeadActivity,
+    LeadFeedback,
+    LeadResult,
+    RunState,
+)
 from feedback.verdicts import services as verdict_services
 from tests.factories import UserFactory, add_member, logged_in
 
@@ -405,3 +416,39 @@ def test_a_finished_run_settled_before_the_cuts_is_counted_once_and_keeps_the_co
     with django_assert_max_num_queries(30) as captured:
         assert client.get(url).status_code == 200
     assert not [q for q in captured.captured_queries if "feedback_leadresult" in q["sql"]]
+
+
+def test_a_workshops_own_activity_kind_reads_by_its_admins_label_wherever_it_shows(
+    admin: Any, rep: Any, run: EvaluationRun, workshop: Workshop
+) -> None:
+    catalog_services.activity_kind_add(
+        actor=admin, workshop=workshop, key="booth_visit", label="Visit to our fair booth"
+    )
+    lead = _qualified(run)[0]
+    now = timezone.now()
+    LeadActivity.objects.create(lead=lead, kind="booth_visit", at=now - timedelta(minutes=5))
+    LeadActivity.objects.create(lead=lead, kind="demo_request", at=now - timedelta(minutes=9))
+    client = logged_in(rep)
+    for code, built_in in (("en", "Demo request"), ("it", "Richiesta di demo")):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = code
+        detail = client.get(reverse("feedback:lead_detail", args=["acme", lead.pk]))
+        timeline = detail.content.decode().split('class="timeline"')[1].split("</ul>")[0]
+        queue = client.get(reverse("feedback:feedback_queue", args=["acme"])).content.decode()
+        card = queue.split(f'id="card-{lead.pk}"')[1].split("</article>")[0]
+        for shown in (timeline, card):
+            assert "Visit to our fair booth" in shown  # as its admin typed it, any language
+            assert built_in in shown  # a built-in kind in the reader's language
+            assert "booth_visit" not in shown and "demo_request" not in shown
+    # The log and a criterion that mentions the kind name it the same way.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    history = logged_in(admin).get(reverse("definitions:workshop_history", args=["acme"]))
+    assert "added the activity kind “Visit to our fair booth”" in history.content.decode()
+    criterion = rules.ActivityCriterion(
+        id="booth",
+        category=rules.Category.BEHAVIOURAL,
+        kind="booth_visit",
+        min_count=2,
+        window=rules.Window.EVER,
+    )
+    sentence = rules.render_criterion(criterion, catalog_for(workshop))
+    assert sentence == "At least 2 “Visit to our fair booth” events ever"
