@@ -520,3 +520,19 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"invitation of {self.email} to {self.workshop} ({self.state})"
+
+
+class AccountSettings(models.Model):
+    """A person's own choices that outlive a browser: the language they read the app
+    and their e-mails in. One row per account, made the first time they choose."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_settings"
+    )
+    # Blank: not chosen; the browser's language and the site default apply.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.language or '-'}"

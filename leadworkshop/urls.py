@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from api import api as api_v1
+from definitions.accounts import views as account_views
 from definitions.core import views as core_views
 from definitions.home import views as home_views
 from leadworkshop.sso import views as sso_views
@@ -30,8 +29,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    # The language switcher must work on the login page too.
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # The language switcher must work on the login page too; signed in, it also saves
+    # the choice for every device and e-mail.
+    path("i18n/setlang/", account_views.language_set, name="set_language"),
     path("inbox/", home_views.inbox, name="inbox"),
     path("inbox/read/", home_views.inbox_read, name="inbox_read"),
     path("admin/", admin.site.urls),

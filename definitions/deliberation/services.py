@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from definitions import roles, rules
@@ -71,10 +71,6 @@ def _event_data(proposal: Proposal, **extra: Any) -> dict[str, Any]:
         "url": events.absolute_url(_url(proposal)),
         **extra,
     }
-
-
-def _when(moment: datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def _voters(workshop: Workshop) -> list[User]:
@@ -194,7 +190,7 @@ def proposal_open(
         url=_url(proposal),
         exclude=actor,
         title=proposal.title,
-        closes=_when(closes_at),
+        closes=closes_at,  # a time: each reader gets it in their language
     )
     events.emit(
         events.PROPOSAL_OPENED,
@@ -708,7 +704,7 @@ def proposal_close(
         verb="proposal.closed",
         url=_url(proposal),
         title=proposal.title,
-        outcome=str(proposal.get_state_display()),
+        outcome=proposal.state,  # the code: each reader gets its label in their language
     )
     events.emit(
         events.PROPOSAL_CLOSED,
@@ -759,7 +755,7 @@ def proposals_remind_closing(*, now: datetime | None = None) -> int:
             verb="proposal.closing_soon",
             url=_url(proposal),
             title=proposal.title,
-            closes=_when(proposal.closes_at),  # type: ignore[arg-type]
+            closes=proposal.closes_at,
         )
         Proposal.objects.filter(pk=proposal.pk).update(reminded_at=now)
         events.emit(

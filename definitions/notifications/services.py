@@ -4,19 +4,22 @@ transaction; e-mails leave through Celery only after it commits."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from definitions.accounts.selectors import saved_languages
 from definitions.core.jobs import enqueue
-from definitions.models import Notification, Workshop
+from definitions.models import Notification, ProposalState, Workshop
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -25,7 +28,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MESSAGES: dict[str, Promise] = {
-    "proposal.opened": _("“%(title)s” is open for votes until %(closes)s."),
+    # The time in parentheses: a sentence ending on "5 p.m." would end "p.m..".
+    "proposal.opened": _("“%(title)s” is open for votes (until %(closes)s)."),
     "proposal.closing_soon": _("Voting on “%(title)s” closes within 24 hours (%(closes)s)."),
     "proposal.closed": _("Voting on “%(title)s” closed: %(outcome)s."),
     "version.published": _("Version v%(version)s of the lead definition is published."),
@@ -57,12 +61,68 @@ MESSAGES: dict[str, Promise] = {
 }
 
 
+def _moment(value: Any) -> str:
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is None:
+        return str(value)
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def _outcome(value: Any) -> str:
+    return str(ProposalState(value).label) if value in ProposalState.values else str(value)
+
+
+def _count(value: Any) -> str:
+    return (
+        formats.number_format(value, 0, force_grouping=True)
+        if isinstance(value, int)
+        else str(value)
+    )
+
+
+def _decimal(value: Any) -> str:
+    if value is None:
+        return "—"
+    if not isinstance(value, int | float):
+        return str(value)
+    # Rounded half up to two places (number_format alone cuts a float's digits off).
+    return formats.number_format(Decimal(repr(value)).quantize(Decimal("0.01"), ROUND_HALF_UP), 2)
+
+
+def _interval(value: Any) -> str:
+    if isinstance(value, list) and len(value) == 2:
+        return f"{_decimal(value[0])} ± {_decimal(value[1])}"
+    return "—" if value is None else str(value)
+
+
+# Params stored as values (an ISO time, a state's code, a number) and written out in
+# the reader's language when the message is: an e-mail in the recipient's, the inbox
+# in the viewer's. Rows written before kept their text, which passes through as it is.
+PARAM_FORMATS: dict[str, Callable[[Any], str]] = {
+    "closes": _moment,
+    "outcome": _outcome,
+    "decided": _count,
+    "observed": _decimal,
+    "promised": _interval,
+}
+
+
+def _stored(value: Any) -> Any:
+    """A param as JSON keeps it: a time as its ISO text, formatted when read."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def describe(notification: Notification) -> str:
+    """The notification's sentence in the active language."""
     template = MESSAGES.get(notification.verb)
     if template is None:
         return notification.verb
+    params = {
+        key: PARAM_FORMATS[key](value) if key in PARAM_FORMATS else value
+        for key, value in notification.params.items()
+    }
     try:
-        return str(str(template) % notification.params)
+        return str(str(template) % params)
     except (KeyError, TypeError, ValueError):
         return notification.verb
 
@@ -86,7 +146,7 @@ def notify(
             workshop=workshop,
             verb=verb,
             url=url,
-            params=params,
+            params={key: _stored(value) for key, value in params.items()},
             emailed_at=emailed_at,
         )
         for user in {u.pk: u for u in recipients}.values()
@@ -120,21 +180,30 @@ def notifications_mark_read(*, user: User) -> int:
     )
 
 
+def _email(notification: Notification, language: str) -> tuple[str, str, str, list[str]]:
+    """The e-mail of one notification, written in `language`, its dates and numbers
+    too."""
+    with translation.override(language):
+        text = describe(notification)
+        return (
+            f"[{notification.workshop.name}] {text}",
+            f"{text}\n\n{settings.SITE_URL.rstrip('/')}{notification.url}\n",
+            settings.DEFAULT_FROM_EMAIL,
+            [notification.recipient.email],
+        )
+
+
 def emails_send(notification_ids: list[int]) -> int:
-    """E-mail each notification to its recipient (idempotent enough: a retry may
-    resend, never lose one)."""
+    """E-mail each notification to its recipient, in the language they chose, else
+    the site's (idempotent enough: a retry may resend, never lose one)."""
     notifications = list(
         Notification.objects.filter(
             pk__in=notification_ids, emailed_at__isnull=True
         ).select_related("recipient", "workshop")
     )
+    languages = saved_languages(n.recipient_id for n in notifications)
     messages = [
-        (
-            f"[{n.workshop.name}] {describe(n)}",
-            f"{describe(n)}\n\n{settings.SITE_URL.rstrip('/')}{n.url}\n",
-            settings.DEFAULT_FROM_EMAIL,
-            [n.recipient.email],
-        )
+        _email(n, languages.get(n.recipient_id) or settings.LANGUAGE_CODE)
         for n in notifications
         if n.recipient.email
     ]

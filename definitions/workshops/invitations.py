@@ -21,9 +21,10 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from definitions.accounts.selectors import email_language
 from definitions.core.audit import log_action
 from definitions.core.jobs import enqueue
 from definitions.core.ratelimits import rate_limit_take
@@ -70,32 +71,38 @@ def invitation_path(invitation: Invitation) -> str:
     return reverse("definitions:invitation_detail", args=[invitation.pk])
 
 
-def _email_invitation(*, invitation: Invitation, actor: User, token: str) -> None:
-    """Write the e-mail now (in the admin's language, with the link) and send it once
-    the invitation is committed."""
+def _email_invitation(
+    *, invitation: Invitation, actor: User, token: str, accounts: list[User]
+) -> None:
+    """Write the e-mail now (it alone has the link) and send it once the invitation
+    is committed. Written in the language of the account the address belongs to, if
+    it chose one, else in the admin's."""
     link = settings.SITE_URL.rstrip("/") + reverse("definitions:invitation_link", args=[token])
-    params = {
-        "actor": actor.get_full_name() or actor.get_username(),
-        "workshop": invitation.workshop.name,
-        "role": Role(invitation.role).label,
-        "expires": formats.date_format(
-            timezone.localtime(invitation.expires_at), "DATETIME_FORMAT"
-        ),
-        "link": link,
-    }
-    subject = _("You are invited to join “%(workshop)s” on Lead Workshop") % params
-    body = (
-        _(
-            "%(actor)s invited you to join the workshop “%(workshop)s” as %(role)s.\n\n"
-            "Accept or decline here (log in with the account that has this e-mail address):\n"
-            "%(link)s\n\n"
-            "The link works once and expires on %(expires)s. "
-            "If you have no account yet, ask your administrator for one with this e-mail "
-            "address; the invitation waits for it. If you did not expect this, ignore it: "
-            "nothing happens unless you accept."
+    with translation.override(email_language(accounts, sender=actor)):
+        params = {
+            "actor": actor.get_full_name() or actor.get_username(),
+            "workshop": invitation.workshop.name,
+            "role": Role(invitation.role).label,
+            "expires": formats.date_format(
+                timezone.localtime(invitation.expires_at), "DATETIME_FORMAT"
+            ),
+            "link": link,
+        }
+        subject = _("You are invited to join “%(workshop)s” on Lead Workshop") % params
+        # The expiry in parentheses: a sentence ending on "5 p.m." would end "p.m..".
+        body = (
+            _(
+                "%(actor)s invited you to join the workshop “%(workshop)s” as %(role)s.\n\n"
+                "Accept or decline here (log in with the account that has this e-mail "
+                "address):\n"
+                "%(link)s\n\n"
+                "The link works once (until %(expires)s). "
+                "If you have no account yet, ask your administrator for one with this e-mail "
+                "address; the invitation waits for it. If you did not expect this, ignore it: "
+                "nothing happens unless you accept."
+            )
+            % params
         )
-        % params
-    )
     recipient = invitation.email
     transaction.on_commit(lambda: _send(subject, body, recipient))
 
@@ -179,7 +186,7 @@ def invitation_send(
         actor=actor.get_full_name() or actor.get_username(),
         name=workshop.name,
     )
-    _email_invitation(invitation=invitation, actor=actor, token=token)
+    _email_invitation(invitation=invitation, actor=actor, token=token, accounts=accounts)
     log_action(
         "definitions.invitation.sent",
         actor=actor,

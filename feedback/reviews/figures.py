@@ -226,17 +226,19 @@ class Review:
         ) % {"n": self.number}
 
     def notification_params(self) -> dict[str, Any]:
+        """The figures as values, not text: the notification writes them out in each
+        reader's language (definitions.notifications.services.PARAM_FORMATS)."""
         headline = self.headline
         observed = headline.observed if headline else None
         promised = headline.promised if headline else None
         return {
             "version": self.number,
-            "decided": count(self.decided),
-            "observed": decimal(observed.f1 if observed else None),
+            "decided": self.decided,
+            "observed": observed.f1 if observed else None,
             "promised": (
-                f"{decimal(promised.f1)} ± {decimal(promised.f1_margin)}"
+                [promised.f1, promised.f1_margin]
                 if promised is not None and promised.f1 is not None
-                else "—"
+                else None
             ),
         }
 

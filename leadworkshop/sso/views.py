@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +25,7 @@ from mozilla_django_oidc.views import (
     OIDCAuthenticationRequestView,
 )
 
+from definitions.accounts.cookies import restore_language
 from leadworkshop.sso import provider
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,11 @@ class LoginView(auth_views.LoginView):
             context = self.get_context_data(passwords_refused=True)
             return self.render_to_response(context, status=403)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        restore_language(response, form.get_user())
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
@@ -135,6 +142,11 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):  # type: ignore[misc]
             logger.exception("single sign-on could not complete")
             request.sso_refused = True  # type: ignore[attr-defined]
             return _unreachable(request)
+        return response
+
+    def login_success(self) -> HttpResponseRedirect:
+        response: HttpResponseRedirect = super().login_success()
+        restore_language(response, self.user)
         return response
 
     def login_failure(self) -> HttpResponseRedirect:

@@ -3,10 +3,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
+from django.db import transaction
 
+from definitions.accounts import services as account_services
 from definitions.management.commands._operator import refusals_exit_2
 from definitions.workshops import services as workshop_services
 
@@ -26,6 +29,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--staff", action="store_true", help="may use Django's admin and create accounts"
         )
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default="",
+            help="the language of the user's pages and e-mails (else their browser's)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -35,7 +44,7 @@ class Command(BaseCommand):
                 f"{options['email']!r} is not an e-mail address.", returncode=2
             ) from None
         password = self.read_password()
-        with refusals_exit_2():
+        with refusals_exit_2(), transaction.atomic():
             user = workshop_services.user_create(
                 username=options["username"],
                 email=options["email"],
@@ -44,6 +53,8 @@ class Command(BaseCommand):
                 last_name=options["last_name"],
                 staff=options["staff"],
             )
+            if options["language"]:
+                account_services.language_save(user=user, language=options["language"])
         self.stdout.write(f"user {user.pk} {user.get_username()}")
 
     def read_password(self) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from definitions.models import Notification, Version, Workshop
+from definitions.notifications.services import describe
 from definitions.workshops import services as workshop_services
 from feedback.accuracy import metrics
 from feedback.models import Lead, LeadFeedback, Verdict, VersionReview
@@ -53,7 +54,11 @@ def test_a_version_worse_than_promised_is_reported_outside_the_interval_and_memb
     assert told.count() == len(members)
     first = told.first()
     assert first is not None and first.url.endswith(f"/versions/{drifted.number}/record/#review")
-    assert first.params["observed"] == "0.30"
+    assert first.params["observed"] == pytest.approx(0.30)
+    assert describe(first) == (
+        "v2 is not keeping its promise: on 100 leads decided since it went live, F1 0.30, "
+        "outside the interval its backtest promised (0.90 ± 0.04)."
+    )
 
     # Counting again — the sweep, a later backtest, more decided leads — tells no one twice.
     review_services.review_compute(drifted)
