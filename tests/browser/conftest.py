@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
+
+from definitions.authoring import services as authoring_services
+from definitions.deliberation import services as deliberation_services
+from tests.factories import worked_example
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 LAUNCH_ARGS = [
@@ -73,3 +79,20 @@ def log_in(page: Any, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/")
+
+
+def open_raise_the_mql_bar(admin: Any, workshop: Any) -> Any:
+    """The worked example with the MQL bar raised to 55, proposed and open for votes
+    for two days: the proposal the voting tests take part in."""
+    document: Any = worked_example()
+    document["stages"]["mql"] = 55
+    proposal = authoring_services.proposal_create(
+        actor=admin, workshop=workshop, title="Raise the MQL bar", document=document
+    )
+    deliberation_services.proposal_open(
+        actor=admin,
+        proposal=proposal,
+        closes_at=timezone.now() + timedelta(days=2),
+        rationale="Too many weak MQLs reach sales.",
+    )
+    return proposal

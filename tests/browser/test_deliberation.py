@@ -1,19 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from definitions import rules
-from definitions.authoring import services as authoring_services
 from definitions.deliberation import services as deliberation_services
 from definitions.roles import Department, Role
 from definitions.versions import services as version_services
-from tests.browser.conftest import log_in
-from tests.factories import PASSWORD, UserFactory, WorkshopFactory, add_member, worked_example
+from tests.browser.conftest import log_in, open_raise_the_mql_bar
+from tests.factories import PASSWORD, UserFactory, WorkshopFactory, add_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,17 +39,7 @@ def test_three_departments_vote_live_and_the_admin_publishes_v2(
         block_vetoes=True,
         default_voting_days=7,
     )
-    document: Any = worked_example()
-    document["stages"]["mql"] = 55
-    proposal = authoring_services.proposal_create(
-        actor=admin, workshop=workshop, title="Raise the MQL bar", document=document
-    )
-    deliberation_services.proposal_open(
-        actor=admin,
-        proposal=proposal,
-        closes_at=timezone.now() + timedelta(days=2),
-        rationale="Too many weak MQLs reach sales.",
-    )
+    proposal = open_raise_the_mql_bar(admin, workshop)
     url = f"/w/acme/proposals/{proposal.pk}/"
 
     pages = {}

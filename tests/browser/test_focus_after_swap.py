@@ -5,11 +5,9 @@ on <body>; and a swap the user did not cause never moves it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from definitions import rules
 from definitions.authoring import services as authoring_services
@@ -17,8 +15,8 @@ from definitions.deliberation import services as deliberation_services
 from definitions.models import Proposal
 from definitions.roles import Department, Role
 from definitions.versions import services as version_services
-from tests.browser.conftest import log_in
-from tests.factories import PASSWORD, UserFactory, WorkshopFactory, add_member, worked_example
+from tests.browser.conftest import log_in, open_raise_the_mql_bar
+from tests.factories import PASSWORD, UserFactory, WorkshopFactory, add_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -134,17 +132,7 @@ def test_an_error_swapped_into_the_builder_is_announced_and_focus_stays(
 def vote_page(new_page: Callable[[], Any]) -> tuple[Any, Any, Any]:
     admin, workshop = _workshop()
     voter = add_member(workshop, UserFactory(username="sofia"), Role.STAKEHOLDER, Department.SALES)
-    document: Any = worked_example()
-    document["stages"]["mql"] = 55
-    proposal = authoring_services.proposal_create(
-        actor=admin, workshop=workshop, title="Raise the MQL bar", document=document
-    )
-    deliberation_services.proposal_open(
-        actor=admin,
-        proposal=proposal,
-        closes_at=timezone.now() + timedelta(days=2),
-        rationale="Too many weak MQLs reach sales.",
-    )
+    proposal = open_raise_the_mql_bar(admin, workshop)
     page = new_page()
     log_in(page, "sofia", PASSWORD)
     page.goto(f"/w/acme/proposals/{proposal.pk}/")
